@@ -1,0 +1,48 @@
+/**
+ * The one place that talks to the Postgres driver. Everything else receives a `Db` and speaks SQL
+ * through `query`, or runs a few statements atomically through `tx`.
+ */
+import { Pool, type PoolClient, type QueryResultRow } from 'pg';
+
+export interface Queryable {
+  query<T extends QueryResultRow = QueryResultRow>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+export class Db implements Queryable {
+  readonly pool: Pool;
+
+  constructor(readonly url: string, max = 10) {
+    this.pool = new Pool({ connectionString: url, max });
+    // An idle client that loses its connection must not crash the process; the pool replaces it.
+    this.pool.on('error', () => undefined);
+  }
+
+  async query<T extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
+    const result = await this.pool.query<T>(sql, params);
+    return result.rows;
+  }
+
+  /** Runs `work` inside one transaction; rolls back when it throws. */
+  async tx<T>(work: (q: Queryable) => Promise<T>): Promise<T> {
+    const client: PoolClient = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const q: Queryable = {
+        query: async <R extends QueryResultRow>(sql: string, params: unknown[] = []) =>
+          (await client.query<R>(sql, params)).rows,
+      };
+      const value = await work(q);
+      await client.query('COMMIT');
+      return value;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
