@@ -1,0 +1,108 @@
+/**
+ * The GPU ledger: which instance holds which devices. Placement reads it; `reserve` and
+ * `unreserve` are the only writers. Plain data, no I/O; `clone` gives a scratch copy for
+ * what-if planning.
+ */
+import type { Cluster, PlacementOk } from './types';
+
+export interface Claim {
+  instanceId: string;
+  worker: string;
+  devices: readonly number[];
+  memoryClaimGb: number;
+  cpuSlots: number;
+}
+
+export class Ledger {
+  private readonly claims = new Map<string, Claim>();
+
+  /** The claim an instance holds, if any. */
+  get(instanceId: string): Claim | undefined {
+    return this.claims.get(instanceId);
+  }
+
+  all(): Claim[] {
+    return [...this.claims.values()];
+  }
+
+  /** GB claimed on one device by all instances. */
+  usedMemoryGb(worker: string, device: number): number {
+    let used = 0;
+    for (const c of this.claims.values()) if (c.worker === worker && c.devices.includes(device)) used += c.memoryClaimGb;
+    return used;
+  }
+
+  /** Number of claims touching one device. */
+  claimsOn(worker: string, device: number): number {
+    let n = 0;
+    for (const c of this.claims.values()) if (c.worker === worker && c.devices.includes(device)) n++;
+    return n;
+  }
+
+  usedCpuSlots(worker: string): number {
+    let used = 0;
+    for (const c of this.claims.values()) if (c.worker === worker) used += c.cpuSlots;
+    return used;
+  }
+
+  clone(): Ledger {
+    const copy = new Ledger();
+    for (const [id, c] of this.claims) copy.claims.set(id, c);
+    return copy;
+  }
+
+  /** @internal used by reserve/unreserve only. */
+  _set(claim: Claim): void {
+    this.claims.set(claim.instanceId, claim);
+  }
+
+  /** @internal */
+  _delete(instanceId: string): boolean {
+    return this.claims.delete(instanceId);
+  }
+}
+
+export type ReserveResult = { ok: true; claim: Claim } | { ok: false; reason: string };
+
+/**
+ * Records a placement as the instance's claim, before the runner starts. Re-checks capacity
+ * against the cluster so a stale placement can never overcommit a device; returns a reason
+ * (never throws) when the instance already holds a claim or the devices are no longer free.
+ */
+export function reserve(ledger: Ledger, cluster: Cluster, instanceId: string, placement: PlacementOk): ReserveResult {
+  if (ledger.get(instanceId)) return { ok: false, reason: `instance ${instanceId} already holds a claim` };
+  const worker = cluster.workers.find((w) => w.id === placement.worker);
+  if (!worker) return { ok: false, reason: `worker ${placement.worker} is not in the cluster` };
+  if (placement.cpuSlots > 0 && ledger.usedCpuSlots(worker.id) + placement.cpuSlots > worker.cpuSlots) {
+    return { ok: false, reason: `worker ${worker.id}: no free CPU slot` };
+  }
+  for (const index of placement.devices) {
+    const device = worker.gpus.find((g) => g.index === index);
+    if (!device) return { ok: false, reason: `worker ${worker.id}: no device ${index}` };
+    const used = ledger.usedMemoryGb(worker.id, index);
+    if (used + placement.memoryClaimGb > device.memoryGb + 1e-9) {
+      return { ok: false, reason: `worker ${worker.id}: device ${index}: ${round(device.memoryGb - used)} GB free, needs ${placement.memoryClaimGb}` };
+    }
+  }
+  const claim: Claim = {
+    instanceId,
+    worker: worker.id,
+    devices: [...placement.devices],
+    memoryClaimGb: placement.memoryClaimGb,
+    cpuSlots: placement.cpuSlots,
+  };
+  ledger._set(claim);
+  return { ok: true, claim };
+}
+
+/**
+ * Releases an instance's claim. Idempotent: safe to call when the instance holds nothing
+ * (never reserved, or already released). Returns whether a claim was released.
+ */
+export function unreserve(ledger: Ledger, instanceId: string): boolean {
+  return ledger._delete(instanceId);
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}
