@@ -1,0 +1,9 @@
+/** The scheduler: inventory, placement (filter → score → select → reserve), instances, autoscaler. Pure domain code. */
+export * from './skus';
+export * from './inventory';
+export * from './placement';
+export * from './instance';
+export * from './knobs';
+export * from './backoff';
+export * from './keep-alive';
+export * from './autoscaler';

@@ -1,0 +1,63 @@
+/** Autoscaler knobs, their defaults, and why those defaults. */
+import type { PlaceOptions } from './placement';
+
+export interface AutoscalerKnobs {
+  /**
+   * An idle instance stops after this long when other instances of its version stay up, or when
+   * keep-alive is `fixed`. Also the floor of adaptive keep-alive. Default 60 s (Modal's default
+   * scaledown window).
+   */
+  idleWindowMs: number;
+  /**
+   * A backlog must be this old before an instance is added to a version that already has some.
+   * Scaling from zero never waits. Default 1 s (within the 0–2 s band; damps flapping on spikes).
+   */
+  scaleUpDelayMs: number;
+  /** Idle time before a deployment with `min_instances: 0` drops its last instance. Default = idleWindowMs. */
+  toZeroDelayMs: number;
+  /** Most instances an on-demand (non-deployment) version may have. Default 4. */
+  onDemandMaxInstances: number;
+  /**
+   * How long the last instance of an on-demand version stays warm. `fixed`: idleWindowMs.
+   * `adaptive` (default): learned per version from its arrival gaps and setup time (keep-alive.ts).
+   */
+  keepAlive: 'fixed' | 'adaptive';
+  /** Upper bound of adaptive keep-alive. Default 30 min. */
+  keepAliveMaxMs: number;
+  /**
+   * How much a millisecond of a caller waiting on a cold boot costs, in GPU-milliseconds, when
+   * adaptive keep-alive weighs idling against a cold start. Default 1.
+   */
+  coldStartWeight: number;
+  /** Adaptive keep-alive needs at least this many recorded gaps; before that it uses 2 × setup. Default 8. */
+  minGapSamples: number;
+  /** Assumed boot time when a version has none measured yet. Default 30 s. */
+  defaultSetupMs: number;
+  /** First retry delay after a failed boot; doubles per consecutive failure. Default 5 s. */
+  setupBackoffBaseMs: number;
+  /** Cap of that delay. Default 5 min. */
+  setupBackoffMaxMs: number;
+  /** How new instances are placed. Default binpack. */
+  placement: PlaceOptions;
+}
+
+export const DEFAULT_KNOBS: Readonly<AutoscalerKnobs> = Object.freeze({
+  idleWindowMs: 60_000,
+  scaleUpDelayMs: 1_000,
+  toZeroDelayMs: 60_000,
+  onDemandMaxInstances: 4,
+  keepAlive: 'adaptive',
+  keepAliveMaxMs: 30 * 60_000,
+  coldStartWeight: 1,
+  minGapSamples: 8,
+  defaultSetupMs: 30_000,
+  setupBackoffBaseMs: 5_000,
+  setupBackoffMaxMs: 5 * 60_000,
+  placement: {},
+});
+
+/** Defaults overlaid with the given knobs; `toZeroDelayMs` follows `idleWindowMs` unless set. */
+export function withDefaults(knobs: Partial<AutoscalerKnobs> = {}): AutoscalerKnobs {
+  const idleWindowMs = knobs.idleWindowMs ?? DEFAULT_KNOBS.idleWindowMs;
+  return { ...DEFAULT_KNOBS, toZeroDelayMs: idleWindowMs, ...knobs, idleWindowMs };
+}
