@@ -1,0 +1,214 @@
+import {
+  Ledger,
+  adaptiveKeepAliveMs,
+  createInstance,
+  emptyGapHistogram,
+  lastInstanceKeepAliveMs,
+  plan,
+  recordGap,
+  reserve,
+  setupBackoffMs,
+  transition,
+  beginPrediction,
+  type Action,
+  type AutoscalerState,
+  type InstanceRecord,
+  type VersionDemand,
+  type WorkerState,
+} from '../../../engine/src/scheduler';
+import { cluster, eightH100, oneH100 } from '../../fixtures/gpus';
+
+const S = 1000;
+const MIN = 60 * S;
+
+/** A ready instance idle since `idleFrom`, holding `devices` on `worker`. */
+function idle(id: string, versionId: string, idleFrom: number, worker = 'w1', devices = [0]): [InstanceRecord, [string, number[]]] {
+  const rec = { ...transition(createInstance(id, versionId, 0), 'ready', 0), lastUsedAt: idleFrom };
+  return [rec, [worker, devices]];
+}
+
+function busy(id: string, versionId: string, worker = 'w1', devices = [0], inFlight = 1): [InstanceRecord, [string, number[]]] {
+  let rec = transition(createInstance(id, versionId, 0), 'ready', 0);
+  for (let k = 0; k < inFlight; k++) rec = beginPrediction(rec, 0);
+  return [rec, [worker, devices]];
+}
+
+function booting(id: string, versionId: string, worker = 'w1', devices = [0]): [InstanceRecord, [string, number[]]] {
+  return [createInstance(id, versionId, 0), [worker, devices]];
+}
+
+function state(workers: WorkerState[], versions: VersionDemand[], placed: [InstanceRecord, [string, number[]]][] = []): AutoscalerState {
+  const c = cluster(...workers);
+  const ledger = new Ledger();
+  for (const [rec, [worker, devices]] of placed) {
+    const r = reserve(ledger, c, rec.id, { ok: true, worker, devices, memoryClaimGb: 80, cudaVisibleDevices: '', cpuSlots: 0, score: 0 });
+    if (!r.ok) throw new Error(r.reason);
+  }
+  return { versions, instances: placed.map(([r]) => r), cluster: c, ledger };
+}
+
+const v = (versionId: string, extra: Partial<VersionDemand> = {}): VersionDemand => ({
+  versionId, hardware: 'gpu-h100', maxConcurrency: 1, queued: 0, oldestQueuedAt: null, ...extra,
+});
+
+/** Actions without placement scores, for compact comparison. */
+function brief(actions: Action[]): string[] {
+  return actions.map((a) => {
+    switch (a.type) {
+      case 'start': return `start ${a.versionId} on ${a.placement.worker}:[${a.placement.devices}] (${a.reason})`;
+      case 'stop': return `stop ${a.instanceId} (${a.reason})`;
+      case 'evict': return `evict ${a.instanceId} for ${a.forVersionId}`;
+      case 'backoff': return `backoff ${a.versionId} until ${a.retryAt}`;
+      default: return `${a.type} ${a.versionId}`;
+    }
+  });
+}
+
+const fixed = { keepAlive: 'fixed' as const };
+
+describe('plan: on-demand versions', () => {
+  it.each<[string, AutoscalerState, number, object, string[]]>([
+    // A waiting prediction boots an instance at once (no scale-up delay from zero).
+    ['scale from zero', state([oneH100()], [v('a', { queued: 1, oldestQueuedAt: 10 * S })]), 10 * S, {}, ['start a on w1:[0] (scale-from-zero)']],
+    // Nothing waits, nothing runs: no action.
+    ['quiet', state([oneH100()], [v('a')]), 0, {}, []],
+    // An idle instance survives until the idle window has passed…
+    ['idle 59 s', state([oneH100()], [v('a')], [idle('i1', 'a', 0)]), 59 * S, fixed, []],
+    // …and stops once it has.
+    ['idle 60 s', state([oneH100()], [v('a')], [idle('i1', 'a', 0)]), 60 * S, fixed, ['stop i1 (idle)']],
+    // A booting instance counts as capacity: no second boot for the same waiting prediction.
+    ['booting covers backlog', state([eightH100()], [v('a', { queued: 1, oldestQueuedAt: 0 })], [booting('i1', 'a')]), 5 * S, {}, []],
+    // Backlog per instance above max concurrency adds instances to cover it, after the scale-up delay.
+    ['backlog scale-up', state([eightH100()], [v('a', { queued: 2, oldestQueuedAt: 0 })], [busy('i1', 'a')]), 2 * S, {}, ['start a on w1:[1] (backlog)', 'start a on w1:[2] (backlog)']],
+    // Within the scale-up delay (1 s) the backlog waits.
+    ['backlog too young', state([eightH100()], [v('a', { queued: 2, oldestQueuedAt: 1.5 * S })], [busy('i1', 'a')]), 2 * S, {}, []],
+    // Concurrency 4 with 3 waiting and 1 running fits one instance: no scale-up.
+    ['within concurrency', state([eightH100()], [v('a', { maxConcurrency: 4, queued: 3, oldestQueuedAt: 0 })], [busy('i1', 'a')]), 10 * S, {}, []],
+    // Never above onDemandMaxInstances.
+    ['capped at max', state([eightH100()], [v('a', { queued: 10, oldestQueuedAt: 0 })], [busy('i1', 'a')]), 10 * S, { onDemandMaxInstances: 2 }, ['start a on w1:[1] (backlog)']],
+    // With two idle instances the extra one stops after the idle window; the last stays for its keep-alive (2 × 120 s setup).
+    [
+      'last instance keeps warm longer',
+      state([eightH100()], [v('a', { setupMs: 120 * S })], [idle('i1', 'a', 0, 'w1', [0]), idle('i2', 'a', 10 * S, 'w1', [1])]),
+      200 * S, {}, ['stop i1 (idle)'],
+    ],
+    // A version no worker can hold is reported unplaceable (fail fast), not retried.
+    ['impossible', state([oneH100()], [v('a', { hardware: 'gpu-h100-2x', queued: 1, oldestQueuedAt: 0 })]), 0, {}, ['unplaceable a']],
+  ])('%s', (_name, s, now, knobs, want) => {
+    expect(brief(plan(s, now, knobs))).toEqual(want);
+  });
+});
+
+describe('plan: deployments', () => {
+  const dep = (min: number, max: number, extra: Partial<VersionDemand> = {}) => v('d', { deployment: { minInstances: min, maxInstances: max }, ...extra });
+  it.each<[string, AutoscalerState, number, object, string[]]>([
+    // min 2 with no traffic still boots two.
+    ['boots to min', state([eightH100()], [dep(2, 4)]), 0, {}, ['start d on w1:[0] (min-instances)', 'start d on w1:[1] (min-instances)']],
+    // Idle instances at min never stop.
+    ['keeps min warm', state([eightH100()], [dep(1, 4)], [idle('i1', 'd', 0)]), 3600 * S, {}, []],
+    // Above min, an idle extra stops after the idle window.
+    ['extra stops', state([eightH100()], [dep(1, 4)], [idle('i1', 'd', 0), idle('i2', 'd', 30 * S, 'w1', [1])]), 61 * S, {}, ['stop i1 (idle)']],
+    // min 0: the last instance goes after the to-zero delay, not before.
+    ['to zero too early', state([eightH100()], [dep(0, 2)], [idle('i1', 'd', 0)]), 100 * S, { toZeroDelayMs: 120 * S }, []],
+    ['to zero', state([eightH100()], [dep(0, 2)], [idle('i1', 'd', 0)]), 120 * S, { toZeroDelayMs: 120 * S }, ['stop i1 (idle)']],
+    // Never above max, however long the backlog.
+    ['at max', state([eightH100()], [dep(0, 2, { queued: 9, oldestQueuedAt: 0 })], [busy('i1', 'd'), busy('i2', 'd', 'w1', [1])]), 60 * S, {}, []],
+    // Max lowered below the live count: idle extras stop at once.
+    ['above max', state([eightH100()], [dep(0, 1)], [idle('i1', 'd', 50 * S), idle('i2', 'd', 50 * S, 'w1', [1])]), 51 * S, {}, ['stop i1 (above-max)']],
+  ])('%s', (_name, s, now, knobs, want) => {
+    expect(brief(plan(s, now, knobs))).toEqual(want);
+  });
+});
+
+describe('plan: eviction when capacity is short', () => {
+  it('evicts the idle instance of another version to make room', () => {
+    const s = state([oneH100()], [v('old'), v('new', { queued: 1, oldestQueuedAt: 0 })], [idle('i1', 'old', 0)]);
+    expect(brief(plan(s, 5 * S, fixed))).toEqual(['evict i1 for new', 'start new on w1:[0] (scale-from-zero)']);
+  });
+
+  it('evicts least recently used first, and only as many as needed', () => {
+    const placed = [0, 1, 2, 3, 4, 5, 6, 7].map((d) => idle(`i${d}`, `m${d}`, (10 - d) * S, 'w1', [d]));
+    const versions = [...placed.map(([r]) => v(r.versionId)), v('new', { hardware: 'gpu-h100-2x', queued: 1, oldestQueuedAt: 0 })];
+    // i7 (idle since 3 s) and i6 (since 4 s) are the least recently used.
+    expect(brief(plan(state([eightH100()], versions, placed), 20 * S, fixed))).toEqual(['evict i7 for new', 'evict i6 for new', 'start new on w1:[6,7] (scale-from-zero)']);
+  });
+
+  it('spares victims that did not help (different worker)', () => {
+    const workers = [oneH100(), { ...oneH100(), id: 'w2' }];
+    const placed = [idle('i1', 'x', 0, 'w1', [0]), busy('i2', 'y', 'w2', [0])];
+    const versions = [v('x'), v('y'), v('new', { queued: 1, oldestQueuedAt: 0 })];
+    expect(brief(plan(state(workers, versions, placed), 5 * S, fixed))).toEqual(['evict i1 for new', 'start new on w1:[0] (scale-from-zero)']);
+  });
+
+  it('never evicts busy instances or a deployment at its min; reports pending', () => {
+    const s = state(
+      [eightH100()],
+      [v('d', { deployment: { minInstances: 1, maxInstances: 1 } }), v('b'), v('new', { hardware: 'gpu-h100-8x', queued: 1, oldestQueuedAt: 0 })],
+      [idle('i1', 'd', 0), busy('i2', 'b', 'w1', [1])],
+    );
+    expect(brief(plan(s, 5 * S, fixed))).toEqual(['pending new']);
+  });
+
+  it('does not modify the ledger it was given', () => {
+    const s = state([oneH100()], [v('old'), v('new', { queued: 1, oldestQueuedAt: 0 })], [idle('i1', 'old', 0)]);
+    plan(s, 5 * S, fixed);
+    expect(s.ledger.all().map((c) => c.instanceId)).toEqual(['i1']);
+  });
+});
+
+describe('setup-failure backoff', () => {
+  it.each([
+    [1, 5 * S], [2, 10 * S], [3, 20 * S], [7, 300 * S], [50, 300 * S],
+  ])('after %i failures waits %i ms (5 s doubling, capped at 5 min)', (count, ms) => {
+    expect(setupBackoffMs(count, 5 * S, 300 * S)).toBe(ms);
+  });
+
+  it('holds boots until the backoff has passed', () => {
+    const failing = v('a', { queued: 1, oldestQueuedAt: 0, setupFailures: { count: 3, lastAt: 100 * S } });
+    expect(brief(plan(state([oneH100()], [failing]), 110 * S))).toEqual(['backoff a until 120000']);
+    expect(brief(plan(state([oneH100()], [failing]), 120 * S))).toEqual(['start a on w1:[0] (scale-from-zero)']);
+  });
+});
+
+describe('adaptive keep-alive', () => {
+  const knobs = { setupMs: 120 * S, minMs: MIN, maxMs: 30 * MIN, coldStartWeight: 1, minSamples: 8 };
+  const hist = (gapsMs: number[]) => gapsMs.reduce(recordGap, emptyGapHistogram());
+
+  it('without history keeps warm for 2 × setup, clamped', () => {
+    expect(adaptiveKeepAliveMs({ ...knobs })).toBe(240 * S);
+    expect(adaptiveKeepAliveMs({ ...knobs, setupMs: 5 * S })).toBe(MIN);
+    expect(adaptiveKeepAliveMs({ ...knobs, setupMs: 3600 * S })).toBe(30 * MIN);
+  });
+
+  it('stays warm through regular gaps shorter than 2 × setup', () => {
+    // 3-minute gaps, 2-minute boots: idling 3 min costs less than a boot plus the caller's wait.
+    const t = adaptiveKeepAliveMs({ ...knobs, gaps: hist(Array(50).fill(3 * MIN)) });
+    expect(t).toBeGreaterThanOrEqual(3 * MIN);
+    expect(t).toBeLessThan(4 * MIN);
+  });
+
+  it('does not idle through gaps longer than 2 × setup', () => {
+    // 10-minute gaps, 2-minute boots: booting again is cheaper than idling 10 min.
+    expect(adaptiveKeepAliveMs({ ...knobs, gaps: hist(Array(50).fill(10 * MIN)) })).toBe(MIN);
+  });
+
+  it('covers the short gaps of a bursty mix and gives up on the long ones', () => {
+    // 80% of gaps ~2 min (within bursts), 20% ~2 h (between bursts): keep warm just past 2 min.
+    const t = adaptiveKeepAliveMs({ ...knobs, gaps: hist([...Array(40).fill(2 * MIN), ...Array(10).fill(120 * MIN)]) });
+    expect(t).toBeGreaterThanOrEqual(2 * MIN);
+    expect(t).toBeLessThan(3 * MIN);
+  });
+
+  it('stops at the floor when gaps are hours long', () => {
+    expect(adaptiveKeepAliveMs({ ...knobs, gaps: hist(Array(50).fill(120 * MIN)) })).toBe(MIN);
+  });
+
+  it('stops at the floor when boots are cheap next to the gaps', () => {
+    expect(adaptiveKeepAliveMs({ ...knobs, setupMs: 5 * S, gaps: hist(Array(50).fill(10 * MIN)) })).toBe(MIN);
+  });
+
+  it('fixed keep-alive and deployments use their windows', () => {
+    expect(lastInstanceKeepAliveMs(v('a', { setupMs: 600 * S }), { keepAlive: 'fixed', idleWindowMs: 300 * S })).toBe(300 * S);
+    expect(lastInstanceKeepAliveMs(v('d', { deployment: { minInstances: 0, maxInstances: 1 } }), { idleWindowMs: 90 * S })).toBe(90 * S);
+  });
+});
