@@ -3,8 +3,11 @@
  * over hashed, L2-normalised bag-of-words features, trained with plain SGD. No dependencies.
  *
  * Features of a text: lower-cased word unigrams ("w:good"), adjacent-word bigrams
- * ("b:not good"), and negation-scoped unigrams ("n:good" for words within three tokens after
- * not/no/never/...n't). Each feature is hashed with 32-bit FNV-1a into `dims` buckets.
+ * ("b:not good"), negation-scoped unigrams ("n:good" for words within three tokens after
+ * not/no/never/...n't), and character 4- and 5-grams of each word with boundary marks
+ * ("c:<cha", "c:harg"), which let small datasets generalise across word forms
+ * (charge/charged/charges). Each feature is hashed with 32-bit FNV-1a into `dims` buckets;
+ * the vector is L2-normalised.
  *
  * Weights file (JSON), format "gantry-text-classifier" version 1:
  *   { format, version, features: { hash, dims, ngrams, negation }, labels: string[],
@@ -23,7 +26,7 @@ export interface Example {
 export interface WeightsFile {
   format: typeof WEIGHTS_FORMAT;
   version: typeof WEIGHTS_VERSION;
-  features: { hash: 'fnv1a32'; dims: number; ngrams: [1, 2]; negation: true };
+  features: { hash: 'fnv1a32'; dims: number; ngrams: [1, 2]; char_ngrams: [4, 5]; negation: true };
   labels: string[];
   bias: number[];
   weights: Record<string, number[]>;
@@ -41,6 +44,7 @@ export interface Prediction {
 const TOKEN = /[\p{L}\p{N}]+(?:['’][\p{L}]+)*/gu;
 const NEGATORS = new Set(['not', 'no', 'never', 'nothing', 'nobody', 'none', 'neither', 'nor', 'without', 'hardly']);
 const NEGATION_SCOPE = 3;
+const CHAR_NGRAMS = [4, 5] as const;
 
 export function tokenize(text: string): string[] {
   return (text.toLowerCase().match(TOKEN) ?? []).map((t) => t.replace(/’/g, "'"));
@@ -72,6 +76,8 @@ export function featurize(text: string, dims: number): Features {
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
     add(`w:${t}`);
+    const padded = `<${t}>`;
+    for (const n of CHAR_NGRAMS) for (let s = 0; s + n <= padded.length; s++) add(`c:${padded.slice(s, s + n)}`);
     if (i > 0) add(`b:${tokens[i - 1]} ${t}`);
     if (negLeft > 0) {
       add(`n:${t}`);
@@ -142,7 +148,7 @@ export class Model {
     return {
       format: WEIGHTS_FORMAT,
       version: WEIGHTS_VERSION,
-      features: { hash: 'fnv1a32', dims: this.dims, ngrams: [1, 2], negation: true },
+      features: { hash: 'fnv1a32', dims: this.dims, ngrams: [1, 2], char_ngrams: [...CHAR_NGRAMS], negation: true },
       labels: this.labels,
       bias: Array.from(this.bias, compact),
       weights,
@@ -160,6 +166,8 @@ export class Model {
     if (!Array.isArray(labels) || labels.length < 2 || !labels.every((l) => typeof l === 'string')) throw bad('labels');
     const dims = d.features?.dims;
     if (typeof dims !== 'number' || !Number.isInteger(dims) || dims < 1) throw bad('features.dims');
+    const cg = d.features?.char_ngrams;
+    if (!Array.isArray(cg) || cg.join() !== CHAR_NGRAMS.join()) throw bad('features.char_ngrams: made by another feature set');
     const k = labels.length;
     if (!Array.isArray(d.bias) || d.bias.length !== k) throw bad('bias');
     const weights = new Map<number, Float64Array>();
