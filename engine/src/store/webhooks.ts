@@ -23,6 +23,8 @@ export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
 
 export interface DeliveryRow {
   id: string;
+  /** Insertion order (bigserial, returned by pg as a string). */
+  seq: string;
   url: string;
   event: string;
   body: string;
@@ -132,7 +134,7 @@ export async function claimDueDeliveries(q: Queryable, owner: string, limit: num
     `WITH due AS (
        SELECT id FROM webhook_deliveries
         WHERE status = 'pending' AND next_attempt_at <= clock_timestamp()
-        ORDER BY next_attempt_at
+        ORDER BY next_attempt_at, seq
         LIMIT $2
         FOR UPDATE SKIP LOCKED
      )
@@ -208,7 +210,7 @@ export async function listDeliveries(
   return q.query<DeliveryRow>(
     `SELECT * FROM webhook_deliveries
       WHERE ($1::text IS NULL OR prediction_id = $1) AND ($2::text IS NULL OR status = $2)
-      ORDER BY created_at, id LIMIT $3`,
+      ORDER BY seq LIMIT $3`,
     [filter.predictionId ?? null, filter.status ?? null, filter.limit ?? 1000],
   );
 }

@@ -70,10 +70,21 @@ CREATE TABLE predictions (
   token_id               text,
   stream_key             text,
   attempts               integer NOT NULL DEFAULT 0,
-  worker_id              text
+  worker_id              text,
+  cancel_requested_at    timestamptz
 );
 CREATE INDEX predictions_list ON predictions (kind, created_at DESC, id DESC);
 CREATE INDEX predictions_open ON predictions (status) WHERE status IN ('starting', 'processing');
+
+-- A worker process that owns devices; a stale heartbeat means its running work was interrupted.
+CREATE TABLE workers (
+  id            text PRIMARY KEY,
+  name          text NOT NULL,
+  devices       jsonb NOT NULL DEFAULT '[]',
+  started_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
+  heartbeat_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+  stopped_at    timestamptz
+);
 
 CREATE TABLE usage_records (
   id            bigserial PRIMARY KEY,

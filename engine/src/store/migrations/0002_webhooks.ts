@@ -14,6 +14,7 @@ CREATE TABLE webhook_secret (
 
 CREATE TABLE webhook_deliveries (
   id               text PRIMARY KEY,            -- the webhook-id header, reused on every retry
+  seq              bigserial NOT NULL,          -- insertion order (stable listing)
   url              text NOT NULL,
   event            text NOT NULL,               -- start | output | logs | completed
   body             text NOT NULL,               -- the exact JSON sent
@@ -30,7 +31,7 @@ CREATE TABLE webhook_deliveries (
   updated_at       timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
-CREATE INDEX webhook_deliveries_prediction ON webhook_deliveries (prediction_id, created_at);
+CREATE INDEX webhook_deliveries_prediction ON webhook_deliveries (prediction_id, seq);
 
 CREATE TABLE webhook_subscriptions (
   id          text PRIMARY KEY,

@@ -1,0 +1,31 @@
+/**
+ * Cancelling: a queued prediction is canceled here at once; a running one is flagged and its
+ * worker stops it (the worker owns the terminal state of what it runs).
+ */
+import { notFound } from '../core/errors';
+import { secondsBetween, toWire, type Kind } from '../core/prediction';
+import { finishPrediction, getPrediction, requestCancel } from '../store/predictions';
+import type { ApiContext } from './context';
+
+export async function cancelPrediction(ctx: ApiContext, id: string, kind: Kind) {
+  const row = await getPrediction(ctx.db, id, kind);
+  if (!row) throw notFound(`${kind === 'training' ? 'Training' : 'Prediction'} ${id}`);
+  if (row.status === 'starting') {
+    const now = new Date();
+    const metrics = { predict_time: 0, total_time: secondsBetween(row.created_at, now), queue_time: secondsBetween(row.created_at, now) };
+    await finishPrediction(ctx.db, id, {
+      status: 'canceled',
+      metrics,
+      cost: { rule: 'hardware_time', quantity: 0, unit_price_usd: 0, total_usd: 0, hardware: row.hardware },
+    });
+  } else if (row.status === 'processing') {
+    await requestCancel(ctx.db, id);
+    // Give the worker a moment so the answer usually shows the final state.
+    await new Promise<void>((resolve) => {
+      const w = ctx.waiter.untilCompleted(id, 5, async () => false);
+      void w.done.then(resolve);
+    });
+  }
+  const after = (await getPrediction(ctx.db, id, kind)) ?? row;
+  return toWire(after, ctx.publicUrl);
+}

@@ -1,0 +1,148 @@
+/**
+ * Creating a prediction or training, shared by every create endpoint: resolve the version,
+ * validate input (defaults applied), persist, enqueue, and optionally hold the request.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError, invalid, type FieldError } from '../core/errors';
+import { newCapability, newId } from '../core/ids';
+import { parseCancelAfter, parsePreferWait } from '../core/durations';
+import { isTerminal, toWire, type Kind } from '../core/prediction';
+import { inputSchemaOf, validateInput } from '../core/validate';
+import type { VersionRow } from '../store/catalog';
+import { getPrediction, insertPrediction } from '../store/predictions';
+import type { ApiContext } from './context';
+
+export interface CreateBody {
+  input?: unknown;
+  webhook?: unknown;
+  webhook_events_filter?: unknown;
+  tags?: unknown;
+  stream?: unknown;
+}
+
+const EVENTS = ['start', 'output', 'logs', 'completed'];
+
+/** Checks the fields common to every create body; returns them typed. */
+export function checkCommonFields(body: CreateBody, allowed: string[]): {
+  input: Record<string, unknown>;
+  webhook: string | null;
+  filter: string[] | null;
+  tags: Record<string, string>;
+} {
+  const errors: FieldError[] = [];
+  for (const key of Object.keys(body)) {
+    if (!allowed.includes(key)) errors.push({ pointer: `/${key}`, detail: 'is not a recognised field' });
+  }
+  const input = body.input;
+  if (input === undefined) errors.push({ pointer: '/input', detail: 'is required' });
+  else if (typeof input !== 'object' || input === null || Array.isArray(input)) errors.push({ pointer: '/input', detail: 'must be an object' });
+  let webhook: string | null = null;
+  if (body.webhook !== undefined && body.webhook !== null) {
+    const problem = webhookProblem(body.webhook);
+    if (problem) errors.push({ pointer: '/webhook', detail: problem });
+    else webhook = body.webhook as string;
+  }
+  let filter: string[] | null = null;
+  if (body.webhook_events_filter !== undefined && body.webhook_events_filter !== null) {
+    const f = body.webhook_events_filter;
+    if (!Array.isArray(f) || f.some((e) => !EVENTS.includes(e as string))) {
+      errors.push({ pointer: '/webhook_events_filter', detail: `must be an array of ${EVENTS.join(', ')}` });
+    } else filter = [...new Set(f as string[])];
+  }
+  let tags: Record<string, string> = {};
+  if (body.tags !== undefined && body.tags !== null) {
+    const t = body.tags;
+    if (typeof t !== 'object' || Array.isArray(t) || Object.values(t as object).some((v) => typeof v !== 'string')) {
+      errors.push({ pointer: '/tags', detail: 'must be an object of string values' });
+    } else if (Object.keys(t as object).length > 50) {
+      errors.push({ pointer: '/tags', detail: 'may have at most 50 entries' });
+    } else tags = t as Record<string, string>;
+  }
+  if (errors.length) throw invalid(errors);
+  return { input: input as Record<string, unknown>, webhook, filter, tags };
+}
+
+function webhookProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string') return 'must be a URL string';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'is not a valid URL';
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must be an http(s) URL';
+  if (url.username || url.password) return 'must not contain credentials';
+  return undefined;
+}
+
+function headerProblem(name: string, fn: () => unknown): never | void {
+  try {
+    fn();
+  } catch (err) {
+    throw new ApiError(400, 'Bad request', (err as Error).message, [{ pointer: `/headers/${name}`, detail: (err as Error).message }]);
+  }
+}
+
+export interface CreateArgs {
+  kind: Kind;
+  version: VersionRow;
+  deployment?: string | null;
+  destination?: string | null;
+  hardware?: string;
+  /** The schema the input is validated against (training input differs from predict input). */
+  inputSchema?: Record<string, unknown>;
+  schemaKey?: string;
+  fields: ReturnType<typeof checkCommonFields>;
+}
+
+export async function createPrediction(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply, args: CreateArgs) {
+  let wait: number | undefined;
+  let cancelAfter: number | undefined;
+  headerProblem('prefer', () => (wait = parsePreferWait(req.headers.prefer as string | undefined)));
+  headerProblem('cancel-after', () => (cancelAfter = parseCancelAfter(req.headers['cancel-after'] as string | undefined)));
+
+  const { version, fields } = args;
+  const input = structuredClone(fields.input);
+  const schema = args.inputSchema ?? inputSchemaOf(version.openapi_schema);
+  const errors = validateInput(args.schemaKey ?? version.id, schema, input);
+  if (errors.length) throw invalid(errors);
+
+  const id = newId();
+  const row = await insertPrediction(ctx.db, {
+    id,
+    kind: args.kind,
+    model: `${version.owner}/${version.name}`,
+    version: version.id,
+    deployment: args.deployment ?? null,
+    destination: args.destination ?? null,
+    input,
+    hardware: args.hardware ?? version.hardware,
+    deadline: cancelAfter ? new Date(Date.now() + cancelAfter * 1000) : null,
+    webhook: fields.webhook,
+    webhookEventsFilter: fields.filter,
+    tags: fields.tags,
+    tokenId: req.tokenId ?? null,
+    streamKey: version.streams && args.kind === 'prediction' ? newCapability() : null,
+  });
+  const waiting = wait ? ctx.waiter.untilCompleted(id, wait, async () => false) : undefined;
+  try {
+    await ctx.dispatcher.enqueue(id, row.hardware);
+  } catch (err) {
+    // Still safe: the row exists and the recovery sweep enqueues `starting` predictions.
+    req.log.warn({ err, id }, 'enqueue failed; the sweep will retry');
+  }
+  let current = row;
+  if (waiting) {
+    const closed = new Promise<void>((resolve) => req.raw.once('close', resolve));
+    await Promise.race([waiting.done, closed]);
+    waiting.cancel();
+    current = (await getPrediction(ctx.db, id)) ?? row;
+  }
+  const wire = toWire(current, ctx.publicUrl);
+  // The official client treats any non-`starting` answer to a blocking create as final, and
+  // Replicate answers an unfinished sync wait with `starting`: do the same.
+  if (waiting && !isTerminal(current.status)) wire.status = 'starting';
+  reply.header('Location', wire.urls ? (wire.urls as { get: string }).get : '');
+  // 201 = created (with final output when waited for); 202 = a sync wait ran out before the end.
+  return reply.code(waiting && !isTerminal(current.status) ? 202 : 201).send(wire);
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+/** `gantry serve` (API + embedded worker) and `gantry worker` (a worker process on its own). */
+import { loadConfig } from './config';
+import { serve, type Engine } from './server';
+import { runWorker } from './worker/main';
+
+const USAGE = `usage: gantry <command>
+
+commands:
+  serve    start the API, Postgres (embedded unless DATABASE_URL is set) and an in-process worker
+  worker   start a worker only (needs DATABASE_URL; it owns this machine's devices)
+
+configuration is read from the environment; see README.md.`;
+
+async function main(): Promise<void> {
+  const command = process.argv[2];
+  if (command !== 'serve' && command !== 'worker') {
+    console.error(USAGE);
+    process.exit(command === '--help' || command === '-h' ? 0 : 2);
+  }
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(2);
+  }
+  const log = (msg: string) => {
+    if (config.log !== 'silent') console.log(`[gantry] ${msg}`);
+  };
+  const engine: Engine = command === 'serve' ? await serve(config, log) : await runWorker(config, log);
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      log('forced exit');
+      process.exit(1);
+    }
+    stopping = true;
+    log(`${signal}: shutting down (again to force)`);
+    await engine.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((err) => {
+  console.error(`[gantry] fatal: ${(err as Error).stack ?? err}`);
+  process.exit(1);
+});

@@ -1,0 +1,165 @@
+/**
+ * `gantry serve`: Postgres (embedded or DATABASE_URL), migrations, BullMQ, the HTTP API and, by
+ * default, one in-process worker. Also the sweeper that enforces deadlines and recovers work
+ * after a crash, so that no accepted prediction is ever left behind.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Config } from './config';
+import { Db } from './store/db';
+import { migrate } from './store/migrate';
+import { startEmbeddedPostgres, type EmbeddedHandle } from './store/embedded';
+import { Listener } from './store/listen';
+import { PREDICTION_CHANNEL, expiredQueued, expiredRunning, finishPrediction, orphanedRunning, queuedPredictions, requestCancel, getPrediction } from './store/predictions';
+import { countTokens, insertToken } from './store/tokens';
+import { Dispatcher } from './queue';
+import { buildApp } from './api/app';
+import { PredictionWaiter } from './api/waiter';
+import type { ApiContext } from './api/context';
+import { Worker } from './worker/worker';
+import { ensureBuiltins } from './builtins';
+import { newToken } from './core/ids';
+import { secondsBetween } from './core/prediction';
+
+const WORKER_STALE_SECONDS = 15;
+
+export interface Engine {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export type Log = (msg: string) => void;
+
+/** Connects to Postgres (starting the embedded one when no DATABASE_URL is given) and migrates. */
+export async function openDatabase(config: Config, log: Log): Promise<{ db: Db; url: string; embedded?: EmbeddedHandle }> {
+  let url = config.databaseUrl;
+  let embedded: EmbeddedHandle | undefined;
+  if (!url) {
+    embedded = await startEmbeddedPostgres(config.dataDir, config.pgPort, log);
+    url = embedded.url;
+  }
+  const db = new Db(url, 12);
+  await migrate(db);
+  return { db, url, embedded };
+}
+
+async function bootstrapToken(db: Db, config: Config, log: Log): Promise<void> {
+  if (config.apiToken) {
+    await insertToken(db, 'admin', 'admin (GANTRY_API_TOKEN)', config.apiToken);
+    return;
+  }
+  if ((await countTokens(db)) > 0) return;
+  const secret = newToken();
+  await insertToken(db, 'admin', 'admin (generated)', secret);
+  await mkdir(config.dataDir, { recursive: true });
+  const file = join(config.dataDir, 'admin-token');
+  await writeFile(file, `${secret}\n`, { mode: 0o600 });
+  log(`generated an admin API token (shown once; also in ${file}):\n\n    ${secret}\n`);
+}
+
+/** Periodic recovery and deadline enforcement. Everything it does is idempotent. */
+function startSweeper(db: Db, dispatcher: Dispatcher, log: Log): () => void {
+  let running = false;
+  const sweep = async () => {
+    if (running) return;
+    running = true;
+    try {
+      for (const id of await expiredQueued(db)) {
+        const row = await getPrediction(db, id);
+        if (!row) continue;
+        const now = new Date();
+        await finishPrediction(db, id, {
+          status: 'aborted',
+          error: 'the Cancel-After deadline passed before the prediction started',
+          metrics: { predict_time: 0, total_time: secondsBetween(row.created_at, now), queue_time: secondsBetween(row.created_at, now) },
+          cost: { rule: 'hardware_time', quantity: 0, unit_price_usd: 0, total_usd: 0, hardware: row.hardware },
+        });
+      }
+      for (const id of await expiredRunning(db)) await requestCancel(db, id);
+      for (const id of await orphanedRunning(db, WORKER_STALE_SECONDS)) {
+        const row = await getPrediction(db, id);
+        if (!row) continue;
+        const now = new Date();
+        await finishPrediction(db, id, {
+          status: 'failed',
+          error: 'interrupted: the worker running this prediction stopped responding',
+          metrics: {
+            predict_time: row.started_at ? secondsBetween(row.started_at, now) : 0,
+            total_time: secondsBetween(row.created_at, now),
+            queue_time: secondsBetween(row.created_at, row.started_at ?? now),
+          },
+          cost: { rule: 'hardware_time', quantity: 0, unit_price_usd: 0, total_usd: 0, hardware: row.hardware },
+        });
+      }
+    } catch (err) {
+      log(`sweeper: ${(err as Error).message}`);
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(() => void sweep(), 1000);
+  void (async () => {
+    // After a crash, queued predictions may have lost their job (killed between insert and
+    // enqueue): enqueueing is idempotent per prediction id, so re-enqueue them all.
+    for (const p of await queuedPredictions(db)) await dispatcher.enqueue(p.id, p.hardware).catch(() => undefined);
+  })();
+  return () => clearInterval(timer);
+}
+
+export async function serve(config: Config, log: Log): Promise<Engine> {
+  const { db, url: databaseUrl, embedded } = await openDatabase(config, log);
+  await bootstrapToken(db, config, log);
+  await ensureBuiltins(db, log);
+
+  const dispatcher = new Dispatcher({ databaseUrl, redisUrl: config.redisUrl });
+  const listener = new Listener(databaseUrl, [PREDICTION_CHANNEL]);
+  await listener.start();
+  const publicUrl = config.publicUrl ?? `http://${config.host}:${config.port}`;
+  const ctx: ApiContext = {
+    db,
+    dispatcher,
+    waiter: new PredictionWaiter(listener),
+    publicUrl,
+    prices: config.prices,
+    workerStaleSeconds: WORKER_STALE_SECONDS,
+  };
+
+  let worker: Worker | undefined;
+  if (config.embeddedWorker) {
+    worker = new Worker({
+      db,
+      databaseUrl,
+      dispatcher,
+      prices: config.prices,
+      name: config.workerName ?? `embedded@${config.dataDir}`,
+      hardware: ['cpu'],
+      cpuSlots: config.cpuSlots,
+      idleWindowMs: config.idleWindowMs,
+      log,
+    });
+    await worker.start();
+  }
+  const stopSweeper = startSweeper(db, dispatcher, log);
+
+  const app = buildApp(ctx, { bodyLimitBytes: config.bodyLimit, logger: config.log === 'debug' });
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  if (!config.publicUrl) ctx.publicUrl = `http://${config.host}:${port}`;
+  log(`gantry listening on ${ctx.publicUrl}`);
+
+  return {
+    url: ctx.publicUrl,
+    async stop() {
+      // Stop accepting, let running work finish (or leave it queued for the next start).
+      await app.close();
+      stopSweeper();
+      await worker?.stop();
+      await dispatcher.close();
+      await listener.close();
+      await db.close();
+      await embedded?.stop();
+    },
+  };
+}
+

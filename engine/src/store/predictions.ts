@@ -1,0 +1,192 @@
+/**
+ * Predictions and trainings. Every status change goes through here and NOTIFYs
+ * `gantry_prediction` with the id, which is how waiting requests, streams and webhooks learn
+ * about it in any process.
+ */
+import type { Db, Queryable } from './db';
+import type { Kind, PredictionRow, Status } from '../core/prediction';
+import type { Cost } from '../core/pricing';
+
+export const PREDICTION_CHANNEL = 'gantry_prediction';
+
+export interface NewPrediction {
+  id: string;
+  kind: Kind;
+  model: string;
+  version: string;
+  deployment: string | null;
+  destination: string | null;
+  input: Record<string, unknown>;
+  hardware: string;
+  deadline: Date | null;
+  webhook: string | null;
+  webhookEventsFilter: string[] | null;
+  tags: Record<string, string>;
+  tokenId: string | null;
+  streamKey: string | null;
+}
+
+export async function insertPrediction(db: Db, p: NewPrediction): Promise<PredictionRow> {
+  const [row] = await db.query<PredictionRow>(
+    `INSERT INTO predictions (id, kind, model, version, deployment, destination, input, status, hardware, deadline,
+       webhook, webhook_events_filter, tags, token_id, stream_key)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,'starting',$8,$9,$10,$11,$12,$13,$14) RETURNING *`,
+    [
+      p.id, p.kind, p.model, p.version, p.deployment, p.destination, JSON.stringify(p.input), p.hardware, p.deadline,
+      p.webhook, p.webhookEventsFilter, JSON.stringify(p.tags), p.tokenId, p.streamKey,
+    ],
+  );
+  return row;
+}
+
+export async function getPrediction(db: Queryable, id: string, kind?: Kind): Promise<PredictionRow | undefined> {
+  const rows = kind
+    ? await db.query<PredictionRow>('SELECT * FROM predictions WHERE id = $1 AND kind = $2', [id, kind])
+    : await db.query<PredictionRow>('SELECT * FROM predictions WHERE id = $1', [id]);
+  return rows[0];
+}
+
+export interface Cursor {
+  createdAt: string;
+  id: string;
+}
+
+/** Newest first, keyset-paginated on (created_at, id). */
+export async function listPredictions(
+  db: Db,
+  kind: Kind,
+  limit: number,
+  cursor?: Cursor,
+  filter: { createdAfter?: Date; createdBefore?: Date } = {},
+): Promise<PredictionRow[]> {
+  const where = ['kind = $1'];
+  const params: unknown[] = [kind];
+  if (cursor) {
+    params.push(cursor.createdAt, cursor.id);
+    where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length})`);
+  }
+  if (filter.createdAfter) {
+    params.push(filter.createdAfter);
+    where.push(`created_at > $${params.length}`);
+  }
+  if (filter.createdBefore) {
+    params.push(filter.createdBefore);
+    where.push(`created_at < $${params.length}`);
+  }
+  params.push(limit);
+  return db.query<PredictionRow>(
+    `SELECT * FROM predictions WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+    params,
+  );
+}
+
+/** Claims a queued prediction for a worker. Returns undefined when it is no longer `starting`. */
+export async function claimForStart(db: Db, id: string, workerId: string): Promise<PredictionRow | undefined> {
+  const [row] = await db.query<PredictionRow>(
+    `UPDATE predictions SET attempts = attempts + 1, worker_id = $2
+     WHERE id = $1 AND status = 'starting' RETURNING *`,
+    [id, workerId],
+  );
+  return row;
+}
+
+export async function markProcessing(db: Db, id: string, metrics: Record<string, unknown>): Promise<PredictionRow | undefined> {
+  const [row] = await db.query<PredictionRow>(
+    `WITH u AS (
+       UPDATE predictions SET status = 'processing', started_at = clock_timestamp(), metrics = metrics || $2::jsonb
+       WHERE id = $1 AND status = 'starting' RETURNING *)
+     SELECT u.*, pg_notify('${PREDICTION_CHANNEL}', u.id || ':start') FROM u`,
+    [id, JSON.stringify(metrics)],
+  );
+  return row;
+}
+
+/** Appends logs and replaces the (partial) output of a running prediction. */
+export async function recordProgress(db: Db, id: string, logs: string, output: unknown | undefined): Promise<void> {
+  await db.query(
+    `WITH u AS (
+       UPDATE predictions SET logs = logs || $2, output = CASE WHEN $3::boolean THEN $4::jsonb ELSE output END
+       WHERE id = $1 AND status = 'processing' RETURNING id)
+     SELECT pg_notify('${PREDICTION_CHANNEL}', u.id || ':progress') FROM u`,
+    [id, logs, output !== undefined, output === undefined ? null : JSON.stringify(output)],
+  );
+}
+
+export interface Finish {
+  status: Extract<Status, 'succeeded' | 'failed' | 'canceled' | 'aborted'>;
+  output?: unknown;
+  error?: string | null;
+  logs?: string;
+  metrics?: Record<string, unknown>;
+  cost?: Cost | null;
+}
+
+/**
+ * Moves a prediction to a terminal state, once: a prediction that is already terminal is left
+ * alone and undefined is returned. The usage record and the notification are part of the same
+ * statement, so a finished prediction always has exactly one usage record.
+ */
+export async function finishPrediction(db: Queryable, id: string, f: Finish): Promise<PredictionRow | undefined> {
+  const cost = f.cost;
+  const [row] = await db.query<PredictionRow>(
+    `WITH u AS (
+       UPDATE predictions SET status = $2,
+         output = COALESCE($3::jsonb, output), error = $4, logs = logs || $5,
+         metrics = metrics || $6::jsonb, cost = $7::jsonb, completed_at = clock_timestamp()
+       WHERE id = $1 AND status IN ('starting', 'processing') RETURNING *),
+     usage AS (
+       INSERT INTO usage_records (kind, prediction_id, model, version, deployment, token_id, tags, hardware, rule,
+         quantity, unit_price_usd, total_usd)
+       SELECT kind, id, model, version, deployment, token_id, tags, hardware, $8, $9, $10, $11 FROM u)
+     SELECT u.*, pg_notify('${PREDICTION_CHANNEL}', u.id || ':completed') FROM u`,
+    [
+      id, f.status, f.output === undefined ? null : JSON.stringify(f.output), f.error ?? null, f.logs ?? '',
+      JSON.stringify(f.metrics ?? {}), cost ? JSON.stringify(cost) : null,
+      cost?.rule ?? 'none', cost?.quantity ?? 0, cost?.unit_price_usd ?? 0, cost?.total_usd ?? 0,
+    ],
+  );
+  return row;
+}
+
+/** Flags a running prediction for cancellation; the worker running it reacts to the notify. */
+export async function requestCancel(db: Db, id: string): Promise<void> {
+  await db.query(
+    `WITH u AS (UPDATE predictions SET cancel_requested_at = clock_timestamp()
+       WHERE id = $1 AND status = 'processing' AND cancel_requested_at IS NULL RETURNING id)
+     SELECT pg_notify('${PREDICTION_CHANNEL}', u.id || ':cancel') FROM u`,
+    [id],
+  );
+}
+
+/** Queued predictions whose Cancel-After deadline passed before they started. */
+export async function expiredQueued(db: Db): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(
+    `SELECT id FROM predictions WHERE status = 'starting' AND deadline IS NOT NULL AND deadline < clock_timestamp()`,
+  );
+  return rows.map((r) => r.id);
+}
+
+/** Running predictions whose deadline passed: their worker cancels them. */
+export async function expiredRunning(db: Db): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(
+    `SELECT id FROM predictions WHERE status = 'processing' AND deadline IS NOT NULL AND deadline < clock_timestamp()
+       AND cancel_requested_at IS NULL`,
+  );
+  return rows.map((r) => r.id);
+}
+
+/** Predictions waiting in the queue (used to re-enqueue after a crash: enqueueing is idempotent). */
+export async function queuedPredictions(db: Db): Promise<Array<{ id: string; hardware: string }>> {
+  return db.query(`SELECT id, hardware FROM predictions WHERE status = 'starting' ORDER BY created_at`);
+}
+
+/** Running predictions owned by workers that are gone. */
+export async function orphanedRunning(db: Db, staleAfterSeconds: number): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(
+    `SELECT p.id FROM predictions p LEFT JOIN workers w ON w.id = p.worker_id
+     WHERE p.status = 'processing'
+       AND (w.id IS NULL OR w.stopped_at IS NOT NULL OR w.heartbeat_at < clock_timestamp() - make_interval(secs => $1))`,
+    [staleAfterSeconds],
+  );
+  return rows.map((r) => r.id);
+}

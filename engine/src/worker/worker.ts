@@ -1,0 +1,252 @@
+/**
+ * A worker: owns this machine's devices, consumes the queues of the hardware it has, and runs
+ * each prediction to a terminal state. It talks to the rest of the system only through Postgres
+ * (rows + notifications) and BullMQ.
+ */
+import { hostname } from 'node:os';
+import type { Db } from '../store/db';
+import { Listener } from '../store/listen';
+import {
+  PREDICTION_CHANNEL,
+  claimForStart,
+  finishPrediction,
+  getPrediction,
+  markProcessing,
+  recordProgress,
+  type Finish,
+} from '../store/predictions';
+import { getVersion, type VersionRow } from '../store/catalog';
+import { heartbeat, registerWorker, stopWorker } from '../store/workers';
+import type { Dispatcher } from '../queue';
+import { newId } from '../core/ids';
+import { secondsBetween, type PredictionRow } from '../core/prediction';
+import { computeCost, type PricingRule } from '../core/pricing';
+import type { PriceTable } from '../core/hardware';
+import { InstancePool } from './instance-pool';
+import { resolveModule } from './resolve-module';
+import { RunError } from '../runners/node-instance';
+
+export interface WorkerOptions {
+  db: Db;
+  databaseUrl: string;
+  dispatcher: Dispatcher;
+  prices: PriceTable;
+  /** Stable name; a restarted worker with the same name takes over (its predecessor's running work is failed). */
+  name?: string;
+  /** Hardware SKUs this worker serves. */
+  hardware: string[];
+  cpuSlots: number;
+  idleWindowMs: number;
+  log: (msg: string) => void;
+}
+
+const PROGRESS_FLUSH_MS = 200;
+/** A prediction may be retried once when its worker died before it started. */
+const MAX_ATTEMPTS = 2;
+
+interface Running {
+  cancel(): void;
+}
+
+export class Worker {
+  readonly id = newId();
+  readonly name: string;
+  private readonly pool: InstancePool;
+  private readonly consumers: Array<{ close(force?: boolean): Promise<void> }> = [];
+  private readonly running = new Map<string, Running>();
+  private listener?: Listener;
+  private heartbeatTimer?: NodeJS.Timeout;
+
+  constructor(private readonly opts: WorkerOptions) {
+    this.name = opts.name ?? `${hostname()}-${process.pid}`;
+    this.pool = new InstancePool({ capacity: opts.cpuSlots, idleWindowMs: opts.idleWindowMs });
+  }
+
+  get instances() {
+    return this.pool.list();
+  }
+
+  async start(): Promise<void> {
+    const { db } = this.opts;
+    const devices = { hardware: this.opts.hardware, cpu_slots: this.opts.cpuSlots };
+    const predecessors = await registerWorker(db, this.id, this.name, devices);
+    if (predecessors.length) await this.failInterrupted(predecessors);
+    this.heartbeatTimer = setInterval(() => void heartbeat(db, this.id).catch(() => undefined), 2000).unref();
+    this.listener = new Listener(this.opts.databaseUrl, [PREDICTION_CHANNEL]);
+    this.listener.on(PREDICTION_CHANNEL, (payload: string) => {
+      const [id, event] = payload.split(':');
+      if (event === 'cancel') this.running.get(id)?.cancel();
+    });
+    await this.listener.start();
+    for (const hw of this.opts.hardware) {
+      this.consumers.push(this.opts.dispatcher.consume(hw, 256, (job) => this.execute(job.id)));
+    }
+  }
+
+  private async failInterrupted(workerIds: string[]): Promise<void> {
+    const rows = await this.opts.db.query<{ id: string }>(
+      `SELECT id FROM predictions WHERE status = 'processing' AND worker_id = ANY($1)`,
+      [workerIds],
+    );
+    for (const { id } of rows) {
+      await this.finish(id, { status: 'failed', error: 'interrupted: the worker running this prediction stopped (restart or crash)' });
+    }
+  }
+
+  /** Runs one queued prediction to a terminal state. Never throws: every path ends in `finish`. */
+  async execute(id: string): Promise<void> {
+    const { db } = this.opts;
+    const current = await getPrediction(db, id);
+    if (!current || current.status !== 'starting') {
+      if (current?.status === 'processing' && current.worker_id !== this.id) {
+        // It started on a worker that is gone (BullMQ handed the stalled job over): never run twice.
+        await this.finish(id, { status: 'failed', error: 'interrupted: the worker running this prediction stopped' });
+      }
+      return;
+    }
+    if (current.deadline && current.deadline.getTime() < Date.now()) {
+      await this.finish(id, { status: 'aborted', error: 'the Cancel-After deadline passed before the prediction started' });
+      return;
+    }
+    const row = await claimForStart(db, id, this.id);
+    if (!row) return;
+    if (row.attempts > MAX_ATTEMPTS) {
+      await this.finish(id, { status: 'failed', error: 'interrupted: the prediction could not be started after a retry' });
+      return;
+    }
+    const version = await getVersion(db, row.version);
+    if (!version) {
+      await this.finish(id, { status: 'failed', error: `version ${row.version} no longer exists` });
+      return;
+    }
+    await this.run(row, version);
+  }
+
+  private async run(row: PredictionRow, version: VersionRow): Promise<void> {
+    const runner = version.runner as { type: string; module?: string };
+    if (runner.type !== 'node' || !runner.module) {
+      await this.finish(row.id, { status: 'failed', error: `runner type "${runner.type}" is not available on this worker` });
+      return;
+    }
+    let canceled = false;
+    let cancelRun: () => void = () => undefined;
+    this.running.set(row.id, { cancel: () => ((canceled = true), cancelRun()) });
+    const deadlineTimer = row.deadline
+      ? setTimeout(() => this.running.get(row.id)?.cancel(), Math.max(0, row.deadline.getTime() - Date.now()))
+      : undefined;
+    try {
+      const slot = await this.pool
+        .acquire({
+          versionId: version.id,
+          spec: { module: resolveModule(runner.module), weights: version.weights ?? undefined, gpus: '' },
+          maxConcurrency: version.max_concurrency,
+        })
+        .catch((err: Error) => err);
+      if (slot instanceof Error) {
+        await this.finish(row.id, { status: 'failed', error: slot.message.split('\n')[0], logs: `${slot.message}\n` });
+        return;
+      }
+      try {
+        if (canceled) {
+          await this.finish(row.id, { status: 'canceled' });
+          return;
+        }
+        const coldMetrics = slot.setupTime !== undefined ? { setup_time: slot.setupTime, cold_start: true } : {};
+        const started = await markProcessing(this.opts.db, row.id, coldMetrics);
+        if (!started) return; // canceled or aborted while it was waiting for an instance
+        await this.runOnInstance(started, version, slot.instance.runner, (fn) => (cancelRun = fn), () => canceled);
+      } finally {
+        slot.release();
+      }
+    } catch (err) {
+      await this.finish(row.id, { status: 'failed', error: `internal error: ${(err as Error).message}` });
+    } finally {
+      if (deadlineTimer) clearTimeout(deadlineTimer);
+      this.running.delete(row.id);
+    }
+  }
+
+  private async runOnInstance(
+    row: PredictionRow,
+    version: VersionRow,
+    runner: import('../runners/node-instance').NodeInstance,
+    onCancel: (fn: () => void) => void,
+    wasCanceled: () => boolean,
+  ): Promise<void> {
+    const { db } = this.opts;
+    const metrics: Record<string, number> = {};
+    const pieces: unknown[] = [];
+    let pendingLogs = '';
+    let outputChanged = false;
+    let flushTimer: NodeJS.Timeout | undefined;
+    let flushing: Promise<void> = Promise.resolve();
+    const flush = () => {
+      flushTimer = undefined;
+      const logs = pendingLogs;
+      const output = outputChanged ? [...pieces] : undefined;
+      pendingLogs = '';
+      outputChanged = false;
+      flushing = flushing.then(() => recordProgress(db, row.id, logs, output)).catch(() => undefined);
+    };
+    const schedule = () => (flushTimer ??= setTimeout(flush, PROGRESS_FLUSH_MS));
+    onCancel(() => runner.cancel(row.id));
+    const handlers = {
+      onLog: (line: string) => ((pendingLogs += `${line}\n`), schedule()),
+      onEmit: (piece: unknown) => (pieces.push(piece), (outputChanged = true), schedule()),
+      onMetric: (name: string, value: number) => (metrics[name] = (metrics[name] ?? 0) + value),
+    };
+    let result: Finish;
+    try {
+      const { output } = await runner.run(row.id, row.kind === 'training' ? 'train' : 'predict', row.input, handlers);
+      const streamed = version.streams && pieces.length > 0 && output === null;
+      result = { status: 'succeeded', output: streamed ? pieces : output };
+    } catch (err) {
+      const canceled = wasCanceled() || (err instanceof RunError && err.canceled);
+      result = canceled
+        ? { status: 'canceled', output: pieces.length ? pieces : undefined }
+        : { status: 'failed', error: (err as Error).message, output: pieces.length ? pieces : undefined };
+    }
+    if (flushTimer) clearTimeout(flushTimer);
+    await flushing;
+    const completed = new Date();
+    const predictTime = secondsBetween(row.started_at ?? completed, completed);
+    const allMetrics = {
+      ...metrics,
+      predict_time: predictTime,
+      total_time: secondsBetween(row.created_at, completed),
+      queue_time: secondsBetween(row.created_at, row.started_at ?? completed),
+    };
+    const cost = computeCost(version.pricing as PricingRule[], allMetrics, row.hardware, this.opts.prices);
+    await this.finish(row.id, { ...result, logs: pendingLogs, metrics: allMetrics, cost });
+  }
+
+  private async finish(id: string, f: Finish): Promise<void> {
+    const { db } = this.opts;
+    if (!f.cost) {
+      const row = await getPrediction(db, id);
+      if (!row) return;
+      const version = await getVersion(db, row.version);
+      const end = new Date();
+      const metrics = {
+        predict_time: row.started_at ? secondsBetween(row.started_at, end) : 0,
+        total_time: secondsBetween(row.created_at, end),
+        queue_time: secondsBetween(row.created_at, row.started_at ?? end),
+        ...f.metrics,
+      };
+      // Aborted predictions never ran and cost nothing; the rest pay for the time they ran.
+      const rules = f.status === 'aborted' ? [] : ((version?.pricing ?? []) as PricingRule[]);
+      const cost = computeCost(rules, f.status === 'aborted' ? { predict_time: 0 } : metrics, row.hardware, this.opts.prices);
+      f = { ...f, metrics, cost };
+    }
+    await finishPrediction(db, id, f);
+  }
+
+  async stop(): Promise<void> {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    // Stop taking jobs; let running predictions finish (BullMQ waits for active jobs on close).
+    await Promise.all(this.consumers.map((c) => c.close()));
+    await this.pool.close();
+    await this.listener?.close();
+    await stopWorker(this.opts.db, this.id).catch(() => undefined);
+  }
+}
