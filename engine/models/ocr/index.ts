@@ -124,7 +124,11 @@ function round(n: number): number {
 
 export default definePredictor({
   input: z.object({
-    image: z.string().min(1).describe('Image to read: a data URI, an http(s) URL, or a local absolute file path'),
+    image: z
+      .string()
+      .min(1)
+      .describe('Image to read: a data URI, an http(s) URL, or a local absolute file path')
+      .meta({ format: 'uri' }), // a file input in Replicate's schema convention
     language: z.enum(LANGUAGES).default('eng').describe('Language of the text'),
   }),
   output: z.object({

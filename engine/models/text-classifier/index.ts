@@ -87,7 +87,11 @@ async function readTrainData(ref: string, signal: AbortSignal): Promise<string> 
 }
 
 const trainingInput = z.object({
-  train_data: z.string().min(1).describe('JSONL file, one {"text": "...", "label": "..."} object per line'),
+  train_data: z
+    .string()
+    .min(1)
+    .describe('JSONL file, one {"text": "...", "label": "..."} object per line')
+    .meta({ format: 'uri' }), // a file input in Replicate's schema convention
   epochs: z.number().int().min(1).max(1000).default(30).describe('Passes over the training set'),
   learning_rate: z.number().gt(0).max(100).default(0.5).describe('Initial SGD step size (decays per epoch)'),
   holdout_fraction: z

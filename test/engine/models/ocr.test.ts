@@ -75,6 +75,9 @@ describe('gantry/ocr', () => {
     await expect(loadImage('/nonexistent/gantry.png')).rejects.toThrow(/cannot read \/nonexistent\/gantry.png/);
     await expect(loadImage('data:image/png;base64,')).rejects.toThrow(/empty/);
     expect(ocr.input.safeParse({ image: 'x', language: 'deu' }).success).toBe(false);
+    // a file input (format uri) in the version's schema, yet local paths pass predictor-side validation
+    expect(ocr.input.shape.image.meta()).toMatchObject({ format: 'uri' });
+    expect(ocr.input.safeParse({ image: '/tmp/x.png' }).success).toBe(true);
   });
 
   test('nothing is cached or downloaded: no traineddata copy is written', () => {
