@@ -56,6 +56,7 @@ export class Worker {
   private readonly running = new Map<string, Running>();
   private listener?: Listener;
   private heartbeatTimer?: NodeJS.Timeout;
+  private stopping = false;
 
   constructor(private readonly opts: WorkerOptions) {
     this.name = opts.name ?? `${hostname()}-${process.pid}`;
@@ -143,6 +144,8 @@ export class Worker {
         })
         .catch((err: Error) => err);
       if (slot instanceof Error) {
+        // Shutting down before it started: leave it `starting` for the next worker to run.
+        if (this.stopping) return;
         await this.finish(row.id, { status: 'failed', error: slot.message.split('\n')[0], logs: `${slot.message}\n` });
         return;
       }
@@ -241,11 +244,25 @@ export class Worker {
     await finishPrediction(db, id, f);
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops taking jobs and gives running predictions `graceMs` to finish. Predictions still
+   * waiting for an instance stay `starting` and run after the next start; ones still running
+   * when the grace runs out are failed as interrupted (never silently dropped).
+   */
+  async stop(graceMs = 10_000): Promise<void> {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    // Stop taking jobs; let running predictions finish (BullMQ waits for active jobs on close).
-    await Promise.all(this.consumers.map((c) => c.close()));
+    this.stopping = true;
+    const drained = Promise.all(this.consumers.map((c) => c.close()));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([drained, new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+    if (timer) clearTimeout(timer);
+    for (const [id] of this.running) {
+      const row = await getPrediction(this.opts.db, id);
+      if (row?.status !== 'processing') continue;
+      await this.finish(id, { status: 'failed', error: 'interrupted: the engine shut down while this prediction was running' }).catch(() => undefined);
+    }
     await this.pool.close();
+    await Promise.all(this.consumers.map((c) => c.close(true).catch(() => undefined)));
     await this.listener?.close();
     await stopWorker(this.opts.db, this.id).catch(() => undefined);
   }
