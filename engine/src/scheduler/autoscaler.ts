@@ -238,6 +238,7 @@ export function lastInstanceKeepAliveMs(version: VersionDemand, partialKnobs: Pa
     minMs: knobs.idleWindowMs,
     maxMs: knobs.keepAliveMaxMs,
     coldStartWeight: knobs.coldStartWeight,
+    coldStartPenaltyMs: knobs.coldStartPenaltyMs,
     minSamples: knobs.minGapSamples,
   });
 }

@@ -5,12 +5,14 @@
  * waiting). Given the version's history of gaps between arrivals, pick the keep-alive T that
  * minimises the expected cost per gap:
  *
- *   cost(T) = E[ min(gap, T) ] + P(gap > T) × (1 + w) × setup
+ *   cost(T) = E[ min(gap, T) ] + P(gap > T) × ((1 + w) × setup + penalty)
  *
- * (w = coldStartWeight). This is the ski-rental trade-off solved on the empirical gap
+ * (w = coldStartWeight: the boot's GPU time plus the caller's wait; penalty =
+ * coldStartPenaltyMs: a flat price per cold start, the Lagrange multiplier that trades GPU time
+ * for cold-start count across versions). This is the ski-rental trade-off solved on the empirical gap
  * distribution, as in the hybrid-histogram keep-alive of "Serverless in the Wild" (ATC '20).
  * Rarely used versions get the floor; versions with long boots and medium gaps stay warm
- * longer. Without enough history, T = 2 × setup (the classic break-even rule), clamped.
+ * longer. Without enough history, T = (1 + w) × setup + penalty (the break-even rule), clamped.
  */
 
 /** Upper edges (ms) of the histogram's buckets: log-spaced from 1 s to 4 h, then +∞. */
@@ -51,7 +53,8 @@ export interface KeepAliveInput {
   minMs: number;
   maxMs: number;
   coldStartWeight: number;
-  /** Fewer (decayed) samples than this: fall back to 2 × setup. */
+  coldStartPenaltyMs: number;
+  /** Fewer (decayed) samples than this: fall back to the break-even rule. */
   minSamples: number;
 }
 
@@ -59,8 +62,8 @@ export interface KeepAliveInput {
 export function adaptiveKeepAliveMs(input: KeepAliveInput): number {
   const { gaps, setupMs, minMs, maxMs } = input;
   const clamp = (t: number) => Math.min(maxMs, Math.max(minMs, t));
-  if (!gaps || gaps.total < input.minSamples) return clamp(2 * setupMs);
-  const coldCost = (1 + input.coldStartWeight) * setupMs;
+  const coldCost = (1 + input.coldStartWeight) * setupMs + input.coldStartPenaltyMs;
+  if (!gaps || gaps.total < input.minSamples) return clamp(coldCost);
   // Walk bucket edges as candidate T; keep prefix sums of gaps at or under T.
   let bestT = minMs;
   let bestCost = Infinity;

@@ -29,7 +29,13 @@ export interface AutoscalerKnobs {
    * adaptive keep-alive weighs idling against a cold start. Default 1.
    */
   coldStartWeight: number;
-  /** Adaptive keep-alive needs at least this many recorded gaps; before that it uses 2 × setup. Default 8. */
+  /**
+   * A flat price of one cold start in GPU-milliseconds, on top of the boot itself and the
+   * weighted wait: what avoiding one cold start is worth. Raising it trades GPU time for fewer
+   * cold starts. Default 120 s.
+   */
+  coldStartPenaltyMs: number;
+  /** Adaptive keep-alive needs at least this many recorded gaps; before that it uses (1 + w) × setup + penalty. Default 8. */
   minGapSamples: number;
   /** Assumed boot time when a version has none measured yet. Default 30 s. */
   defaultSetupMs: number;
@@ -49,6 +55,7 @@ export const DEFAULT_KNOBS: Readonly<AutoscalerKnobs> = Object.freeze({
   keepAlive: 'adaptive',
   keepAliveMaxMs: 30 * 60_000,
   coldStartWeight: 1,
+  coldStartPenaltyMs: 120_000,
   minGapSamples: 8,
   defaultSetupMs: 30_000,
   setupBackoffBaseMs: 5_000,

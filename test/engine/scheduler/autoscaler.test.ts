@@ -86,7 +86,7 @@ describe('plan: on-demand versions', () => {
     ['within concurrency', state([eightH100()], [v('a', { maxConcurrency: 4, queued: 3, oldestQueuedAt: 0 })], [busy('i1', 'a')]), 10 * S, {}, []],
     // Never above onDemandMaxInstances.
     ['capped at max', state([eightH100()], [v('a', { queued: 10, oldestQueuedAt: 0 })], [busy('i1', 'a')]), 10 * S, { onDemandMaxInstances: 2 }, ['start a on w1:[1] (backlog)']],
-    // With two idle instances the extra one stops after the idle window; the last stays for its keep-alive (2 × 120 s setup).
+    // With two idle instances the extra one stops after the idle window; the last stays for its keep-alive (2 × 120 s setup + 120 s).
     [
       'last instance keeps warm longer',
       state([eightH100()], [v('a', { setupMs: 120 * S })], [idle('i1', 'a', 0, 'w1', [0]), idle('i2', 'a', 10 * S, 'w1', [1])]),
@@ -171,11 +171,13 @@ describe('setup-failure backoff', () => {
 });
 
 describe('adaptive keep-alive', () => {
-  const knobs = { setupMs: 120 * S, minMs: MIN, maxMs: 30 * MIN, coldStartWeight: 1, minSamples: 8 };
+  // penalty 0 isolates the setup-time trade-off; one case below adds it.
+  const knobs = { setupMs: 120 * S, minMs: MIN, maxMs: 30 * MIN, coldStartWeight: 1, coldStartPenaltyMs: 0, minSamples: 8 };
   const hist = (gapsMs: number[]) => gapsMs.reduce(recordGap, emptyGapHistogram());
 
-  it('without history keeps warm for 2 × setup, clamped', () => {
+  it('without history keeps warm for (1 + w) × setup + penalty, clamped', () => {
     expect(adaptiveKeepAliveMs({ ...knobs })).toBe(240 * S);
+    expect(adaptiveKeepAliveMs({ ...knobs, coldStartPenaltyMs: 120 * S })).toBe(360 * S);
     expect(adaptiveKeepAliveMs({ ...knobs, setupMs: 5 * S })).toBe(MIN);
     expect(adaptiveKeepAliveMs({ ...knobs, setupMs: 3600 * S })).toBe(30 * MIN);
   });
@@ -197,6 +199,13 @@ describe('adaptive keep-alive', () => {
     const t = adaptiveKeepAliveMs({ ...knobs, gaps: hist([...Array(40).fill(2 * MIN), ...Array(10).fill(120 * MIN)]) });
     expect(t).toBeGreaterThanOrEqual(2 * MIN);
     expect(t).toBeLessThan(3 * MIN);
+  });
+
+  it('a flat cold-start penalty keeps cheap-to-boot versions warm through moderate gaps', () => {
+    // 5 s boots, 4-minute gaps: without a penalty idling is not worth it; at 5 min per cold start it is.
+    const gaps = hist(Array(50).fill(4 * MIN));
+    expect(adaptiveKeepAliveMs({ ...knobs, setupMs: 5 * S, gaps })).toBe(MIN);
+    expect(adaptiveKeepAliveMs({ ...knobs, setupMs: 5 * S, coldStartPenaltyMs: 5 * MIN, gaps })).toBeGreaterThanOrEqual(4 * MIN);
   });
 
   it('stops at the floor when gaps are hours long', () => {

@@ -15,6 +15,9 @@ export interface Claim {
 
 export class Ledger {
   private readonly claims = new Map<string, Claim>();
+  /** Totals per `worker#device`, kept in step with `claims` so queries are O(1). */
+  private readonly deviceUse = new Map<string, { gb: number; n: number }>();
+  private readonly cpuUse = new Map<string, number>();
 
   /** The claim an instance holds, if any. */
   get(instanceId: string): Claim | undefined {
@@ -27,38 +30,48 @@ export class Ledger {
 
   /** GB claimed on one device by all instances. */
   usedMemoryGb(worker: string, device: number): number {
-    let used = 0;
-    for (const c of this.claims.values()) if (c.worker === worker && c.devices.includes(device)) used += c.memoryClaimGb;
-    return used;
+    return this.deviceUse.get(`${worker}#${device}`)?.gb ?? 0;
   }
 
   /** Number of claims touching one device. */
   claimsOn(worker: string, device: number): number {
-    let n = 0;
-    for (const c of this.claims.values()) if (c.worker === worker && c.devices.includes(device)) n++;
-    return n;
+    return this.deviceUse.get(`${worker}#${device}`)?.n ?? 0;
   }
 
   usedCpuSlots(worker: string): number {
-    let used = 0;
-    for (const c of this.claims.values()) if (c.worker === worker) used += c.cpuSlots;
-    return used;
+    return this.cpuUse.get(worker) ?? 0;
   }
 
   clone(): Ledger {
     const copy = new Ledger();
-    for (const [id, c] of this.claims) copy.claims.set(id, c);
+    for (const c of this.claims.values()) copy._set(c);
     return copy;
   }
 
   /** @internal used by reserve/unreserve only. */
   _set(claim: Claim): void {
     this.claims.set(claim.instanceId, claim);
+    this.adjust(claim, 1);
   }
 
   /** @internal */
   _delete(instanceId: string): boolean {
-    return this.claims.delete(instanceId);
+    const claim = this.claims.get(instanceId);
+    if (!claim) return false;
+    this.claims.delete(instanceId);
+    this.adjust(claim, -1);
+    return true;
+  }
+
+  private adjust(claim: Claim, sign: 1 | -1): void {
+    for (const d of claim.devices) {
+      const key = `${claim.worker}#${d}`;
+      const use = this.deviceUse.get(key) ?? { gb: 0, n: 0 };
+      const next = { gb: use.gb + sign * claim.memoryClaimGb, n: use.n + sign };
+      if (next.n === 0) this.deviceUse.delete(key);
+      else this.deviceUse.set(key, next);
+    }
+    if (claim.cpuSlots) this.cpuUse.set(claim.worker, (this.cpuUse.get(claim.worker) ?? 0) + sign * claim.cpuSlots);
   }
 }
 
