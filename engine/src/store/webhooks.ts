@@ -18,6 +18,8 @@ import type { Db, Queryable } from './db';
 import { generateWebhookSecret } from '../webhooks/sign';
 
 export const WEBHOOK_CHANNEL = 'gantry_webhooks';
+/** `application_name` of the LISTEN connection (visible in pg_stat_activity). */
+export const LISTENER_APPLICATION_NAME = 'gantry-webhook-listener';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'dead';
 
@@ -247,19 +249,27 @@ export interface DeliveryListener {
  * fails (the listener is then dead; the caller may open a new one).
  */
 export async function listenForDeliveries(db: Db, onWake: () => void, onError: (err: Error) => void): Promise<DeliveryListener> {
-  const client = new Client({ connectionString: db.url });
+  const client = new Client({ connectionString: db.url, application_name: LISTENER_APPLICATION_NAME });
   let closed = false;
   client.on('notification', (msg) => {
     if (msg.channel === WEBHOOK_CHANNEL) onWake();
   });
-  client.on('error', (err) => {
-    if (!closed) onError(err);
-  });
-  client.on('end', () => {
-    if (!closed) onError(new Error('webhook listener connection ended'));
-  });
-  await client.connect();
-  await client.query(`LISTEN ${WEBHOOK_CHANNEL}`);
+  const fail = (err: Error) => {
+    if (closed) return;
+    closed = true;
+    client.end().catch(() => undefined);
+    onError(err);
+  };
+  client.on('error', fail);
+  client.on('end', () => fail(new Error('webhook listener connection ended')));
+  try {
+    await client.connect();
+    await client.query(`LISTEN ${WEBHOOK_CHANNEL}`);
+  } catch (err) {
+    closed = true;
+    await client.end().catch(() => undefined);
+    throw err;
+  }
   return {
     async close() {
       if (closed) return;

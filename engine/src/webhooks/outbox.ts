@@ -94,6 +94,8 @@ export interface WebhookSenderOptions {
   userAgent?: string;
   /** LISTEN for enqueue notifications. Default true. */
   listen?: boolean;
+  /** Wait before reopening a lost LISTEN connection (polling covers the gap). Default 5 s. */
+  listenRetryMs?: number;
   /** Lease owner id; default host:pid:random. */
   owner?: string;
   /** Delivered/dead rows older than this are pruned (hourly). Default 7 days; 0 disables. */
@@ -187,7 +189,7 @@ export class WebhookSender {
         (err) => {
           this.report(err);
           this.listener = null;
-          this.later(5000, () => {
+          this.later(this.opts.listenRetryMs ?? 5000, () => {
             if (this.running && !this.listener) void this.openListener();
           });
         },
@@ -195,7 +197,7 @@ export class WebhookSender {
       if (!this.running) await this.listener.close();
     } catch (err) {
       this.report(err as Error);
-      this.later(5000, () => {
+      this.later(this.opts.listenRetryMs ?? 5000, () => {
         if (this.running && !this.listener) void this.openListener();
       });
     }

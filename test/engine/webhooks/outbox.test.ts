@@ -252,3 +252,26 @@ test('the default schedule retries for at least 30 minutes, capped at 5 minutes 
     expect(attempt).toBeGreaterThan(10);
   }
 });
+
+test('the sender reopens its LISTEN connection after losing it', async () => {
+  const r = await receiver();
+  const errors: Error[] = [];
+  const s = sender({ pollIntervalMs: 60_000, listenRetryMs: 200, onError: (e) => errors.push(e) });
+  await s.start();
+  const killed = await t.db.query<{ ok: boolean }>(
+    `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'gantry-webhook-listener'`,
+  );
+  expect(killed).toHaveLength(1);
+  await waitUntil(() => errors.length > 0, 3000);
+  await waitUntil(
+    async () =>
+      (await t.db.query(
+        `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'gantry-webhook-listener' AND query = 'LISTEN gantry_webhooks'`,
+      )).length === 1,
+    3000,
+  );
+  const before = Date.now();
+  await enqueue(r.url(), 'p-relisten');
+  await r.waitFor(1, 3000);
+  expect(Date.now() - before).toBeLessThan(1000);
+});
