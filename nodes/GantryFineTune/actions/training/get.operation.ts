@@ -1,0 +1,24 @@
+import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import { updateDisplayOptions } from 'n8n-workflow';
+
+import { cancelJob, getJob } from '../../../shared/jobs';
+
+const properties: INodeProperties[] = [
+	{
+		displayName: 'Training ID',
+		name: 'trainingId',
+		type: 'string',
+		default: '={{ $json.id }}',
+		required: true,
+	},
+];
+
+export const description = updateDisplayOptions({ show: { operation: ['get', 'cancel'] } }, properties);
+
+export async function execute(this: IExecuteFunctions, i: number): Promise<INodeExecutionData[]> {
+	const id = this.getNodeParameter('trainingId', i) as string;
+	const operation = this.getNodeParameter('operation', i) as string;
+	const training = operation === 'cancel' ? await cancelJob.call(this, 'training', id) : await getJob.call(this, 'training', id);
+	const newVersion = ((training.output ?? {}) as IDataObject).version ?? null;
+	return [{ json: { ...training, new_version: newVersion, cost: training.cost ?? null }, pairedItem: { item: i } }];
+}

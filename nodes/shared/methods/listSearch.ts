@@ -1,0 +1,67 @@
+import type { IDataObject, ILoadOptionsFunctions, INodeListSearchResult } from 'n8n-workflow';
+
+import { apiRequest, getBaseUrl } from '../transport';
+
+function matches(filter: string | undefined, ...values: unknown[]): boolean {
+	if (!filter) return true;
+	const needle = filter.toLowerCase();
+	return values.some((value) => typeof value === 'string' && value.toLowerCase().includes(needle));
+}
+
+async function page(this: ILoadOptionsFunctions, path: string, token?: string): Promise<IDataObject> {
+	return await apiRequest.call(this, 'GET', path, token ? { url: token } : {});
+}
+
+/** Models from `GET /v1/models` (one page per call), filtered by name and description. */
+export async function searchModels(
+	this: ILoadOptionsFunctions,
+	filter?: string,
+	paginationToken?: string,
+): Promise<INodeListSearchResult> {
+	const baseUrl = await getBaseUrl.call(this);
+	let models: IDataObject[] = [];
+	let next: string | undefined;
+	if (filter && !paginationToken) {
+		// Replicate's (beta) search endpoint; Gantry and older servers fall back to filtering a page.
+		try {
+			const found = await apiRequest.call(this, 'GET', '/search', { qs: { query: filter, limit: 50 } });
+			models = ((found.models as IDataObject[]) ?? []).map((entry) => (entry.model as IDataObject) ?? entry);
+		} catch {
+			models = [];
+		}
+	}
+	if (models.length === 0) {
+		const result = await page.call(this, '/models', paginationToken);
+		models = ((result.results as IDataObject[]) ?? []).filter((model) =>
+			matches(filter, `${model.owner}/${model.name}`, model.description),
+		);
+		next = (result.next as string | null) ?? undefined;
+	}
+	return {
+		results: models.map((model) => ({
+			name: `${model.owner}/${model.name}`,
+			value: `${model.owner}/${model.name}`,
+			description: typeof model.description === 'string' ? model.description.slice(0, 200) : undefined,
+			url: (model.url as string | undefined) ?? `${baseUrl}/v1/models/${model.owner}/${model.name}`,
+		})),
+		paginationToken: next,
+	};
+}
+
+export async function searchDeployments(
+	this: ILoadOptionsFunctions,
+	filter?: string,
+	paginationToken?: string,
+): Promise<INodeListSearchResult> {
+	const result = await page.call(this, '/deployments', paginationToken);
+	const deployments = ((result.results as IDataObject[]) ?? []).filter((deployment) =>
+		matches(filter, `${deployment.owner}/${deployment.name}`),
+	);
+	return {
+		results: deployments.map((deployment) => ({
+			name: `${deployment.owner}/${deployment.name}`,
+			value: `${deployment.owner}/${deployment.name}`,
+		})),
+		paginationToken: (result.next as string | null) ?? undefined,
+	};
+}

@@ -1,0 +1,36 @@
+import type { IDataObject, ILoadOptionsFunctions, INodePropertyOptions } from 'n8n-workflow';
+
+import { parseModelRef } from '../refs';
+import { apiRequest } from '../transport';
+
+function currentModel(this: ILoadOptionsFunctions, parameter = 'model'): string {
+	const value = this.getCurrentNodeParameter(parameter, { extractValue: true });
+	return typeof value === 'string' ? value : '';
+}
+
+/** Versions of the selected model, newest first, after a "Latest" entry. */
+export async function getVersions(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+	const options: INodePropertyOptions[] = [
+		{ name: 'Latest', value: '', description: 'Always the newest version (pin one for stable production runs)' },
+	];
+	const ref = currentModel.call(this);
+	if (!ref) return options;
+	const { owner, name } = parseModelRef(ref);
+	const page = await apiRequest.call(this, 'GET', `/models/${owner}/${name}/versions`);
+	for (const version of (page.results as IDataObject[]) ?? []) {
+		options.push({
+			name: `${String(version.id).slice(0, 12)}… (${String(version.created_at ?? '').slice(0, 10)})`,
+			value: version.id as string,
+		});
+	}
+	return options;
+}
+
+/** `GET /v1/hardware` (a plain array of `{name, sku}`). */
+export async function getHardware(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+	const list = (await apiRequest.call(this, 'GET', '/hardware')) as unknown as IDataObject[];
+	return (Array.isArray(list) ? list : []).map((entry) => ({
+		name: `${entry.name ?? entry.sku} (${entry.sku})`,
+		value: entry.sku as string,
+	}));
+}
