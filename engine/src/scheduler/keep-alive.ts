@@ -1,18 +1,21 @@
 /**
  * Adaptive keep-alive for the last warm instance of a version.
  *
- * Idling costs GPU time; stopping costs a cold boot later (GPU time for the boot, plus a caller
- * waiting). Given the version's history of gaps between arrivals, pick the keep-alive T that
- * minimises the expected cost per gap:
+ * Idling costs GPU time; stopping costs a cold boot later: the boot's GPU time, plus every
+ * prediction that arrives while it boots waiting for it. Given the version's history of gaps
+ * between arrivals, pick the keep-alive T that minimises the expected cost per gap:
  *
- *   cost(T) = E[ min(gap, T) ] + P(gap > T) × ((1 + w) × setup + penalty)
+ *   cost(T) = E[ min(gap, T) ] + P(gap > T) × ( setup + k × (w × setup + penalty) )
  *
- * (w = coldStartWeight: the boot's GPU time plus the caller's wait; penalty =
- * coldStartPenaltyMs: a flat price per cold start, the Lagrange multiplier that trades GPU time
- * for cold-start count across versions). This is the ski-rental trade-off solved on the empirical gap
- * distribution, as in the hybrid-histogram keep-alive of "Serverless in the Wild" (ATC '20).
- * Rarely used versions get the floor; versions with long boots and medium gaps stay warm
- * longer. Without enough history, T = (1 + w) × setup + penalty (the break-even rule), clamped.
+ * where k = 1 / (1 − P(gap < setup)) is the expected number of predictions caught by one cold
+ * boot (the first, plus those arriving while it boots), w = coldStartWeight prices their wait
+ * in GPU time, and penalty = coldStartPenaltyMs is a flat price per cold prediction (the
+ * Lagrange multiplier that trades GPU time for cold starts across versions).
+ *
+ * This is the ski-rental trade-off solved on the empirical gap distribution, in the spirit of
+ * the histogram keep-alive of "Serverless in the Wild" (ATC '20). Rarely used versions get the
+ * floor; versions with slow boots and bursts of traffic stay warm longer. Without enough
+ * history, T = (1 + w) × setup + penalty (the break-even rule), clamped.
  */
 
 /** Upper edges (ms) of the histogram's buckets: log-spaced from 1 s to 4 h, then +∞. */
@@ -62,8 +65,10 @@ export interface KeepAliveInput {
 export function adaptiveKeepAliveMs(input: KeepAliveInput): number {
   const { gaps, setupMs, minMs, maxMs } = input;
   const clamp = (t: number) => Math.min(maxMs, Math.max(minMs, t));
-  const coldCost = (1 + input.coldStartWeight) * setupMs + input.coldStartPenaltyMs;
-  if (!gaps || gaps.total < input.minSamples) return clamp(coldCost);
+  const perPrediction = input.coldStartWeight * setupMs + input.coldStartPenaltyMs;
+  if (!gaps || gaps.total < input.minSamples) return clamp(setupMs + perPrediction);
+  const caught = 1 / Math.max(1 / MAX_CAUGHT, 1 - fractionUnder(gaps, setupMs));
+  const coldCost = setupMs + caught * perPrediction;
   // Walk bucket edges as candidate T; keep prefix sums of gaps at or under T.
   let bestT = minMs;
   let bestCost = Infinity;
@@ -85,6 +90,16 @@ export function adaptiveKeepAliveMs(input: KeepAliveInput): number {
     }
   }
   return clamp(bestT);
+}
+
+/** Caps k: one boot is never priced as more than this many cold predictions. */
+const MAX_CAUGHT = 20;
+
+/** Share of recorded gaps shorter than `ms` (bucket resolution). */
+function fractionUnder(gaps: GapHistogram, ms: number): number {
+  let under = 0;
+  for (let i = 0; i < GAP_BUCKET_EDGES_MS.length && GAP_BUCKET_EDGES_MS[i] <= ms; i++) under += gaps.counts[i];
+  return gaps.total > 0 ? under / gaps.total : 0;
 }
 
 /** A gap in bucket i is taken as the bucket's geometric middle. */

@@ -208,6 +208,16 @@ describe('adaptive keep-alive', () => {
     expect(adaptiveKeepAliveMs({ ...knobs, setupMs: 5 * S, coldStartPenaltyMs: 5 * MIN, gaps })).toBeGreaterThanOrEqual(4 * MIN);
   });
 
+  it('prices a cold boot by the predictions it catches: bursts keep slow-booting versions warm', () => {
+    // 60% of gaps are 20 s (inside bursts, shorter than the 120 s boot), 40% are 10 min.
+    // One cold boot catches ~2.5 predictions: at 240 s each (wait + 120 s penalty) idling 10 min pays.
+    const gaps = hist([...Array(30).fill(20 * S), ...Array(20).fill(10 * MIN)]);
+    expect(adaptiveKeepAliveMs({ ...knobs, gaps })).toBe(MIN);
+    const t = adaptiveKeepAliveMs({ ...knobs, coldStartPenaltyMs: 120 * S, gaps });
+    expect(t).toBeGreaterThanOrEqual(10 * MIN);
+    expect(t).toBeLessThan(13 * MIN);
+  });
+
   it('stops at the floor when gaps are hours long', () => {
     expect(adaptiveKeepAliveMs({ ...knobs, gaps: hist(Array(50).fill(120 * MIN)) })).toBe(MIN);
   });
