@@ -59,10 +59,14 @@ export class Dispatcher {
     await this.queue(hardware).add('run', { id }, { jobId: id, removeOnComplete: true, removeOnFail: true, attempts: 1 });
   }
 
-  /** Consumes the queue of one hardware SKU. */
+  /**
+   * Consumes the queue of one hardware SKU. A job whose worker died is handed to another after its
+   * lock lapses (10 s) and the stalled check runs (every 5 s), so recovery after a crash takes
+   * seconds; the prediction row decides whether it may still run.
+   */
   consume(hardware: string, concurrency: number, process: (job: RunJob) => Promise<void>): AnyWorker {
     const processor = async (job: Job<RunJob>) => process(job.data);
-    const opts = { connection: this.connection(), concurrency, lockDuration: 30_000, stalledInterval: 15_000 };
+    const opts = { connection: this.connection(), concurrency, lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 2 };
     const worker = this.pg
       ? new this.pg.Worker(queueName(hardware), processor as never, opts)
       : new Worker(queueName(hardware), processor, opts as never);

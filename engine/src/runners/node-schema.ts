@@ -11,6 +11,8 @@ function toSchema(type: z.ZodType, io: 'input' | 'output'): Record<string, unkno
   // Cog orders inputs with x-order; keep the definition's order so UIs can show fields in it.
   const props = schema.properties as Record<string, Record<string, unknown>> | undefined;
   if (props) Object.keys(props).forEach((key, i) => (props[key]['x-order'] = i));
+  // A misspelt input name is a clear 422, not silently ignored.
+  if (io === 'input' && schema.type === 'object' && schema.additionalProperties === undefined) schema.additionalProperties = false;
   return { title: io === 'input' ? 'Input' : 'Output', ...schema };
 }
 
