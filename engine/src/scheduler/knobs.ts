@@ -32,7 +32,9 @@ export interface AutoscalerKnobs {
   /**
    * A flat price of one cold start in GPU-milliseconds, on top of the boot itself and the
    * weighted wait: what avoiding one cold start is worth. Raising it trades GPU time for fewer
-   * cold starts. Default 120 s.
+   * cold starts. Default 300 s: the exchange rate a fixed 5-minute idle window (Replicate's
+   * "a few minutes") implies — up to 5 GPU-minutes of idling per avoided cold start — spent
+   * per version where it buys the most (see BENCHMARKS.md, "Scheduler simulation").
    */
   coldStartPenaltyMs: number;
   /** Adaptive keep-alive needs at least this many recorded gaps; before that it uses (1 + w) × setup + penalty. Default 8. */
@@ -55,7 +57,7 @@ export const DEFAULT_KNOBS: Readonly<AutoscalerKnobs> = Object.freeze({
   keepAlive: 'adaptive',
   keepAliveMaxMs: 30 * 60_000,
   coldStartWeight: 1,
-  coldStartPenaltyMs: 120_000,
+  coldStartPenaltyMs: 300_000,
   minGapSamples: 8,
   defaultSetupMs: 30_000,
   setupBackoffBaseMs: 5_000,

@@ -86,7 +86,7 @@ describe('plan: on-demand versions', () => {
     ['within concurrency', state([eightH100()], [v('a', { maxConcurrency: 4, queued: 3, oldestQueuedAt: 0 })], [busy('i1', 'a')]), 10 * S, {}, []],
     // Never above onDemandMaxInstances.
     ['capped at max', state([eightH100()], [v('a', { queued: 10, oldestQueuedAt: 0 })], [busy('i1', 'a')]), 10 * S, { onDemandMaxInstances: 2 }, ['start a on w1:[1] (backlog)']],
-    // With two idle instances the extra one stops after the idle window; the last stays for its keep-alive (2 × 120 s setup + 120 s).
+    // With two idle instances the extra one stops after the idle window; the last stays for its keep-alive (2 × 120 s setup + 300 s penalty).
     [
       'last instance keeps warm longer',
       state([eightH100()], [v('a', { setupMs: 120 * S })], [idle('i1', 'a', 0, 'w1', [0]), idle('i2', 'a', 10 * S, 'w1', [1])]),
