@@ -36,6 +36,10 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     stopping = true;
+    // Connections that Postgres closes while it shuts down may report it on the way out.
+    process.on('uncaughtException', (err: Error & { code?: string }) => {
+      if (err.code !== '57P01' && !/Connection terminated/.test(err.message)) throw err;
+    });
     log(`${signal}: shutting down (again to force)`);
     await engine.stop();
     process.exit(0);

@@ -94,28 +94,38 @@ export class Worker {
     }
   }
 
+  /** Versions are immutable, so the worker reads each once. */
+  private readonly versions = new Map<string, VersionRow>();
+  private async versionOf(id: string): Promise<VersionRow | undefined> {
+    let version = this.versions.get(id);
+    if (!version) {
+      version = await getVersion(this.opts.db, id);
+      if (version) this.versions.set(id, version);
+    }
+    return version;
+  }
+
   /** Runs one queued prediction to a terminal state. Never throws: every path ends in `finish`. */
   async execute(id: string): Promise<void> {
     const { db } = this.opts;
-    const current = await getPrediction(db, id);
-    if (!current || current.status !== 'starting') {
+    const row = await claimForStart(db, id, this.id);
+    if (!row) {
+      const current = await getPrediction(db, id);
       if (current?.status === 'processing' && current.worker_id !== this.id) {
         // It started on a worker that is gone (BullMQ handed the stalled job over): never run twice.
         await this.finish(id, { status: 'failed', error: 'interrupted: the worker running this prediction stopped' });
       }
       return;
     }
-    if (current.deadline && current.deadline.getTime() < Date.now()) {
+    if (row.deadline && row.deadline.getTime() < Date.now()) {
       await this.finish(id, { status: 'aborted', error: 'the Cancel-After deadline passed before the prediction started' });
       return;
     }
-    const row = await claimForStart(db, id, this.id);
-    if (!row) return;
     if (row.attempts > MAX_ATTEMPTS) {
       await this.finish(id, { status: 'failed', error: 'interrupted: the prediction could not be started after a retry' });
       return;
     }
-    const version = await getVersion(db, row.version);
+    const version = await this.versionOf(row.version);
     if (!version) {
       await this.finish(id, { status: 'failed', error: `version ${row.version} no longer exists` });
       return;
