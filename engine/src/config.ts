@@ -12,12 +12,17 @@ const env = z.object({
   GANTRY_API_TOKEN: z.string().min(8).optional(),
   GANTRY_PG_PORT: z.coerce.number().int().default(54329),
   GANTRY_CPU_SLOTS: z.coerce.number().int().min(1).optional(),
+  GANTRY_GPUS: z.string().optional(),
   GANTRY_IDLE_WINDOW: z.coerce.number().min(0).default(300),
   GANTRY_BODY_LIMIT: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
   GANTRY_PRICES: z.string().optional(),
   GANTRY_WORKER_NAME: z.string().optional(),
   GANTRY_LOG: z.enum(['silent', 'info', 'debug']).default('info'),
   GANTRY_EMBEDDED_WORKER: z.enum(['true', 'false']).default('true'),
+  GANTRY_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).default(1000),
+  GANTRY_WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(1).default(35 * 60_000),
+  GANTRY_MAX_FILE_BYTES: z.coerce.number().int().min(1).default(100 * 1024 * 1024),
+  GANTRY_FILE_TTL: z.coerce.number().int().min(1).default(24 * 3600),
   DATABASE_URL: z.string().optional(),
   REDIS_URL: z.string().optional(),
 });
@@ -30,6 +35,8 @@ export interface Config {
   apiToken?: string;
   pgPort: number;
   cpuSlots: number;
+  /** Declared GPU inventory (`gpu-h100:8,gpu-t4:2`); undefined means read nvidia-smi. */
+  gpus?: string;
   idleWindowMs: number;
   bodyLimit: number;
   prices: PriceTable;
@@ -38,6 +45,13 @@ export interface Config {
   embeddedWorker: boolean;
   databaseUrl?: string;
   redisUrl?: string;
+  /** First webhook retry delay (doubling, capped at 5 min) and the total retry budget. */
+  webhookRetryBaseMs: number;
+  webhookRetryMaxMs: number;
+  /** Largest upload or input download, in bytes. */
+  maxFileBytes: number;
+  /** Lifetime of stored files and of signed download URLs, in seconds. */
+  fileTtlSeconds: number;
 }
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
@@ -68,6 +82,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     apiToken: e.GANTRY_API_TOKEN,
     pgPort: e.GANTRY_PG_PORT,
     cpuSlots: e.GANTRY_CPU_SLOTS ?? Math.max(2, cpus().length),
+    gpus: e.GANTRY_GPUS,
     idleWindowMs: e.GANTRY_IDLE_WINDOW * 1000,
     bodyLimit: e.GANTRY_BODY_LIMIT,
     prices,
@@ -76,5 +91,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     embeddedWorker: e.GANTRY_EMBEDDED_WORKER === 'true',
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    webhookRetryBaseMs: e.GANTRY_WEBHOOK_RETRY_BASE_MS,
+    webhookRetryMaxMs: e.GANTRY_WEBHOOK_RETRY_MAX_MS,
+    maxFileBytes: e.GANTRY_MAX_FILE_BYTES,
+    fileTtlSeconds: e.GANTRY_FILE_TTL,
   };
 }

@@ -5,12 +5,13 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { loadInventory } from './scheduler';
 import type { Config } from './config';
 import { Db } from './store/db';
 import { migrate } from './store/migrate';
 import { startEmbeddedPostgres, type EmbeddedHandle } from './store/embedded';
 import { Listener } from './store/listen';
-import { PREDICTION_CHANNEL, expiredQueued, expiredRunning, finishPrediction, orphanedRunning, queuedPredictions, requestCancel, getPrediction } from './store/predictions';
+import { PREDICTION_CHANNEL, expiredQueued, expiredRunning, orphanedRunning, queuedPredictions, requestCancel, getPrediction } from './store/predictions';
 import { countTokens, insertToken } from './store/tokens';
 import { Dispatcher } from './queue';
 import { buildApp } from './api/app';
@@ -20,6 +21,9 @@ import { Worker } from './worker/worker';
 import { ensureBuiltins } from './builtins';
 import { newToken } from './core/ids';
 import { secondsBetween } from './core/prediction';
+import { Lifecycle } from './lifecycle';
+import { FileStore } from './files';
+import { startWebhooks } from './webhooks/runtime';
 
 const WORKER_STALE_SECONDS = 15;
 
@@ -58,7 +62,7 @@ async function bootstrapToken(db: Db, config: Config, log: Log): Promise<void> {
 }
 
 /** Periodic recovery and deadline enforcement. Everything it does is idempotent. */
-function startSweeper(db: Db, dispatcher: Dispatcher, log: Log): () => void {
+function startSweeper(db: Db, dispatcher: Dispatcher, log: Log, lifecycle: Lifecycle): () => void {
   let running = false;
   const sweep = async () => {
     if (running) return;
@@ -68,7 +72,7 @@ function startSweeper(db: Db, dispatcher: Dispatcher, log: Log): () => void {
         const row = await getPrediction(db, id);
         if (!row) continue;
         const now = new Date();
-        await finishPrediction(db, id, {
+        await lifecycle.finish(id, {
           status: 'aborted',
           error: 'the Cancel-After deadline passed before the prediction started',
           metrics: { predict_time: 0, total_time: secondsBetween(row.created_at, now), queue_time: secondsBetween(row.created_at, now) },
@@ -80,7 +84,7 @@ function startSweeper(db: Db, dispatcher: Dispatcher, log: Log): () => void {
         const row = await getPrediction(db, id);
         if (!row) continue;
         const now = new Date();
-        await finishPrediction(db, id, {
+        await lifecycle.finish(id, {
           status: 'failed',
           error: 'interrupted: the worker running this prediction stopped responding',
           metrics: {
@@ -115,6 +119,11 @@ export async function serve(config: Config, log: Log): Promise<Engine> {
   const listener = new Listener(databaseUrl, [PREDICTION_CHANNEL]);
   await listener.start();
   const publicUrl = config.publicUrl ?? `http://${config.host}:${config.port}`;
+  const webhooks = await startWebhooks(db, { send: true, retryBaseMs: config.webhookRetryBaseMs, retryMaxMs: config.webhookRetryMaxMs, log });
+  const lifecycle = new Lifecycle(db, { webhooks: webhooks.dispatcher, publicUrl: () => ctx.publicUrl, onError: (e) => log(`webhooks: ${e.message}`) });
+  const files = new FileStore(db, { dataDir: config.dataDir, publicUrl: () => ctx.publicUrl, maxBytes: config.maxFileBytes, ttlSeconds: config.fileTtlSeconds });
+  const fileSweep = setInterval(() => void files.sweep().catch((e: Error) => log(`files: ${e.message}`)), 60_000);
+  fileSweep.unref();
   const ctx: ApiContext = {
     db,
     dispatcher,
@@ -122,6 +131,8 @@ export async function serve(config: Config, log: Log): Promise<Engine> {
     publicUrl,
     prices: config.prices,
     workerStaleSeconds: WORKER_STALE_SECONDS,
+    lifecycle,
+    files,
   };
 
   let worker: Worker | undefined;
@@ -132,14 +143,17 @@ export async function serve(config: Config, log: Log): Promise<Engine> {
       dispatcher,
       prices: config.prices,
       name: config.workerName ?? `embedded@${config.dataDir}`,
-      hardware: ['cpu'],
+      gpus: (await loadInventory({ declaredGpus: config.gpus, cpuSlots: config.cpuSlots })).gpus,
       cpuSlots: config.cpuSlots,
       idleWindowMs: config.idleWindowMs,
       log,
+      lifecycle,
+      files,
+      dataDir: config.dataDir,
     });
     await worker.start();
   }
-  const stopSweeper = startSweeper(db, dispatcher, log);
+  const stopSweeper = startSweeper(db, dispatcher, log, lifecycle);
 
   const app = buildApp(ctx, { bodyLimitBytes: config.bodyLimit, logger: config.log === 'debug' });
   await app.listen({ host: config.host, port: config.port });
@@ -155,6 +169,8 @@ export async function serve(config: Config, log: Log): Promise<Engine> {
       await app.close();
       stopSweeper();
       await worker?.stop();
+      clearInterval(fileSweep);
+      await webhooks.stop();
       await dispatcher.close();
       await listener.close();
       await db.close();

@@ -9,6 +9,13 @@ import type { ApiContext } from './context';
 import { predictionRoutes } from './predictions';
 import { modelRoutes } from './models';
 import { accountRoutes } from './account';
+import { deploymentRoutes } from './deployments';
+import { usageRoutes } from './usage';
+import { clusterRoutes } from './cluster';
+import { webhookRoutes } from './webhooks';
+import { streamRoutes } from './streams';
+import { fileRoutes } from './files';
+import { trainingRoutes } from './trainings';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -81,6 +88,13 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
   predictionRoutes(app, ctx);
   modelRoutes(app, ctx);
   accountRoutes(app, ctx);
+  deploymentRoutes(app, ctx);
+  usageRoutes(app, ctx);
+  clusterRoutes(app, ctx);
+  webhookRoutes(app, ctx);
+  streamRoutes(app, ctx);
+  fileRoutes(app, ctx);
+  trainingRoutes(app, ctx);
   for (const plugin of opts.plugins ?? []) plugin(app, ctx);
   return app;
 }

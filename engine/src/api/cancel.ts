@@ -4,7 +4,7 @@
  */
 import { notFound } from '../core/errors';
 import { secondsBetween, toWire, type Kind } from '../core/prediction';
-import { finishPrediction, getPrediction, requestCancel } from '../store/predictions';
+import { getPrediction, requestCancel } from '../store/predictions';
 import type { ApiContext } from './context';
 
 export async function cancelPrediction(ctx: ApiContext, id: string, kind: Kind) {
@@ -13,7 +13,7 @@ export async function cancelPrediction(ctx: ApiContext, id: string, kind: Kind) 
   if (row.status === 'starting') {
     const now = new Date();
     const metrics = { predict_time: 0, total_time: secondsBetween(row.created_at, now), queue_time: secondsBetween(row.created_at, now) };
-    await finishPrediction(ctx.db, id, {
+    await ctx.lifecycle.finish(id, {
       status: 'canceled',
       metrics,
       cost: { rule: 'hardware_time', quantity: 0, unit_price_usd: 0, total_usd: 0, hardware: row.hardware },

@@ -11,6 +11,7 @@ import { inputSchemaOf, validateInput } from '../core/validate';
 import type { VersionRow } from '../store/catalog';
 import { getPrediction, insertPrediction } from '../store/predictions';
 import type { ApiContext } from './context';
+import { parseEventsFilter, webhookUrlProblem, WebhookValidationError } from '../webhooks/events';
 
 export interface CreateBody {
   input?: unknown;
@@ -19,8 +20,6 @@ export interface CreateBody {
   tags?: unknown;
   stream?: unknown;
 }
-
-const EVENTS = ['start', 'output', 'logs', 'completed'];
 
 /** Checks the fields common to every create body; returns them typed. */
 export function checkCommonFields(body: CreateBody, allowed: string[]): {
@@ -38,16 +37,16 @@ export function checkCommonFields(body: CreateBody, allowed: string[]): {
   else if (typeof input !== 'object' || input === null || Array.isArray(input)) errors.push({ pointer: '/input', detail: 'must be an object' });
   let webhook: string | null = null;
   if (body.webhook !== undefined && body.webhook !== null) {
-    const problem = webhookProblem(body.webhook);
+    const problem = webhookUrlProblem(body.webhook);
     if (problem) errors.push({ pointer: '/webhook', detail: problem });
     else webhook = body.webhook as string;
   }
   let filter: string[] | null = null;
-  if (body.webhook_events_filter !== undefined && body.webhook_events_filter !== null) {
-    const f = body.webhook_events_filter;
-    if (!Array.isArray(f) || f.some((e) => !EVENTS.includes(e as string))) {
-      errors.push({ pointer: '/webhook_events_filter', detail: `must be an array of ${EVENTS.join(', ')}` });
-    } else filter = [...new Set(f as string[])];
+  try {
+    filter = parseEventsFilter(body.webhook_events_filter);
+  } catch (err) {
+    if (!(err instanceof WebhookValidationError)) throw err;
+    errors.push({ pointer: `/${err.field}`, detail: err.message });
   }
   let tags: Record<string, string> = {};
   if (body.tags !== undefined && body.tags !== null) {
@@ -60,19 +59,6 @@ export function checkCommonFields(body: CreateBody, allowed: string[]): {
   }
   if (errors.length) throw invalid(errors);
   return { input: input as Record<string, unknown>, webhook, filter, tags };
-}
-
-function webhookProblem(value: unknown): string | undefined {
-  if (typeof value !== 'string') return 'must be a URL string';
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return 'is not a valid URL';
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must be an http(s) URL';
-  if (url.username || url.password) return 'must not contain credentials';
-  return undefined;
 }
 
 function headerProblem(name: string, fn: () => unknown): never | void {

@@ -102,14 +102,15 @@ export async function markProcessing(db: Db, id: string, metrics: Record<string,
 }
 
 /** Appends logs and replaces the (partial) output of a running prediction. */
-export async function recordProgress(db: Db, id: string, logs: string, output: unknown | undefined): Promise<void> {
-  await db.query(
+export async function recordProgress(db: Db, id: string, logs: string, output: unknown | undefined): Promise<PredictionRow | undefined> {
+  const [row] = await db.query<PredictionRow>(
     `WITH u AS (
        UPDATE predictions SET logs = logs || $2, output = CASE WHEN $3::boolean THEN $4::jsonb ELSE output END
-       WHERE id = $1 AND status = 'processing' RETURNING id)
-     SELECT pg_notify('${PREDICTION_CHANNEL}', u.id || ':progress') FROM u`,
+       WHERE id = $1 AND status = 'processing' RETURNING *)
+     SELECT u.*, pg_notify('${PREDICTION_CHANNEL}', u.id || ':progress') FROM u`,
     [id, logs, output !== undefined, output === undefined ? null : JSON.stringify(output)],
   );
+  return row;
 }
 
 export interface Finish {
@@ -189,4 +190,9 @@ export async function orphanedRunning(db: Db, staleAfterSeconds: number): Promis
     [staleAfterSeconds],
   );
   return rows.map((r) => r.id);
+}
+
+/** Appends to the logs of a prediction that has not finished (e.g. why it is still waiting). */
+export async function appendLogs(db: Queryable, id: string, text: string): Promise<void> {
+  await db.query(`UPDATE predictions SET logs = logs || $2 WHERE id = $1 AND status IN ('starting', 'processing')`, [id, text]);
 }

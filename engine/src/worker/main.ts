@@ -1,23 +1,36 @@
 /** `gantry worker`: a worker process on its own, sharing only Postgres (and BullMQ) with the rest. */
+import { loadInventory } from '../scheduler';
 import type { Config } from '../config';
 import { openDatabase, type Engine, type Log } from '../server';
 import { Dispatcher } from '../queue';
 import { Worker } from './worker';
+import { Lifecycle } from '../lifecycle';
+import { FileStore } from '../files';
+import { startWebhooks } from '../webhooks/runtime';
 
 export async function runWorker(config: Config, log: Log): Promise<Engine> {
   if (!config.databaseUrl) throw new Error('gantry worker needs DATABASE_URL (the same database as the API)');
   const { db, url } = await openDatabase(config, log);
   const dispatcher = new Dispatcher({ databaseUrl: url, redisUrl: config.redisUrl });
+  // Webhook rows are enqueued here and delivered by the API process's sender. URLs in bodies and
+  // file URLs need the API's public address: GANTRY_PUBLIC_URL (files live in the shared data dir).
+  const publicUrl = config.publicUrl ?? `http://${config.host}:${config.port}`;
+  const webhooks = await startWebhooks(db, { send: false, log });
+  const lifecycle = new Lifecycle(db, { webhooks: webhooks.dispatcher, publicUrl: () => publicUrl, onError: (e) => log(`webhooks: ${e.message}`) });
+  const files = new FileStore(db, { dataDir: config.dataDir, publicUrl: () => publicUrl, maxBytes: config.maxFileBytes, ttlSeconds: config.fileTtlSeconds });
   const worker = new Worker({
     db,
     databaseUrl: url,
     dispatcher,
     prices: config.prices,
     name: config.workerName,
-    hardware: ['cpu'],
+    gpus: (await loadInventory({ declaredGpus: config.gpus, cpuSlots: config.cpuSlots })).gpus,
     cpuSlots: config.cpuSlots,
     idleWindowMs: config.idleWindowMs,
     log,
+    lifecycle,
+    files,
+    dataDir: config.dataDir,
   });
   await worker.start();
   log(`worker ${worker.name} started`);
@@ -25,6 +38,7 @@ export async function runWorker(config: Config, log: Log): Promise<Engine> {
     url: '',
     async stop() {
       await worker.stop();
+      await webhooks.stop();
       await dispatcher.close();
       await db.close();
     },

@@ -9,10 +9,10 @@ import { Listener } from '../store/listen';
 import {
   PREDICTION_CHANNEL,
   claimForStart,
-  finishPrediction,
   getPrediction,
   markProcessing,
   recordProgress,
+  appendLogs,
   type Finish,
 } from '../store/predictions';
 import { getVersion, type VersionRow } from '../store/catalog';
@@ -22,9 +22,17 @@ import { newId } from '../core/ids';
 import { secondsBetween, type PredictionRow } from '../core/prediction';
 import { computeCost, type PricingRule } from '../core/pricing';
 import type { PriceTable } from '../core/hardware';
-import { InstancePool } from './instance-pool';
+import { InstancePool, type PoolInstance } from './instance-pool';
+import { Ledger, place, type Cluster, type GpuDevice, type HardwareRequest } from '../scheduler';
+import { SKUS } from '../core/hardware';
+import { InstanceBook } from './instance-book';
+import { stopInstancesOf } from '../store/instances';
+import { DeploymentKeeper } from './deployment-keeper';
 import { resolveModule } from './resolve-module';
 import { RunError } from '../runners/node-instance';
+import { Lifecycle } from '../lifecycle';
+import type { FileStore } from '../files';
+import { RunInputError, RunIo, type PreparedRun } from './run-io';
 
 export interface WorkerOptions {
   db: Db;
@@ -33,14 +41,28 @@ export interface WorkerOptions {
   prices: PriceTable;
   /** Stable name; a restarted worker with the same name takes over (its predecessor's running work is failed). */
   name?: string;
-  /** Hardware SKUs this worker serves. */
-  hardware: string[];
+  /** This worker's GPUs (declared with GANTRY_GPUS or read from nvidia-smi) and CPU slots. */
+  gpus: GpuDevice[];
   cpuSlots: number;
+  /** Idle window of on-demand instances. */
   idleWindowMs: number;
   log: (msg: string) => void;
+  /** Webhooks for lifecycle events; without it no webhooks are sent from this worker. */
+  lifecycle?: Lifecycle;
+  /** File store and data dir: input files, output files, training weights. */
+  files?: FileStore;
+  dataDir?: string;
 }
 
 const PROGRESS_FLUSH_MS = 200;
+
+/** A version asks for a SKU, or for GPUs by count and memory; a deployment's hardware wins. */
+function hardwareRequest(version: VersionRow, hardware: string): HardwareRequest {
+  if (version.gpu_count && version.gpu_memory_gb && hardware === version.hardware) {
+    return { gpu_count: version.gpu_count, gpu_memory_gb: version.gpu_memory_gb };
+  }
+  return hardware;
+}
 /** A prediction may be retried once when its worker died before it started. */
 const MAX_ATTEMPTS = 2;
 
@@ -52,15 +74,36 @@ export class Worker {
   readonly id = newId();
   readonly name: string;
   private readonly pool: InstancePool;
+  private readonly lifecycle: Lifecycle;
+  private readonly io?: RunIo;
   private readonly consumers: Array<{ close(force?: boolean): Promise<void> }> = [];
   private readonly running = new Map<string, Running>();
   private listener?: Listener;
   private heartbeatTimer?: NodeJS.Timeout;
   private stopping = false;
+  private readonly cluster: Cluster;
+  private readonly book: InstanceBook;
+  private readonly deployments: DeploymentKeeper;
+
+  /** SKUs some placement on this worker could ever satisfy: the queues it consumes. */
+  get hardware(): string[] {
+    return SKUS.filter((s) => place({ versionId: 'probe', hardware: s.sku }, this.cluster, new Ledger()).ok).map((s) => s.sku);
+  }
 
   constructor(private readonly opts: WorkerOptions) {
     this.name = opts.name ?? `${hostname()}-${process.pid}`;
-    this.pool = new InstancePool({ capacity: opts.cpuSlots, idleWindowMs: opts.idleWindowMs });
+    this.cluster = { workers: [{ id: this.id, alive: true, gpus: opts.gpus, cpuSlots: opts.cpuSlots }] };
+    this.book = new InstanceBook(opts.db, this.id, opts.prices, opts.log);
+    this.deployments = new DeploymentKeeper(opts.db, this.id, opts.idleWindowMs, opts.log);
+    this.pool = new InstancePool({
+      cluster: this.cluster,
+      idleWindowMs: (key) => this.deployments.idleWindowMs(key) ?? opts.idleWindowMs,
+      minWarm: (key) => this.deployments.minWarm(key),
+      onInstance: (inst: PoolInstance) => this.book.record(inst),
+    });
+    this.deployments.attach(this.pool);
+    this.lifecycle = opts.lifecycle ?? new Lifecycle(opts.db, { publicUrl: () => '' });
+    this.io = opts.files && opts.dataDir ? new RunIo({ db: opts.db, files: opts.files, dataDir: opts.dataDir }) : undefined;
   }
 
   get instances() {
@@ -69,9 +112,13 @@ export class Worker {
 
   async start(): Promise<void> {
     const { db } = this.opts;
-    const devices = { hardware: this.opts.hardware, cpu_slots: this.opts.cpuSlots };
+    const hardware = this.hardware;
+    const devices = { hardware, cpu_slots: this.opts.cpuSlots, gpus: this.opts.gpus.map((g) => ({ index: g.index, name: g.name, sku: g.sku, memory_gb: g.memoryGb })) };
     const predecessors = await registerWorker(db, this.id, this.name, devices);
-    if (predecessors.length) await this.failInterrupted(predecessors);
+    if (predecessors.length) {
+      await stopInstancesOf(db, predecessors);
+      await this.failInterrupted(predecessors);
+    }
     this.heartbeatTimer = setInterval(() => void heartbeat(db, this.id).catch(() => undefined), 2000).unref();
     this.listener = new Listener(this.opts.databaseUrl, [PREDICTION_CHANNEL]);
     this.listener.on(PREDICTION_CHANNEL, (payload: string) => {
@@ -79,7 +126,8 @@ export class Worker {
       if (event === 'cancel') this.running.get(id)?.cancel();
     });
     await this.listener.start();
-    for (const hw of this.opts.hardware) {
+    this.deployments.start(hardware);
+    for (const hw of hardware) {
       this.consumers.push(this.opts.dispatcher.consume(hw, 256, (job) => this.execute(job.id)));
     }
   }
@@ -148,10 +196,14 @@ export class Worker {
     try {
       const slot = await this.pool
         .acquire({
+          key: row.deployment ? `${version.id}@${row.deployment}` : version.id,
           versionId: version.id,
-          spec: { module: resolveModule(runner.module), weights: version.weights ?? undefined, gpus: '' },
+          deployment: row.deployment ?? undefined,
+          hardware: hardwareRequest(version, row.hardware),
+          spec: { module: resolveModule(runner.module), weights: version.weights ?? undefined },
           maxConcurrency: version.max_concurrency,
-        })
+          maxInstances: row.deployment ? this.deployments.maxInstances(row.deployment) : undefined,
+        }, (reasons) => void appendLogs(this.opts.db, row.id, `waiting for capacity: ${reasons.join('; ')}\n`))
         .catch((err: Error) => err);
       if (slot instanceof Error) {
         // Shutting down before it started: leave it `starting` for the next worker to run.
@@ -167,6 +219,7 @@ export class Worker {
         const coldMetrics = slot.setupTime !== undefined ? { setup_time: slot.setupTime, cold_start: true } : {};
         const started = await markProcessing(this.opts.db, row.id, coldMetrics);
         if (!started) return; // canceled or aborted while it was waiting for an instance
+        await this.lifecycle.started(started);
         await this.runOnInstance(started, version, slot.instance.runner, (fn) => (cancelRun = fn), () => canceled);
       } finally {
         slot.release();
@@ -199,7 +252,12 @@ export class Worker {
       const output = outputChanged ? [...pieces] : undefined;
       pendingLogs = '';
       outputChanged = false;
-      flushing = flushing.then(() => recordProgress(db, row.id, logs, output)).catch(() => undefined);
+      flushing = flushing
+        .then(async () => {
+          const updated = await recordProgress(db, row.id, logs, output);
+          if (updated) await this.lifecycle.progressed(updated, { output: output !== undefined, logs: logs !== '' });
+        })
+        .catch(() => undefined);
     };
     const schedule = () => (flushTimer ??= setTimeout(flush, PROGRESS_FLUSH_MS));
     onCancel(() => runner.cancel(row.id));
@@ -209,15 +267,24 @@ export class Worker {
       onMetric: (name: string, value: number) => (metrics[name] = (metrics[name] ?? 0) + value),
     };
     let result: Finish;
+    let prepared: PreparedRun | undefined;
     try {
-      const { output } = await runner.run(row.id, row.kind === 'training' ? 'train' : 'predict', row.input, handlers);
+      prepared = this.io ? await this.io.prepare(row, version) : undefined;
+      const mode = row.kind === 'training' ? 'train' : 'predict';
+      const { output } = await runner.run(row.id, mode, prepared?.input ?? row.input, handlers, prepared?.outputDir);
       const streamed = version.streams && pieces.length > 0 && output === null;
-      result = { status: 'succeeded', output: streamed ? pieces : output };
+      let final = streamed ? pieces : output;
+      if (this.io) final = await this.io.storeOutputFiles(row, final);
+      if (this.io && prepared?.outputDir) final = await this.io.finishTraining(row, version, final, prepared.outputDir);
+      result = { status: 'succeeded', output: final };
     } catch (err) {
       const canceled = wasCanceled() || (err instanceof RunError && err.canceled);
       result = canceled
         ? { status: 'canceled', output: pieces.length ? pieces : undefined }
         : { status: 'failed', error: (err as Error).message, output: pieces.length ? pieces : undefined };
+      if (err instanceof RunInputError) pendingLogs += `${(err as Error).message}\n`;
+    } finally {
+      await prepared?.cleanup(result!?.status === 'succeeded').catch(() => undefined);
     }
     if (flushTimer) clearTimeout(flushTimer);
     await flushing;
@@ -251,7 +318,7 @@ export class Worker {
       const cost = computeCost(rules, f.status === 'aborted' ? { predict_time: 0 } : metrics, row.hardware, this.opts.prices);
       f = { ...f, metrics, cost };
     }
-    await finishPrediction(db, id, f);
+    await this.lifecycle.finish(id, f);
   }
 
   /**
@@ -271,7 +338,9 @@ export class Worker {
       if (row?.status !== 'processing') continue;
       await this.finish(id, { status: 'failed', error: 'interrupted: the engine shut down while this prediction was running' }).catch(() => undefined);
     }
+    this.deployments.stop();
     await this.pool.close();
+    await this.book.flush();
     await Promise.all(this.consumers.map((c) => c.close(true).catch(() => undefined)));
     await this.listener?.close();
     await stopWorker(this.opts.db, this.id).catch(() => undefined);

@@ -1,0 +1,164 @@
+/**
+ * What goes into and comes out of a run, around the predictor itself:
+ * - inputs: values of `format: uri` inputs that are engine file URLs are read from the file
+ *   store, http(s) URLs are downloaded through the SSRF guard, data URIs pass as they are;
+ *   the predictor gets a local absolute path (or the data URI);
+ * - outputs: `{ $file }` refs are moved into the file store and replaced by signed URLs;
+ * - trainings: a fresh weights directory, and on success a new version of the destination.
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Db } from '../store/db';
+import type { VersionRow } from '../store/catalog';
+import type { PredictionRow } from '../core/prediction';
+import { engineFileId } from '../core/file-urls';
+import { fetchInput, InputFetchError } from '../runners/fetch-input';
+import type { FileStore } from '../files';
+import { createVersion } from '../catalog';
+import type { VersionSpec } from '../core/version-spec';
+
+export interface RunIoOptions {
+  db: Db;
+  files: FileStore;
+  dataDir: string;
+}
+
+/** An input that cannot be used; the message names the input. */
+export class RunInputError extends Error {}
+
+export interface PreparedRun {
+  input: Record<string, unknown>;
+  outputDir?: string;
+  /** Removes downloaded inputs; and the weights directory of a training that did not succeed. */
+  cleanup(succeeded: boolean): Promise<void>;
+}
+
+type Schema = Record<string, unknown>;
+
+/** Whether a property schema describes a URI (or a list of URIs). */
+function uriKind(prop: Schema | undefined): 'one' | 'many' | undefined {
+  if (!prop) return undefined;
+  if (prop.format === 'uri') return 'one';
+  const items = prop.items as Schema | undefined;
+  if (prop.type === 'array' && items?.format === 'uri') return 'many';
+  for (const alt of [...((prop.anyOf as Schema[]) ?? []), ...((prop.allOf as Schema[]) ?? [])]) {
+    const k = uriKind(alt);
+    if (k) return k;
+  }
+  return undefined;
+}
+
+function schemaProps(version: VersionRow, kind: PredictionRow['kind']): Record<string, Schema> {
+  const schemas = ((version.openapi_schema.components ?? {}) as { schemas?: Record<string, Schema> }).schemas ?? {};
+  const schema = kind === 'training' ? schemas.TrainingInput : schemas.Input;
+  return (schema?.properties ?? {}) as Record<string, Schema>;
+}
+
+export class RunIo {
+  constructor(private readonly opts: RunIoOptions) {}
+
+  async prepare(row: PredictionRow, version: VersionRow, signal?: AbortSignal): Promise<PreparedRun> {
+    const scratch = join(this.opts.dataDir, 'tmp', row.id);
+    const cleanup = () => rm(scratch, { recursive: true, force: true });
+    const input = { ...row.input };
+    let n = 0;
+    const resolveOne = async (name: string, value: unknown): Promise<unknown> => {
+      if (typeof value !== 'string') return value;
+      try {
+        return await this.resolveUri(value, scratch, n++, signal);
+      } catch (err) {
+        throw new RunInputError(`input ${name}: ${(err as Error).message}`);
+      }
+    };
+    try {
+      for (const [name, prop] of Object.entries(schemaProps(version, row.kind))) {
+        const kind = uriKind(prop);
+        if (!kind || input[name] === undefined || input[name] === null) continue;
+        input[name] = kind === 'many' && Array.isArray(input[name])
+          ? await Promise.all((input[name] as unknown[]).map((v, i) => resolveOne(`${name}[${i}]`, v)))
+          : await resolveOne(name, input[name]);
+      }
+    } catch (err) {
+      await cleanup();
+      throw err;
+    }
+    let outputDir: string | undefined;
+    if (row.kind === 'training') {
+      outputDir = join(this.opts.dataDir, 'weights', row.id);
+      await rm(outputDir, { recursive: true, force: true });
+      await mkdir(outputDir, { recursive: true });
+    }
+    return {
+      input,
+      outputDir,
+      async cleanup(succeeded) {
+        await cleanup();
+        if (!succeeded && outputDir) await rm(outputDir, { recursive: true, force: true });
+      },
+    };
+  }
+
+  private async resolveUri(value: string, scratch: string, n: number, signal?: AbortSignal): Promise<string> {
+    const { files } = this.opts;
+    if (/^data:/i.test(value)) return value;
+    const fileId = engineFileId(value, files.publicUrl);
+    if (fileId) {
+      const file = await files.get(fileId);
+      if (!file) throw new Error(`${value} is not a file of this engine (it does not exist or has expired)`);
+      return file.path;
+    }
+    if (!/^https?:\/\//i.test(value)) throw new Error(`must be an http(s) URL, a data URI or a file URL of this engine, not ${JSON.stringify(value.slice(0, 80))}`);
+    try {
+      const fetched = await fetchInput(value, { maxBytes: files.maxBytes, signal });
+      await mkdir(scratch, { recursive: true });
+      const path = join(scratch, `${n}-${fetched.fileName}`);
+      await writeFile(path, fetched.buffer);
+      return path;
+    } catch (err) {
+      if (err instanceof InputFetchError) throw new Error(err.message);
+      throw err;
+    }
+  }
+
+  /** Replaces `{ $file }` refs (anywhere in the output) by signed download URLs of stored copies. */
+  async storeOutputFiles(row: PredictionRow, output: unknown): Promise<unknown> {
+    const visit = async (v: unknown): Promise<unknown> => {
+      if (Array.isArray(v)) return Promise.all(v.map(visit));
+      if (v && typeof v === 'object') {
+        const ref = (v as { $file?: { path?: unknown; content_type?: unknown; name?: unknown } }).$file;
+        if (ref && typeof ref.path === 'string' && Object.keys(v).length === 1) {
+          const stored = await this.opts.files.adoptFile(ref.path, {
+            name: typeof ref.name === 'string' ? ref.name : 'output',
+            contentType: typeof ref.content_type === 'string' ? ref.content_type : 'application/octet-stream',
+            predictionId: row.id,
+            tokenId: row.token_id,
+          });
+          return this.opts.files.downloadUrl(stored.id);
+        }
+        const out: Record<string, unknown> = {};
+        for (const [k, x] of Object.entries(v)) out[k] = await visit(x);
+        return out;
+      }
+      return v;
+    };
+    return visit(output);
+  }
+
+  /** After a successful training: a new version of the destination whose weights are `outputDir`. */
+  async finishTraining(row: PredictionRow, version: VersionRow, output: unknown, outputDir: string): Promise<Record<string, unknown>> {
+    if (!row.destination) throw new Error('the training has no destination model');
+    const [owner, name] = row.destination.split('/');
+    const spec: VersionSpec = {
+      runner: version.runner as VersionSpec['runner'],
+      hardware: version.hardware,
+      max_concurrency: version.max_concurrency,
+      pricing: version.pricing as VersionSpec['pricing'],
+      weights: outputDir,
+      ...(version.gpu_count ? { gpu_count: version.gpu_count } : {}),
+      ...(version.gpu_memory_gb ? { gpu_memory_gb: version.gpu_memory_gb } : {}),
+    };
+    const created = await createVersion(this.opts.db, owner, name, spec);
+    const result = (output && typeof output === 'object' ? output : {}) as Record<string, unknown>;
+    return { ...result, version: created.id, weights: outputDir };
+  }
+}
