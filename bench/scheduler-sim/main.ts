@@ -112,5 +112,6 @@ for (const [name, policy, cluster] of policies) {
   const t0 = Date.now();
   const r = simulate(models, arrivals, cluster, policy, sim);
   console.log(row(name, r));
-  console.error(`  ${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s wall`);
+  const c = r.coldBy;
+  console.error(`  ${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s wall; cold by cause: first boot ${c.first}, from zero ${c.fromZero}, scale-up ${c.scaleUp}`);
 }

@@ -52,6 +52,8 @@ export interface SimResult {
   boots: number;
   bootFailures: number;
   evictions: number;
+  /** Cold predictions by why their instance booted: a version's first boot, from zero later, or scale-up beside live instances. */
+  coldBy: { first: number; fromZero: number; scaleUp: number };
 }
 
 type Ev =
@@ -64,6 +66,7 @@ interface Live {
   rec: InstanceRecord;
   model: Model;
   fails: boolean;
+  cause: 'first' | 'fromZero' | 'scaleUp';
 }
 
 export function simulate(models: Model[], arrivals: Arrival[], cluster: Cluster, policy: Policy, cfg: SimConfig): SimResult {
@@ -78,7 +81,7 @@ export function simulate(models: Model[], arrivals: Arrival[], cluster: Cluster,
   const setupEstimate: (number | undefined)[] = models.map(() => undefined);
   const failures: ({ count: number; lastAt: number } | undefined)[] = models.map(() => undefined);
   const bootCount: number[] = models.map(() => 0);
-  const res: SimResult = { served: 0, unserved: 0, failedFast: 0, coldStarts: 0, waitsMs: [], gpuSeconds: 0, costUsd: 0, boots: 0, bootFailures: 0, evictions: 0 };
+  const res: SimResult = { served: 0, unserved: 0, failedFast: 0, coldStarts: 0, waitsMs: [], gpuSeconds: 0, costUsd: 0, boots: 0, bootFailures: 0, evictions: 0, coldBy: { first: 0, fromZero: 0, scaleUp: 0 } };
   let nextId = 0;
 
   const account = (live: Live, until: number) => {
@@ -95,7 +98,9 @@ export function simulate(models: Model[], arrivals: Arrival[], cluster: Cluster,
     const k = bootCount[model.index]++;
     const jitter = 0.8 + 0.4 * keyed(cfg.seed, model.index, k, 1);
     const fails = keyed(cfg.seed, model.index, k, 2) < cfg.bootFailureRate;
-    instances.set(id, { rec: createInstance(id, model.versionId, now), model, fails });
+    const others = [...instances.values()].some((l) => l.model === model && isLive(l.rec.state));
+    const cause = k === 0 ? 'first' : others ? 'scaleUp' : 'fromZero';
+    instances.set(id, { rec: createInstance(id, model.versionId, now), model, fails, cause });
     res.boots++;
     heap.push({ t: now + model.setupS * 1000 * jitter, type: 'boot-done', id });
   };
@@ -118,7 +123,10 @@ export function simulate(models: Model[], arrivals: Arrival[], cluster: Cluster,
         live.rec = beginPrediction(live.rec, now);
         res.served++;
         res.waitsMs.push(now - p.t);
-        if ((live.rec.readyAt ?? 0) > p.t) res.coldStarts++;
+        if ((live.rec.readyAt ?? 0) > p.t) {
+          res.coldStarts++;
+          res.coldBy[live.cause]++;
+        }
         const predictS = model.predictS * (0.25 + 1.5 * keyed(cfg.seed, model.index, p.n, 3));
         heap.push({ t: now + predictS * 1000, type: 'predict-done', id: live.rec.id });
       }
