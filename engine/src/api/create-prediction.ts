@@ -11,6 +11,7 @@ import { inputSchemaOf, validateInput } from '../core/validate';
 import type { VersionRow } from '../store/catalog';
 import { getPrediction, insertPrediction } from '../store/predictions';
 import type { ApiContext } from './context';
+import { requireServableHardware } from './cluster';
 import { parseEventsFilter, webhookUrlProblem, WebhookValidationError } from '../webhooks/events';
 
 export interface CreateBody {
@@ -81,6 +82,8 @@ export interface CreateArgs {
   fields: ReturnType<typeof checkCommonFields>;
 }
 
+const servableUntil = new Map<string, number>();
+
 export async function createPrediction(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply, args: CreateArgs) {
   let wait: number | undefined;
   let cancelAfter: number | undefined;
@@ -93,6 +96,14 @@ export async function createPrediction(ctx: ApiContext, req: FastifyRequest, rep
   const errors = validateInput(args.schemaKey ?? version.id, schema, input);
   if (errors.length) throw invalid(errors);
 
+  // Fail fast rather than queue work no worker can take (a served SKU is remembered briefly,
+  // so the hot path does not ask the database on every create).
+  const hardware = args.hardware ?? version.hardware;
+  if ((servableUntil.get(hardware) ?? 0) < Date.now()) {
+    await requireServableHardware(ctx, hardware, '/version');
+    servableUntil.set(hardware, Date.now() + 2000);
+  }
+
   const id = newId();
   const row = await insertPrediction(ctx.db, {
     id,
@@ -102,7 +113,7 @@ export async function createPrediction(ctx: ApiContext, req: FastifyRequest, rep
     deployment: args.deployment ?? null,
     destination: args.destination ?? null,
     input,
-    hardware: args.hardware ?? version.hardware,
+    hardware,
     deadline: cancelAfter ? new Date(Date.now() + cancelAfter * 1000) : null,
     webhook: fields.webhook,
     webhookEventsFilter: fields.filter,
