@@ -17,9 +17,13 @@ export interface DeploymentRow extends DeploymentConfig {
   updated_at: Date;
   /** When the current release was made. */
   release_created_at: Date;
+  /** created_at to the microsecond, for list cursors (a JS Date keeps only milliseconds). */
+  cursor_at: string;
 }
 
-const SELECT = `SELECT d.*, r.created_at AS release_created_at FROM deployments d
+const SELECT = `SELECT d.*, r.created_at AS release_created_at,
+    to_char(d.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
+  FROM deployments d
   JOIN deployment_releases r ON r.owner = d.owner AND r.name = d.name AND r.number = d.release_number`;
 
 async function addRelease(q: Queryable, owner: string, name: string, number: number, c: DeploymentConfig): Promise<void> {
