@@ -24,7 +24,7 @@ export class PredictionFailure extends NodeOperationError {
 		super(
 			ctx.getNode(),
 			timedOut
-				? `Prediction ${prediction.id} did not finish in time (status: ${prediction.status}); it was canceled`
+				? `Prediction ${prediction.id} did not finish in time (status: ${prediction.status}); a cancel request was sent`
 				: `Prediction ${prediction.id} ${prediction.status}${prediction.error ? `: ${prediction.error}` : ''}`,
 			{ itemIndex, description: logs ? `Last log lines:\n${logs}` : undefined },
 		);
