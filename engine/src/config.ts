@@ -3,6 +3,7 @@ import { cpus } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { defaultPrices, findSku, type PriceTable } from './core/hardware';
+import type { AutoscalerKnobs } from './scheduler';
 
 const env = z.object({
   GANTRY_HOST: z.string().default('127.0.0.1'),
@@ -13,7 +14,12 @@ const env = z.object({
   GANTRY_PG_PORT: z.coerce.number().int().default(54329),
   GANTRY_CPU_SLOTS: z.coerce.number().int().min(1).optional(),
   GANTRY_GPUS: z.string().optional(),
-  GANTRY_IDLE_WINDOW: z.coerce.number().min(0).default(300),
+  GANTRY_IDLE_WINDOW: z.coerce.number().min(0).default(60),
+  GANTRY_SCALE_UP_DELAY: z.coerce.number().min(0).default(1),
+  GANTRY_TO_ZERO_DELAY: z.coerce.number().min(0).optional(),
+  GANTRY_KEEP_ALIVE: z.enum(['adaptive', 'fixed']).default('adaptive'),
+  GANTRY_MAX_INSTANCES: z.coerce.number().int().min(1).default(4),
+  GANTRY_PLACEMENT: z.enum(['binpack', 'spread']).default('binpack'),
   GANTRY_BODY_LIMIT: z.coerce.number().int().min(1024).default(10 * 1024 * 1024),
   GANTRY_PRICES: z.string().optional(),
   GANTRY_WORKER_NAME: z.string().optional(),
@@ -37,7 +43,8 @@ export interface Config {
   cpuSlots: number;
   /** Declared GPU inventory (`gpu-h100:8,gpu-t4:2`); undefined means read nvidia-smi. */
   gpus?: string;
-  idleWindowMs: number;
+  /** Autoscaler knobs (see README: idle window, scale-up delay, to-zero delay, keep-alive). */
+  knobs: Partial<AutoscalerKnobs>;
   bodyLimit: number;
   prices: PriceTable;
   workerName?: string;
@@ -83,7 +90,14 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     pgPort: e.GANTRY_PG_PORT,
     cpuSlots: e.GANTRY_CPU_SLOTS ?? Math.max(2, cpus().length),
     gpus: e.GANTRY_GPUS,
-    idleWindowMs: e.GANTRY_IDLE_WINDOW * 1000,
+    knobs: {
+      idleWindowMs: e.GANTRY_IDLE_WINDOW * 1000,
+      scaleUpDelayMs: e.GANTRY_SCALE_UP_DELAY * 1000,
+      ...(e.GANTRY_TO_ZERO_DELAY !== undefined ? { toZeroDelayMs: e.GANTRY_TO_ZERO_DELAY * 1000 } : {}),
+      keepAlive: e.GANTRY_KEEP_ALIVE,
+      onDemandMaxInstances: e.GANTRY_MAX_INSTANCES,
+      placement: { strategy: e.GANTRY_PLACEMENT },
+    },
     bodyLimit: e.GANTRY_BODY_LIMIT,
     prices,
     workerName: e.GANTRY_WORKER_NAME,

@@ -145,13 +145,14 @@ export async function serve(config: Config, log: Log): Promise<Engine> {
       name: config.workerName ?? `embedded@${config.dataDir}`,
       gpus: (await loadInventory({ declaredGpus: config.gpus, cpuSlots: config.cpuSlots })).gpus,
       cpuSlots: config.cpuSlots,
-      idleWindowMs: config.idleWindowMs,
+      knobs: config.knobs,
       log,
       lifecycle,
       files,
       dataDir: config.dataDir,
     });
     await worker.start();
+    ctx.localWorker = worker;
   }
   const stopSweeper = startSweeper(db, dispatcher, log, lifecycle);
 

@@ -14,6 +14,11 @@ export interface ApiContext {
   prices: PriceTable;
   /** Seconds after which a worker without heartbeat counts as gone. */
   workerStaleSeconds: number;
+  /**
+   * The in-process worker, when `serve` embeds one. Offering it a new prediction skips the queue
+   * when a warm instance has a free slot; the row is already stored, so nothing is lost either way.
+   */
+  localWorker?: { offer(row: { id: string; version: string; deployment: string | null; hardware: string }): boolean };
   /** Terminal transitions (with their webhooks) go through this. */
   lifecycle: Lifecycle;
   files: FileStore;

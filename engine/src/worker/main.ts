@@ -26,7 +26,7 @@ export async function runWorker(config: Config, log: Log): Promise<Engine> {
     name: config.workerName,
     gpus: (await loadInventory({ declaredGpus: config.gpus, cpuSlots: config.cpuSlots })).gpus,
     cpuSlots: config.cpuSlots,
-    idleWindowMs: config.idleWindowMs,
+    knobs: config.knobs,
     log,
     lifecycle,
     files,

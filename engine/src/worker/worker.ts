@@ -23,7 +23,7 @@ import { secondsBetween, type PredictionRow } from '../core/prediction';
 import { computeCost, type PricingRule } from '../core/pricing';
 import type { PriceTable } from '../core/hardware';
 import { InstancePool, type PoolInstance } from './instance-pool';
-import { Ledger, place, type Cluster, type GpuDevice, type HardwareRequest } from '../scheduler';
+import { Ledger, place, type AutoscalerKnobs, type Cluster, type GpuDevice, type HardwareRequest } from '../scheduler';
 import { SKUS } from '../core/hardware';
 import { InstanceBook } from './instance-book';
 import { stopInstancesOf } from '../store/instances';
@@ -44,8 +44,8 @@ export interface WorkerOptions {
   /** This worker's GPUs (declared with GANTRY_GPUS or read from nvidia-smi) and CPU slots. */
   gpus: GpuDevice[];
   cpuSlots: number;
-  /** Idle window of on-demand instances. */
-  idleWindowMs: number;
+  /** Autoscaler knobs (idle window, scale-up delay, to-zero delay, keep-alive...). */
+  knobs: Partial<AutoscalerKnobs>;
   log: (msg: string) => void;
   /** Webhooks for lifecycle events; without it no webhooks are sent from this worker. */
   lifecycle?: Lifecycle;
@@ -94,14 +94,14 @@ export class Worker {
     this.name = opts.name ?? `${hostname()}-${process.pid}`;
     this.cluster = { workers: [{ id: this.id, alive: true, gpus: opts.gpus, cpuSlots: opts.cpuSlots }] };
     this.book = new InstanceBook(opts.db, this.id, opts.prices, opts.log);
-    this.deployments = new DeploymentKeeper(opts.db, this.id, opts.idleWindowMs, opts.log);
+    this.deployments = new DeploymentKeeper(opts.db, this.id, opts.log);
     this.pool = new InstancePool({
       cluster: this.cluster,
-      idleWindowMs: (key) => this.deployments.idleWindowMs(key) ?? opts.idleWindowMs,
-      minWarm: (key) => this.deployments.minWarm(key),
+      knobs: opts.knobs,
+      bounds: (key) => this.deployments.bounds(key),
+      standing: () => this.deployments.standing(),
       onInstance: (inst: PoolInstance) => this.book.record(inst),
     });
-    this.deployments.attach(this.pool);
     this.lifecycle = opts.lifecycle ?? new Lifecycle(opts.db, { publicUrl: () => '' });
     this.io = opts.files && opts.dataDir ? new RunIo({ db: opts.db, files: opts.files, dataDir: opts.dataDir }) : undefined;
   }
@@ -113,6 +113,7 @@ export class Worker {
   async start(): Promise<void> {
     const { db } = this.opts;
     const hardware = this.hardware;
+    this.servedHardware = new Set(hardware);
     const devices = { hardware, cpu_slots: this.opts.cpuSlots, gpus: this.opts.gpus.map((g) => ({ index: g.index, name: g.name, sku: g.sku, memory_gb: g.memoryGb })) };
     const predecessors = await registerWorker(db, this.id, this.name, devices);
     if (predecessors.length) {
@@ -126,7 +127,7 @@ export class Worker {
       if (event === 'cancel') this.running.get(id)?.cancel();
     });
     await this.listener.start();
-    this.deployments.start(hardware);
+    this.deployments.start(hardware, () => this.pool.tick());
     for (const hw of hardware) {
       this.consumers.push(this.opts.dispatcher.consume(hw, 256, (job) => this.execute(job.id)));
     }
@@ -141,6 +142,20 @@ export class Worker {
       await this.finish(id, { status: 'failed', error: 'interrupted: the worker running this prediction stopped (restart or crash)' });
     }
   }
+
+  /**
+   * Runs a just-created prediction here, skipping the queue, when a warm instance of its version
+   * has a free slot right now. Returns false (the caller enqueues it) otherwise.
+   */
+  offer(row: { id: string; version: string; deployment: string | null; hardware: string }): boolean {
+    if (this.stopping || !this.servedHardware.has(row.hardware)) return false;
+    const key = row.deployment ? `${row.version}@${row.deployment}` : row.version;
+    if (!this.pool.hasFreeSlot(key)) return false;
+    void this.execute(row.id);
+    return true;
+  }
+
+  private servedHardware = new Set<string>();
 
   /** Versions are immutable, so the worker reads each once. */
   private readonly versions = new Map<string, VersionRow>();
@@ -202,7 +217,6 @@ export class Worker {
           hardware: hardwareRequest(version, row.hardware),
           spec: { module: resolveModule(runner.module), weights: version.weights ?? undefined },
           maxConcurrency: version.max_concurrency,
-          maxInstances: row.deployment ? this.deployments.maxInstances(row.deployment) : undefined,
         }, (reasons) => void appendLogs(this.opts.db, row.id, `waiting for capacity: ${reasons.join('; ')}\n`))
         .catch((err: Error) => err);
       if (slot instanceof Error) {
