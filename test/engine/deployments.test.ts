@@ -190,6 +190,47 @@ describe('predictions through a deployment', () => {
   });
 });
 
+describe('deleting or disabling a deployment with work in flight', () => {
+  const settle = async (id: string, seconds = 5) => {
+    let p: any;
+    for (let i = 0; i < seconds * 20; i++) {
+      p = (await call('GET', `/v1/predictions/${id}`)).json;
+      if (!['starting', 'processing'].includes(p.status)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return p;
+  };
+  test.each([
+    ['delete', () => call('DELETE', '/v1/deployments/gantry/busy-delete'), /deployment was deleted/],
+    ['max_instances 0', () => call('PATCH', '/v1/deployments/gantry/busy-zero', { max_instances: 0 }), /deployment was disabled/],
+  ])('%s cancels queued and running predictions (none left waiting)', async (label, act, why) => {
+    const name = label === 'delete' ? 'busy-delete' : 'busy-zero';
+    await call('POST', '/v1/deployments', { name, model: 'gantry/echo', version: echo, hardware: 'cpu', min_instances: 0, max_instances: 1 });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await call('POST', `/v1/deployments/gantry/${name}/predictions`, { input: { text: 'x', sleep: 2 } })).json.id);
+    expect([200, 204]).toContain((await act()).status);
+    const done = await Promise.all(ids.map((id) => settle(id)));
+    expect(done.map((p) => p.status)).toEqual(['canceled', 'canceled', 'canceled']);
+    expect(done.some((p) => why.test(p.logs))).toBe(true);
+  });
+
+  // Skipped: a known worker bug, not an API one. DeploymentKeeper.bounds() answers max 0 for a
+  // key whose version is no longer the deployment's, so a prediction accepted before a version
+  // change and not yet placed stays `starting` forever (timing-dependent: passes when its instance
+  // booted before the keeper's next refresh). Unskip once old-version work may drain.
+  test.skip('a new version lets predictions already accepted finish on the old one', async () => {
+    await call('POST', '/v1/deployments', { name: 'rolling', model: 'gantry/echo', version: echo, hardware: 'cpu', min_instances: 0, max_instances: 1 });
+    const first = (await call('POST', '/v1/deployments/gantry/rolling/predictions', { input: { text: 'old', sleep: 0.5 } })).json;
+    const next = await call('POST', '/v1/models/gantry/echo/versions', { runner: { type: 'node', module: 'builtin:echo' }, max_concurrency: 3 });
+    expect(next.status).toBe(201);
+    const up = await call('PATCH', '/v1/deployments/gantry/rolling', { version: next.json.id });
+    expect(up.json.current_release).toEqual(expect.objectContaining({ number: 2, version: next.json.id }));
+    expect(await settle(first.id, 10)).toEqual(expect.objectContaining({ status: 'succeeded', version: echo, output: 'old' }));
+    const second = await call('POST', '/v1/deployments/gantry/rolling/predictions', { input: { text: 'new' } }, { prefer: 'wait' });
+    expect(second.json).toEqual(expect.objectContaining({ status: 'succeeded', version: next.json.id, output: 'new' }));
+  });
+});
+
 describe('instances and instance cost on the deployment', () => {
   test('setup and idle usage records and live instances show on GET', async () => {
     // The embedded worker records its own instances and their setup time; the test adds rows the

@@ -6,7 +6,8 @@
 import type { FastifyInstance } from 'fastify';
 import { conflict, invalid, notFound, type FieldError } from '../core/errors';
 import { findSku } from '../core/hardware';
-import { isValidName } from '../core/prediction';
+import { isValidName, secondsBetween } from '../core/prediction';
+import { requestCancel } from '../store/predictions';
 import { getModel, getVersion, type VersionRow } from '../store/catalog';
 import {
   deleteDeployment,
@@ -15,6 +16,7 @@ import {
   insertDeployment,
   listDeployments,
   liveInstances,
+  openPredictionsOf,
   updateDeployment,
   type DeploymentConfig,
   type DeploymentRow,
@@ -127,6 +129,27 @@ function checkRange(c: DeploymentConfig, errors: FieldError[]): void {
   }
 }
 
+/**
+ * Cancels what a deployment has in flight (it was deleted or disabled: nothing would run it).
+ * Queued predictions are canceled here; running ones are flagged and their worker stops them.
+ */
+async function cancelInFlight(ctx: ApiContext, deployment: string, why: string): Promise<void> {
+  for (const p of await openPredictionsOf(ctx.db, deployment)) {
+    if (p.status === 'starting') {
+      const now = new Date();
+      const waited = secondsBetween(p.created_at, now);
+      await ctx.lifecycle.finish(p.id, {
+        status: 'canceled',
+        logs: `canceled: ${why}\n`,
+        metrics: { predict_time: 0, total_time: waited, queue_time: waited },
+        cost: { rule: 'hardware_time', quantity: 0, unit_price_usd: 0, total_usd: 0, hardware: p.hardware },
+      });
+    } else {
+      await requestCancel(ctx.db, p.id);
+    }
+  }
+}
+
 async function requireDeployment(ctx: ApiContext, owner: string, name: string): Promise<DeploymentRow> {
   const d = await getDeployment(ctx.db, owner, name);
   if (!d) throw notFound(`Deployment ${owner}/${name}`);
@@ -206,13 +229,17 @@ export function deploymentRoutes(app: FastifyInstance, ctx: ApiContext): void {
       return next;
     });
     if (!row) throw notFound(`Deployment ${owner}/${name}`);
+    // Like Replicate, max_instances 0 disables the deployment and cancels what is in flight.
+    if (row.max_instances === 0 && current.max_instances !== 0) await cancelInFlight(ctx, `${owner}/${name}`, 'the deployment was disabled (max_instances 0)');
     return deploymentWire(ctx, row);
   });
 
   // Deleting is allowed at any time (Replicate requires a deployment to be offline for 15 min):
-  // predictions already accepted still run, and workers stop its instances once it is gone.
+  // its predictions still in flight are canceled, and workers stop its instances once it is gone.
   app.delete<{ Params: { owner: string; name: string } }>('/v1/deployments/:owner/:name', async (req, reply) => {
-    if (!(await deleteDeployment(ctx.db, req.params.owner, req.params.name))) throw notFound(`Deployment ${req.params.owner}/${req.params.name}`);
+    const { owner, name } = req.params;
+    if (!(await deleteDeployment(ctx.db, owner, name))) throw notFound(`Deployment ${owner}/${name}`);
+    await cancelInFlight(ctx, `${owner}/${name}`, 'the deployment was deleted');
     return reply.code(204).send();
   });
 

@@ -146,3 +146,11 @@ export async function deploymentCost(db: Queryable, deployment: string, since: D
     [deployment, since],
   );
 }
+
+/** Predictions of a deployment not yet finished (queued or running). */
+export async function openPredictionsOf(db: Queryable, deployment: string): Promise<Array<{ id: string; status: string; created_at: Date; hardware: string }>> {
+  return db.query(
+    `SELECT id, status, created_at, hardware FROM predictions WHERE deployment = $1 AND status IN ('starting', 'processing') ORDER BY created_at`,
+    [deployment],
+  );
+}
