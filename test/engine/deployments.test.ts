@@ -3,7 +3,7 @@
  * validation, predictions through a deployment, fail-fast for hardware nobody has, cost so far.
  */
 import { Client } from 'pg';
-import { api, startEngine, type EngineHandle } from '../helpers/engine';
+import { api, startEngine, startWorker, type EngineHandle } from '../helpers/engine';
 
 let engine: EngineHandle;
 let call: ReturnType<typeof api>;
@@ -292,4 +292,35 @@ describe('GET /v1/cluster', () => {
     expect(res.json.unplaceable).toEqual([expect.objectContaining({ hardware: 'gpu-l40s', queued: 1, reason: 'no worker in the cluster has gpu-l40s' })]);
     await sql(`UPDATE predictions SET status = 'canceled', completed_at = clock_timestamp() WHERE id = 'stuck1'`);
   });
+});
+
+describe('a GPU worker joins', () => {
+  test('the H100 deployment becomes servable; /v1/cluster shows its GPUs and the instance on them', async () => {
+    await call('POST', '/v1/deployments', { name: 'h100-live', model: 'gantry/echo', version: echo, hardware: 'gpu-h100', min_instances: 0, max_instances: 1 });
+    problem(await call('POST', '/v1/deployments/gantry/h100-live/predictions', { input: {} }), 422, '/hardware');
+    const worker = await startWorker(engine.databaseUrl, { GANTRY_GPUS: 'gpu-h100:2', GANTRY_WORKER_NAME: 'h100-box', GANTRY_CPU_SLOTS: '1' });
+    try {
+      const res = await call('POST', '/v1/deployments/gantry/h100-live/predictions', { input: { text: 'on a gpu box' } }, { prefer: 'wait' });
+      expect(res.json).toEqual(expect.objectContaining({ status: 'succeeded', output: 'on a gpu box', deployment: 'gantry/h100-live' }));
+      const cluster = (await call('GET', '/v1/cluster')).json;
+      const box = cluster.workers.find((w: any) => w.name === 'h100-box');
+      expect(box).toEqual(expect.objectContaining({ alive: true, cpu_slots: 1 }));
+      expect(box.hardware).toContain('gpu-h100');
+      expect(box.gpus).toEqual([
+        expect.objectContaining({ index: 0, sku: 'gpu-h100', memory_gb: 80 }),
+        expect.objectContaining({ index: 1, sku: 'gpu-h100', memory_gb: 80 }),
+      ]);
+      const inst = cluster.instances.find((i: any) => i.deployment === 'gantry/h100-live');
+      expect(inst).toEqual(expect.objectContaining({ worker_id: box.id, hardware: 'gpu-h100' }));
+      expect(inst.devices).toHaveLength(1);
+      const gpu = box.gpus.find((g: any) => g.index === inst.devices[0]);
+      expect(gpu.instances).toContain(inst.id);
+      expect(gpu.memory_in_use_gb).toBeCloseTo(inst.memory_gb, 5);
+      const dep = (await call('GET', '/v1/deployments/gantry/h100-live')).json;
+      expect(dep.instances.map((i: any) => i.id)).toContain(inst.id);
+      expect(dep.cost_breakdown.prediction.count).toBe(1);
+    } finally {
+      await worker.stop();
+    }
+  }, 60_000);
 });
