@@ -15,6 +15,8 @@ export interface LifecycleOptions {
   /** The engine's public URL (bodies carry `urls`); a function because it is known after listen. */
   publicUrl: () => string;
   onError?: (err: Error) => void;
+  /** Called with every row this process finished (lets waiting requests answer without a read). */
+  onFinished?: (row: PredictionRow) => void;
 }
 
 export class Lifecycle {
@@ -22,6 +24,11 @@ export class Lifecycle {
     private readonly db: Db,
     private readonly opts: LifecycleOptions,
   ) {}
+
+  /** The same lifecycle writing through another pool (the worker's asynchronous-commit one). */
+  using(db: Db): Lifecycle {
+    return new Lifecycle(db, this.opts);
+  }
 
   get publicUrl(): string {
     return this.opts.publicUrl();
@@ -31,15 +38,27 @@ export class Lifecycle {
     return toWire(row, this.publicUrl);
   }
 
-  /** Moves `id` to a terminal state once; returns the row when this call did it. */
-  async finish(id: string, f: Finish): Promise<PredictionRow | undefined> {
+  /**
+   * Moves `id` to a terminal state once; returns the row when this call did it. `known` (the row
+   * as the caller has it) lets a prediction that nobody listens to skip the transaction.
+   */
+  async finish(id: string, f: Finish, known?: Pick<PredictionRow, 'model' | 'deployment' | 'webhook'>): Promise<PredictionRow | undefined> {
     const hooks = this.opts.webhooks;
-    if (!hooks) return finishPrediction(this.db, id, f);
-    return this.db.tx(async (q) => {
-      const row = await finishPrediction(q, id, f);
-      if (row) await hooks.emit(row, 'completed', this.wire(row), q);
-      return row;
-    });
+    const row =
+      !hooks || (known && !(await hooks.wanted(known)))
+        ? await finishPrediction(this.db, id, f)
+        : await this.db.tx(async (q) => {
+            const finished = await finishPrediction(q, id, f);
+            if (finished) await hooks.emit(finished, 'completed', this.wire(finished), q);
+            return finished;
+          });
+    if (row) this.opts.onFinished?.(row);
+    return row;
+  }
+
+  /** A subscription was created or deleted: stop using the cached list. */
+  subscriptionsChanged(): void {
+    this.opts.webhooks?.invalidate();
   }
 
   /** `start` (after the row became `processing`). Never throws: a webhook problem must not fail the run. */
@@ -56,6 +75,7 @@ export class Lifecycle {
   private async emit(row: PredictionRow, event: 'start' | 'output' | 'logs'): Promise<void> {
     if (!this.opts.webhooks) return;
     try {
+      if (!(await this.opts.webhooks.wanted(row))) return;
       await this.opts.webhooks.emit(row, event, this.wire(row));
     } catch (err) {
       this.opts.onError?.(err as Error);

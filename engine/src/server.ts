@@ -22,6 +22,7 @@ import { ensureBuiltins } from './builtins';
 import { newToken } from './core/ids';
 import { secondsBetween } from './core/prediction';
 import { Lifecycle } from './lifecycle';
+import { TtlCache } from './core/ttl-cache';
 import { FileStore } from './files';
 import { startWebhooks } from './webhooks/runtime';
 
@@ -120,7 +121,7 @@ export async function serve(config: Config, log: Log): Promise<Engine> {
   await listener.start();
   const publicUrl = config.publicUrl ?? `http://${config.host}:${config.port}`;
   const webhooks = await startWebhooks(db, { send: true, retryBaseMs: config.webhookRetryBaseMs, retryMaxMs: config.webhookRetryMaxMs, log });
-  const lifecycle = new Lifecycle(db, { webhooks: webhooks.dispatcher, publicUrl: () => ctx.publicUrl, onError: (e) => log(`webhooks: ${e.message}`) });
+  const lifecycle = new Lifecycle(db, { webhooks: webhooks.dispatcher, publicUrl: () => ctx.publicUrl, onError: (e) => log(`webhooks: ${e.message}`), onFinished: (row) => ctx.waiter.deliver(row) });
   const files = new FileStore(db, { dataDir: config.dataDir, publicUrl: () => ctx.publicUrl, maxBytes: config.maxFileBytes, ttlSeconds: config.fileTtlSeconds });
   const fileSweep = setInterval(() => void files.sweep().catch((e: Error) => log(`files: ${e.message}`)), 60_000);
   fileSweep.unref();
@@ -131,14 +132,19 @@ export async function serve(config: Config, log: Log): Promise<Engine> {
     publicUrl,
     prices: config.prices,
     workerStaleSeconds: WORKER_STALE_SECONDS,
+    tokens: new TtlCache(5000),
+    versions: new TtlCache(1000),
     lifecycle,
     files,
   };
 
   let worker: Worker | undefined;
-  if (config.embeddedWorker) {
+  // Run-state updates go through their own pool with asynchronous commit (see Db); accepting a
+  // prediction (the API's insert) stays synchronous.
+  const workerDb = config.embeddedWorker ? new Db(databaseUrl, 8, true) : undefined;
+  if (config.embeddedWorker && workerDb) {
     worker = new Worker({
-      db,
+      db: workerDb,
       databaseUrl,
       dispatcher,
       prices: config.prices,
@@ -147,7 +153,7 @@ export async function serve(config: Config, log: Log): Promise<Engine> {
       cpuSlots: config.cpuSlots,
       knobs: config.knobs,
       log,
-      lifecycle,
+      lifecycle: lifecycle.using(workerDb),
       files,
       dataDir: config.dataDir,
     });
@@ -170,6 +176,7 @@ export async function serve(config: Config, log: Log): Promise<Engine> {
       await app.close();
       stopSweeper();
       await worker?.stop();
+      await workerDb?.close();
       clearInterval(fileSweep);
       await webhooks.stop();
       await dispatcher.close();

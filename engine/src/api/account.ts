@@ -40,6 +40,7 @@ export function accountRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.delete<{ Params: { id: string } }>('/v1/tokens/:id', async (req, reply) => {
     if (!(await revokeToken(ctx.db, req.params.id))) throw notFound(`Token ${req.params.id}`);
+    ctx.tokens.clear();
     return reply.code(204).send();
   });
 }

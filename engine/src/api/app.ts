@@ -79,7 +79,8 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
     const header = req.headers.authorization ?? '';
     const m = /^(?:Bearer|Token)\s+(.+)$/i.exec(header);
     if (!m) throw unauthorized();
-    const token = await findActiveToken(ctx.db, m[1].trim());
+    const secret = m[1].trim();
+    const token = await ctx.tokens.through(secret, () => findActiveToken(ctx.db, secret));
     if (!token) throw unauthorized('The API token is invalid or revoked.');
     req.tokenId = token.id;
   });

@@ -3,7 +3,7 @@
  * worker stops it (the worker owns the terminal state of what it runs).
  */
 import { notFound } from '../core/errors';
-import { secondsBetween, toWire, type Kind } from '../core/prediction';
+import { isTerminal, secondsBetween, toWire, type Kind } from '../core/prediction';
 import { getPrediction, requestCancel } from '../store/predictions';
 import type { ApiContext } from './context';
 
@@ -19,12 +19,12 @@ export async function cancelPrediction(ctx: ApiContext, id: string, kind: Kind) 
       cost: { rule: 'hardware_time', quantity: 0, unit_price_usd: 0, total_usd: 0, hardware: row.hardware },
     });
   } else if (row.status === 'processing') {
+    // Give the worker a moment so the answer usually shows the final state (subscribe first, so a
+    // fast cancel cannot slip in between).
+    const waiting = ctx.waiter.untilCompleted(id, 5, async () => isTerminal((await getPrediction(ctx.db, id))?.status ?? 'failed'));
     await requestCancel(ctx.db, id);
-    // Give the worker a moment so the answer usually shows the final state.
-    await new Promise<void>((resolve) => {
-      const w = ctx.waiter.untilCompleted(id, 5, async () => false);
-      void w.done.then(resolve);
-    });
+    const finished = await waiting.done;
+    if (finished) return toWire(finished, ctx.publicUrl);
   }
   const after = (await getPrediction(ctx.db, id, kind)) ?? row;
   return toWire(after, ctx.publicUrl);

@@ -4,6 +4,9 @@ import type { Dispatcher } from '../queue';
 import type { PriceTable } from '../core/hardware';
 import type { PredictionWaiter } from './waiter';
 import type { Lifecycle } from '../lifecycle';
+import type { TtlCache } from '../core/ttl-cache';
+import type { TokenRow } from '../store/tokens';
+import type { VersionRow } from '../store/catalog';
 import type { FileStore } from '../files';
 
 export interface ApiContext {
@@ -14,6 +17,10 @@ export interface ApiContext {
   prices: PriceTable;
   /** Seconds after which a worker without heartbeat counts as gone. */
   workerStaleSeconds: number;
+  /** Valid tokens seen recently (a revoke clears it; other processes see a revoke within its TTL). */
+  tokens: TtlCache<string, TokenRow>;
+  /** Models' latest versions and versions by id, briefly (a new version shows within the TTL). */
+  versions: TtlCache<string, VersionRow>;
   /**
    * The in-process worker, when `serve` embeds one. Offering it a new prediction skips the queue
    * when a warm instance has a free slot; the row is already stored, so nothing is lost either way.

@@ -123,17 +123,19 @@ export async function createPrediction(ctx: ApiContext, req: FastifyRequest, rep
   });
   const waiting = wait ? ctx.waiter.untilCompleted(id, wait, async () => false) : undefined;
   try {
-    await ctx.dispatcher.enqueue(id, row.hardware);
+    // A warm local instance with a free slot takes it at once; otherwise it goes through the queue.
+    if (!ctx.localWorker?.offer(row)) await ctx.dispatcher.enqueue(id, row.hardware);
   } catch (err) {
     // Still safe: the row exists and the recovery sweep enqueues `starting` predictions.
     req.log.warn({ err, id }, 'enqueue failed; the sweep will retry');
   }
   let current = row;
   if (waiting) {
-    const closed = new Promise<void>((resolve) => req.raw.once('close', resolve));
-    await Promise.race([waiting.done, closed]);
+    // A client that hangs up stops the wait (the response's close fires on a dropped connection).
+    const closed = new Promise<undefined>((resolve) => reply.raw.once('close', () => resolve(undefined)));
+    const finished = await Promise.race([waiting.done, closed]);
     waiting.cancel();
-    current = (await getPrediction(ctx.db, id)) ?? row;
+    current = finished ?? (await getPrediction(ctx.db, id)) ?? row;
   }
   const wire = toWire(current, ctx.publicUrl);
   // The official client treats any non-`starting` answer to a blocking create as final, and

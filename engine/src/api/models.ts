@@ -111,6 +111,7 @@ export function modelRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.delete<{ Params: { owner: string; name: string; id: string } }>('/v1/models/:owner/:name/versions/:id', async (req, reply) => {
     await requireModel(ctx, req.params.owner, req.params.name);
     const deleted = await deleteVersion(ctx.db, req.params.owner, req.params.name, req.params.id);
+    ctx.versions.clear();
     if (!deleted) throw notFound(`Version ${req.params.owner}/${req.params.name}:${req.params.id}`);
     return reply.code(202).send();
   });
@@ -123,6 +124,7 @@ export function modelRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (!spec.hardware) spec.hardware = model.hardware;
     if (!findSku(spec.hardware)) throw new ApiError(422, 'Input validation failed', `unknown hardware ${spec.hardware}`);
     const version = await createVersion(ctx.db, model.owner, model.name, spec);
+    ctx.versions.clear();
     return reply.code(201).send(versionWire(version));
   });
 }

@@ -10,7 +10,7 @@ export async function requireModel(ctx: ApiContext, owner: string, name: string)
 }
 
 export async function requireVersion(ctx: ApiContext, id: string, model?: { owner: string; name: string }): Promise<VersionRow> {
-  const version = await getVersion(ctx.db, id);
+  const version = await ctx.versions.through(id, () => getVersion(ctx.db, id));
   if (!version || (model && (version.owner !== model.owner || version.name !== model.name))) {
     throw notFound(`Version ${model ? `${model.owner}/${model.name}:` : ''}${id}`);
   }
@@ -19,7 +19,9 @@ export async function requireVersion(ctx: ApiContext, id: string, model?: { owne
 
 /** The model's latest version (what `owner/name` without a version runs). */
 export async function latestVersion(ctx: ApiContext, owner: string, name: string): Promise<VersionRow> {
+  const cached = ctx.versions.get(`${owner}/${name}`);
+  if (cached) return cached;
   const model = await requireModel(ctx, owner, name);
   if (!model.latest_version) throw notFound(`A version of ${owner}/${name}`);
-  return requireVersion(ctx, model.latest_version);
+  return ctx.versions.set(`${owner}/${name}`, await requireVersion(ctx, model.latest_version));
 }

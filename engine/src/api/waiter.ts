@@ -4,8 +4,10 @@
  */
 import type { Listener } from '../store/listen';
 import { PREDICTION_CHANNEL } from '../store/predictions';
+import type { PredictionRow } from '../core/prediction';
 
-type Wake = (event: string) => void;
+/** `row` is given when the change happened in this process (no need to read it back). */
+type Wake = (event: string, row?: PredictionRow) => void;
 
 export class PredictionWaiter {
   private readonly waiting = new Map<string, Set<Wake>>();
@@ -17,6 +19,11 @@ export class PredictionWaiter {
       const event = payload.slice(sep + 1);
       for (const wake of this.waiting.get(id) ?? []) wake(event);
     });
+  }
+
+  /** A prediction finished in this process: wake its waiters with the row at once. */
+  deliver(row: PredictionRow): void {
+    for (const wake of this.waiting.get(row.id) ?? []) wake('completed', row);
   }
 
   /** Calls `onEvent` for every change of prediction `id` until the returned function is called. */
@@ -33,22 +40,23 @@ export class PredictionWaiter {
   /**
    * Resolves when the prediction completes or after `seconds`, whichever comes first. Subscribe
    * before the work is enqueued, so a completion cannot slip in between; `check` closes the gap
-   * for anything that happened before subscribing.
+   * for anything that happened before subscribing. Resolves with the final row when it finished
+   * in this process.
    */
-  untilCompleted(id: string, seconds: number, check: () => Promise<boolean>): { done: Promise<void>; cancel(): void } {
+  untilCompleted(id: string, seconds: number, check: () => Promise<boolean>): { done: Promise<PredictionRow | undefined>; cancel(): void } {
     let unsubscribe: () => void = () => undefined;
     let timer: NodeJS.Timeout | undefined;
-    let finish: () => void = () => undefined;
-    const done = new Promise<void>((resolve) => {
-      finish = () => {
+    let finish: (row?: PredictionRow) => void = () => undefined;
+    const done = new Promise<PredictionRow | undefined>((resolve) => {
+      finish = (row?: PredictionRow) => {
         if (timer) clearTimeout(timer);
         unsubscribe();
-        resolve();
+        resolve(row);
       };
-      unsubscribe = this.subscribe(id, (event) => event === 'completed' && finish());
-      timer = setTimeout(finish, seconds * 1000);
+      unsubscribe = this.subscribe(id, (event, row) => event === 'completed' && finish(row));
+      timer = setTimeout(() => finish(), seconds * 1000);
       void check().then((completed) => completed && finish(), () => undefined);
     });
-    return { done, cancel: finish };
+    return { done, cancel: () => finish() };
   }
 }

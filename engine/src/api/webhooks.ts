@@ -66,6 +66,7 @@ export function webhookRoutes(app: FastifyInstance, ctx: ApiContext): void {
       model: (b.model as string | undefined) ?? null,
       deployment: (b.deployment as string | undefined) ?? null,
     });
+    ctx.lifecycle.subscriptionsChanged();
     return reply.code(201).send(wire(row));
   });
 
@@ -79,6 +80,7 @@ export function webhookRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.delete<{ Params: { id: string } }>('/v1/webhooks/:id', async (req, reply) => {
     if (!(await deleteSubscription(ctx.db, req.params.id))) throw notFound(`Webhook subscription ${req.params.id}`);
+    ctx.lifecycle.subscriptionsChanged();
     return reply.code(204).send();
   });
 }

@@ -2,7 +2,8 @@
  * Child-process side of a `node` instance: loads one predictor module, runs setup once, then runs
  * predictions (several at once when the version allows) as the parent asks.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FromChild, ToChild } from './protocol';
@@ -37,21 +38,24 @@ async function setup(msg: Extract<ToChild, { type: 'setup' }>): Promise<void> {
 async function run(msg: Extract<ToChild, { type: 'run' }>): Promise<void> {
   const abort = new AbortController();
   running.set(msg.id, abort);
-  const scratch = await mkdtemp(join(tmpdir(), 'gantry-run-'));
+  // The scratch directory is made on first use: most predictions never touch the disk.
+  let scratch: string | undefined;
   const ctx: PredictContext = {
     ...base,
     log: (line) => send({ type: 'log', id: msg.id, line }),
     emit: (piece) => send({ type: 'emit', id: msg.id, piece }),
     metric: (name, value) => send({ type: 'metric', id: msg.id, name, value }),
     signal: abort.signal,
-    tmpdir: scratch,
+    get tmpdir() {
+      return (scratch ??= mkdtempSync(join(tmpdir(), 'gantry-run-')));
+    },
   };
   try {
     if (!predictor) throw new Error('instance is not set up');
     let output: unknown;
     if (msg.mode === 'train') {
       if (!predictor.training) throw new Error('this model is not trainable');
-      output = await predictor.training.train(msg.input, { ...ctx, outputDir: msg.outputDir ?? scratch });
+      output = await predictor.training.train(msg.input, Object.assign(Object.create(ctx) as PredictContext, { outputDir: msg.outputDir ?? ctx.tmpdir }));
     } else {
       output = await predictor.predict(msg.input as never, ctx);
     }
@@ -62,7 +66,8 @@ async function run(msg: Extract<ToChild, { type: 'run' }>): Promise<void> {
   } finally {
     running.delete(msg.id);
     // Output files are moved out by the parent before it answers, so scratch can go after a grace period.
-    setTimeout(() => void rm(scratch, { recursive: true, force: true }), 60_000).unref();
+    const dir = scratch;
+    if (dir) setTimeout(() => void rm(dir, { recursive: true, force: true }), 60_000).unref();
   }
 }
 

@@ -11,8 +11,14 @@ export interface Queryable {
 export class Db implements Queryable {
   readonly pool: Pool;
 
-  constructor(readonly url: string, max = 10) {
-    this.pool = new Pool({ connectionString: url, max });
+  /**
+   * `asyncCommit` turns off synchronous_commit for this pool's sessions: commits return before
+   * the WAL reaches disk. A killed process (engine or Postgres) loses nothing; only an OS crash
+   * or power loss can lose the last fraction of a second of such commits. The engine uses it
+   * for run-state updates (a lost one is recovered as "interrupted"), never to accept work.
+   */
+  constructor(readonly url: string, max = 10, asyncCommit = false) {
+    this.pool = new Pool({ connectionString: url, max, ...(asyncCommit ? { options: '-c synchronous_commit=off' } : {}) });
     // An idle client that loses its connection must not crash the process; the pool replaces it.
     this.pool.on('error', () => undefined);
   }

@@ -90,12 +90,27 @@ export async function claimForStart(db: Db, id: string, workerId: string): Promi
   return row;
 }
 
+/**
+ * Claim and start in one statement, for a run that has a warm instance waiting for it (the local
+ * fast path). Undefined when the prediction is no longer `starting` or its deadline passed.
+ */
+export async function claimAndStart(db: Db, id: string, workerId: string): Promise<PredictionRow | undefined> {
+  const [row] = await db.query<PredictionRow>(
+    `WITH u AS (
+       UPDATE predictions SET status = 'processing', started_at = clock_timestamp(), attempts = attempts + 1, worker_id = $2
+       WHERE id = $1 AND status = 'starting' AND (deadline IS NULL OR deadline > clock_timestamp()) RETURNING *)
+     SELECT u.* FROM u`,
+    [id, workerId],
+  );
+  return row;
+}
+
 export async function markProcessing(db: Db, id: string, metrics: Record<string, unknown>): Promise<PredictionRow | undefined> {
   const [row] = await db.query<PredictionRow>(
     `WITH u AS (
        UPDATE predictions SET status = 'processing', started_at = clock_timestamp(), metrics = metrics || $2::jsonb
        WHERE id = $1 AND status = 'starting' RETURNING *)
-     SELECT u.*, pg_notify('${PREDICTION_CHANNEL}', u.id || ':start') FROM u`,
+     SELECT u.* FROM u`,
     [id, JSON.stringify(metrics)],
   );
   return row;

@@ -14,7 +14,7 @@
  * pending update at completion.
  */
 import type { Queryable } from '../store/db';
-import { enqueueDeliveries, findMatchingSubscriptions } from '../store/webhooks';
+import { enqueueDeliveries, listSubscriptions } from '../store/webhooks';
 import {
   THROTTLE_MS,
   ThrottleClock,
@@ -23,10 +23,14 @@ import {
   isTerminalStatus,
   isThrottledEvent,
   planWebhookEvent,
+  subscriptionMatches,
   type WebhookEvent,
   type WebhookPrediction,
+  type WebhookSubscription,
   type WebhookTarget,
 } from './events';
+
+const SUBSCRIPTIONS_TTL_MS = 1000;
 
 interface Pending {
   prediction: WebhookPrediction;
@@ -47,6 +51,12 @@ export class WebhookDispatcher {
   private readonly clock = new ThrottleClock();
   private readonly pending = new Map<string, Pending>();
   private closed = false;
+  /**
+   * Subscriptions, read at most once per SUBSCRIPTIONS_TTL_MS instead of once per event: the hot
+   * path of a prediction without webhooks then costs no query. A subscription change made in this
+   * process takes effect at once (`invalidate`), one made elsewhere within the TTL.
+   */
+  private subscriptionsCache?: { at: number; rows: Promise<WebhookSubscription[]> };
 
   constructor(
     private readonly db: Queryable,
@@ -86,6 +96,29 @@ export class WebhookDispatcher {
       this.pending.set(key, { prediction, body: text, timer });
     }
     return [];
+  }
+
+  /** Forget cached subscriptions (call after creating or deleting one). */
+  invalidate(): void {
+    this.subscriptionsCache = undefined;
+  }
+
+  private subscriptions(q: Queryable): Promise<WebhookSubscription[]> {
+    const now = Date.now();
+    if (!this.subscriptionsCache || now - this.subscriptionsCache.at > SUBSCRIPTIONS_TTL_MS) {
+      // Oldest first, so that the first subscription of a URL is the one a delivery names.
+      const rows: Promise<WebhookSubscription[]> = listSubscriptions(q).then((r) => [...r].reverse());
+      this.subscriptionsCache = { at: now, rows };
+      rows.catch(() => (this.subscriptionsCache = undefined));
+    }
+    return this.subscriptionsCache.rows;
+  }
+
+  /** Whether any event of this prediction could go anywhere (its own webhook or a subscription). */
+  async wanted(prediction: Pick<WebhookPrediction, 'model' | 'deployment' | 'webhook'>): Promise<boolean> {
+    if (prediction.webhook) return true;
+    const subs = await this.subscriptions(this.db);
+    return subs.some((s) => subscriptionMatches(s, prediction as WebhookPrediction));
   }
 
   /** Cancels pending trailing flushes. */
@@ -141,7 +174,7 @@ export class WebhookDispatcher {
     body: string,
     keep: (t: WebhookTarget) => boolean = () => true,
   ): Promise<string[]> {
-    const subs = await findMatchingSubscriptions(q, { model: prediction.model, deployment: prediction.deployment ?? null, event });
+    const subs = await this.subscriptions(this.db);
     const targets = fanOut(prediction, event, subs).filter(keep);
     return enqueueDeliveries(
       q,

@@ -3,6 +3,7 @@ import { loadInventory } from '../scheduler';
 import type { Config } from '../config';
 import { openDatabase, type Engine, type Log } from '../server';
 import { Dispatcher } from '../queue';
+import { Db } from '../store/db';
 import { Worker } from './worker';
 import { Lifecycle } from '../lifecycle';
 import { FileStore } from '../files';
@@ -10,7 +11,10 @@ import { startWebhooks } from '../webhooks/runtime';
 
 export async function runWorker(config: Config, log: Log): Promise<Engine> {
   if (!config.databaseUrl) throw new Error('gantry worker needs DATABASE_URL (the same database as the API)');
-  const { db, url } = await openDatabase(config, log);
+  const { db: migrated, url } = await openDatabase(config, log);
+  await migrated.close();
+  // Run-state updates commit asynchronously (see Db): a killed process loses nothing.
+  const db = new Db(url, 8, true);
   const dispatcher = new Dispatcher({ databaseUrl: url, redisUrl: config.redisUrl });
   // Webhook rows are enqueued here and delivered by the API process's sender. URLs in bodies and
   // file URLs need the API's public address: GANTRY_PUBLIC_URL (files live in the shared data dir).

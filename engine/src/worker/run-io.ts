@@ -59,13 +59,16 @@ export class RunIo {
 
   async prepare(row: PredictionRow, version: VersionRow, signal?: AbortSignal): Promise<PreparedRun> {
     const scratch = join(this.opts.dataDir, 'tmp', row.id);
-    const cleanup = () => rm(scratch, { recursive: true, force: true });
+    let touched = false; // the scratch dir exists only once an input was downloaded into it
+    const cleanup = async () => {
+      if (touched) await rm(scratch, { recursive: true, force: true });
+    };
     const input = { ...row.input };
     let n = 0;
     const resolveOne = async (name: string, value: unknown): Promise<unknown> => {
       if (typeof value !== 'string') return value;
       try {
-        return await this.resolveUri(value, scratch, n++, signal);
+        return await this.resolveUri(value, scratch, n++, signal, () => (touched = true));
       } catch (err) {
         throw new RunInputError(`input ${name}: ${(err as Error).message}`);
       }
@@ -98,7 +101,7 @@ export class RunIo {
     };
   }
 
-  private async resolveUri(value: string, scratch: string, n: number, signal?: AbortSignal): Promise<string> {
+  private async resolveUri(value: string, scratch: string, n: number, signal: AbortSignal | undefined, onDisk: () => void): Promise<string> {
     const { files } = this.opts;
     if (/^data:/i.test(value)) return value;
     const fileId = engineFileId(value, files.publicUrl);
@@ -110,6 +113,7 @@ export class RunIo {
     if (!/^https?:\/\//i.test(value)) throw new Error(`must be an http(s) URL, a data URI or a file URL of this engine, not ${JSON.stringify(value.slice(0, 80))}`);
     try {
       const fetched = await fetchInput(value, { maxBytes: files.maxBytes, signal });
+      onDisk();
       await mkdir(scratch, { recursive: true });
       const path = join(scratch, `${n}-${fetched.fileName}`);
       await writeFile(path, fetched.buffer);

@@ -9,6 +9,7 @@ import { Listener } from '../store/listen';
 import {
   PREDICTION_CHANNEL,
   claimForStart,
+  claimAndStart,
   getPrediction,
   markProcessing,
   recordProgress,
@@ -150,9 +151,18 @@ export class Worker {
   offer(row: { id: string; version: string; deployment: string | null; hardware: string }): boolean {
     if (this.stopping || !this.servedHardware.has(row.hardware)) return false;
     const key = row.deployment ? `${row.version}@${row.deployment}` : row.version;
-    if (!this.pool.hasFreeSlot(key)) return false;
-    void this.execute(row.id);
+    const version = this.versions.get(row.version);
+    if (!version || !this.pool.hasFreeSlot(key)) return false;
+    void this.executeWarm(row.id, version);
     return true;
+  }
+
+  /** The fast path: claim and start in one statement, then run on the warm instance. */
+  private async executeWarm(id: string, version: VersionRow): Promise<void> {
+    const row = await claimAndStart(this.opts.db, id, this.id).catch(() => undefined);
+    // Not startable here (canceled, deadline passed, a database hiccup): the normal path decides.
+    if (!row) return this.execute(id);
+    await this.run(row, version);
   }
 
   private servedHardware = new Set<string>();
@@ -231,7 +241,7 @@ export class Worker {
           return;
         }
         const coldMetrics = slot.setupTime !== undefined ? { setup_time: slot.setupTime, cold_start: true } : {};
-        const started = await markProcessing(this.opts.db, row.id, coldMetrics);
+        const started = row.status === 'processing' ? row : await markProcessing(this.opts.db, row.id, coldMetrics);
         if (!started) return; // canceled or aborted while it was waiting for an instance
         await this.lifecycle.started(started);
         await this.runOnInstance(started, version, slot.instance.runner, (fn) => (cancelRun = fn), () => canceled);
@@ -311,10 +321,10 @@ export class Worker {
       queue_time: secondsBetween(row.created_at, row.started_at ?? completed),
     };
     const cost = computeCost(version.pricing as PricingRule[], allMetrics, row.hardware, this.opts.prices);
-    await this.finish(row.id, { ...result, logs: pendingLogs, metrics: allMetrics, cost });
+    await this.finish(row.id, { ...result, logs: pendingLogs, metrics: allMetrics, cost }, row);
   }
 
-  private async finish(id: string, f: Finish): Promise<void> {
+  private async finish(id: string, f: Finish, known?: PredictionRow): Promise<void> {
     const { db } = this.opts;
     if (!f.cost) {
       const row = await getPrediction(db, id);
@@ -332,7 +342,7 @@ export class Worker {
       const cost = computeCost(rules, f.status === 'aborted' ? { predict_time: 0 } : metrics, row.hardware, this.opts.prices);
       f = { ...f, metrics, cost };
     }
-    await this.lifecycle.finish(id, f);
+    await this.lifecycle.finish(id, f, known);
   }
 
   /**

@@ -259,18 +259,32 @@ export class N8nHarness {
     return runs[runs.length - 1]?.data?.main?.[output] ?? [];
   }
 
+  /** The IWebhookData of a node's webhook descriptions (what n8n's WebhookService builds). */
+  nodeWebhooks(workflow: Workflow, node: INode, additionalData: IWorkflowExecuteAdditionalData): IWebhookData[] {
+    const nodeType = this.nodeTypes.getByNameAndVersion(node.type, node.typeVersion);
+    return (nodeType.description.webhooks ?? []).map((description) => ({
+      httpMethod: description.httpMethod as IWebhookData['httpMethod'],
+      node: node.name,
+      path: NodeHelpers.getNodeWebhookPath(workflow.id, node, String(description.path ?? ''), Boolean(description.isFullPath), Boolean(description.restartWebhook)),
+      webhookDescription: description,
+      workflowId: workflow.id,
+      workflowExecuteAdditionalData: additionalData,
+      webhookId: node.webhookId,
+    }));
+  }
+
   /** Activates a trigger node: webhookMethods checkExists → create (as n8n does on activation). */
   async activate(def: WorkflowDef, triggerName: string): Promise<{ workflow: Workflow; webhookUrl: string; deactivate(): Promise<void> }> {
     const workflow = this.workflow(def, `wf-trigger-${this.nextId++}`);
     const node = workflow.getNode(triggerName)!;
     node.webhookId ??= `hook-${this.nextId++}`;
     const additionalData = this.additionalData('activation');
-    const [webhook] = NodeHelpers.getNodeWebhooks(workflow, node, additionalData);
+    const [webhook] = this.nodeWebhooks(workflow, node, additionalData);
     const nodeType = this.nodeTypes.getByNameAndVersion(node.type, node.typeVersion);
     const methods = nodeType.webhookMethods!.default;
     const ctx = () => new HookContext(workflow, node, additionalData, 'trigger', 'activate', webhook);
     if (!(await methods.checkExists.call(ctx()))) await methods.create.call(ctx());
-    const key = `${webhook.webhookId}/${webhook.path}`;
+    const key = webhook.path;
     this.triggers.set(key, { workflow, node, webhook });
     return {
       workflow,
@@ -285,7 +299,7 @@ export class N8nHarness {
   triggerExists(def: { workflow: Workflow }, triggerName: string): Promise<boolean> {
     const node = def.workflow.getNode(triggerName)!;
     const additionalData = this.additionalData('check');
-    const [webhook] = NodeHelpers.getNodeWebhooks(def.workflow, node, additionalData);
+    const [webhook] = this.nodeWebhooks(def.workflow, node, additionalData);
     const nodeType = this.nodeTypes.getByNameAndVersion(node.type, node.typeVersion);
     return nodeType.webhookMethods!.default.checkExists.call(
       new HookContext(def.workflow, node, additionalData, 'trigger', 'activate', webhook),
@@ -339,7 +353,7 @@ export class N8nHarness {
     if (execution.status === 'running') return [409, { message: `The execution "${executionId}" is running already.` }];
     if (execution.status !== 'waiting') return [409, { message: `The execution "${executionId}" has finished already.` }];
     const waitingNode = execution.data.executionData!.nodeExecutionStack[0].node;
-    const [webhook] = NodeHelpers.getNodeWebhooks(execution.workflow, waitingNode, this.additionalData(executionId)).filter(
+    const [webhook] = this.nodeWebhooks(execution.workflow, waitingNode, this.additionalData(executionId)).filter(
       (w) => w.webhookDescription.restartWebhook === true && w.httpMethod === request.method,
     );
     if (!webhook) return [404, { message: 'no waiting webhook' }];
