@@ -125,7 +125,7 @@ export function fileRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const rows = await listFiles(ctx.db, PAGE_SIZE + 1, cursor);
     const results = rows.slice(0, PAGE_SIZE);
     const last = results[results.length - 1];
-    const next = rows.length > PAGE_SIZE && last ? { createdAt: last.created_at.toISOString(), id: last.id } : undefined;
+    const next = rows.length > PAGE_SIZE && last ? { createdAt: last.cursor_at, id: last.id } : undefined;
     return page(await Promise.all(results.map((r) => files.toWire(r))), ctx.publicUrl, '/v1/files', next);
   });
 

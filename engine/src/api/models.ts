@@ -62,7 +62,7 @@ export function modelRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const rows = await listModels(ctx.db, PAGE_SIZE + 1, cursor);
     const results = rows.slice(0, PAGE_SIZE);
     const last = results[results.length - 1];
-    const next = rows.length > PAGE_SIZE && last ? { createdAt: last.created_at.toISOString(), key: `${last.owner}/${last.name}` } : undefined;
+    const next = rows.length > PAGE_SIZE && last ? { createdAt: last.cursor_at, key: `${last.owner}/${last.name}` } : undefined;
     return page(await Promise.all(results.map((m) => modelWire(ctx, m))), ctx.publicUrl, '/v1/models', next);
   });
 

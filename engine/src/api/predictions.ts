@@ -58,7 +58,7 @@ export function predictionRoutes(app: FastifyInstance, ctx: ApiContext): void {
       req.query.created_after ? `&created_after=${encodeURIComponent(req.query.created_after)}` : '',
       req.query.created_before ? `&created_before=${encodeURIComponent(req.query.created_before)}` : '',
     ].join('');
-    const next = rows.length > PAGE_SIZE && last ? { createdAt: last.created_at.toISOString(), id: last.id } : undefined;
+    const next = rows.length > PAGE_SIZE && last ? { createdAt: last.cursor_at, id: last.id } : undefined;
     return page(results.map((r) => toWire(r, ctx.publicUrl)), ctx.publicUrl, '/v1/predictions', next, extra);
   });
 

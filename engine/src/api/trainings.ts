@@ -56,7 +56,7 @@ export function trainingRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const rows = await listPredictions(ctx.db, 'training', PAGE_SIZE + 1, cursor);
     const results = rows.slice(0, PAGE_SIZE);
     const last = results[results.length - 1];
-    const next = rows.length > PAGE_SIZE && last ? { createdAt: last.created_at.toISOString(), id: last.id } : undefined;
+    const next = rows.length > PAGE_SIZE && last ? { createdAt: last.cursor_at, id: last.id } : undefined;
     return page(results.map((r) => toWire(r, ctx.publicUrl)), ctx.publicUrl, '/v1/trainings', next);
   });
 

@@ -1,5 +1,6 @@
 /** Models and their immutable versions. */
 import type { Db } from './db';
+import { CURSOR_AT } from './cursor';
 
 export interface ModelRow {
   owner: string;
@@ -38,15 +39,15 @@ export async function getModel(db: Db, owner: string, name: string): Promise<Mod
   return row;
 }
 
-export async function listModels(db: Db, limit: number, cursor?: { createdAt: string; key: string }): Promise<ModelRow[]> {
+export async function listModels(db: Db, limit: number, cursor?: { createdAt: string; key: string }): Promise<Array<ModelRow & { cursor_at: string }>> {
   if (cursor) {
-    return db.query<ModelRow>(
-      `SELECT * FROM models WHERE (created_at, owner || '/' || name) < ($1::timestamptz, $2)
+    return db.query<ModelRow & { cursor_at: string }>(
+      `SELECT *, ${CURSOR_AT} FROM models WHERE (created_at, owner || '/' || name) < ($1::timestamptz, $2)
        ORDER BY created_at DESC, owner || '/' || name DESC LIMIT $3`,
       [cursor.createdAt, cursor.key, limit],
     );
   }
-  return db.query<ModelRow>(`SELECT * FROM models ORDER BY created_at DESC, owner || '/' || name DESC LIMIT $1`, [limit]);
+  return db.query<ModelRow & { cursor_at: string }>(`SELECT *, ${CURSOR_AT} FROM models ORDER BY created_at DESC, owner || '/' || name DESC LIMIT $1`, [limit]);
 }
 
 export async function insertModel(db: Db, m: Omit<ModelRow, 'latest_version' | 'created_at'>): Promise<ModelRow | undefined> {

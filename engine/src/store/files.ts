@@ -1,5 +1,6 @@
 /** File rows (bytes live on disk; see `files.ts`) and named engine secrets. */
 import { randomBytes } from 'node:crypto';
+import { CURSOR_AT } from './cursor';
 import type { Queryable } from './db';
 
 export interface FileRow {
@@ -37,15 +38,15 @@ export async function getFile(q: Queryable, id: string): Promise<FileRow | undef
   return row;
 }
 
-export async function listFiles(q: Queryable, limit: number, cursor?: { createdAt: string; id: string }): Promise<FileRow[]> {
+export async function listFiles(q: Queryable, limit: number, cursor?: { createdAt: string; id: string }): Promise<Array<FileRow & { cursor_at: string }>> {
   const live = '(expires_at IS NULL OR expires_at > clock_timestamp())';
   if (cursor) {
-    return q.query<FileRow>(
-      `SELECT * FROM files WHERE ${live} AND (created_at, id) < ($1::timestamptz, $2) ORDER BY created_at DESC, id DESC LIMIT $3`,
+    return q.query<FileRow & { cursor_at: string }>(
+      `SELECT *, ${CURSOR_AT} FROM files WHERE ${live} AND (created_at, id) < ($1::timestamptz, $2) ORDER BY created_at DESC, id DESC LIMIT $3`,
       [cursor.createdAt, cursor.id, limit],
     );
   }
-  return q.query<FileRow>(`SELECT * FROM files WHERE ${live} ORDER BY created_at DESC, id DESC LIMIT $1`, [limit]);
+  return q.query<FileRow & { cursor_at: string }>(`SELECT *, ${CURSOR_AT} FROM files WHERE ${live} ORDER BY created_at DESC, id DESC LIMIT $1`, [limit]);
 }
 
 export async function deleteFile(q: Queryable, id: string): Promise<FileRow | undefined> {

@@ -4,6 +4,7 @@
  * about it in any process.
  */
 import type { Db, Queryable } from './db';
+import { CURSOR_AT } from './cursor';
 import type { Kind, PredictionRow, Status } from '../core/prediction';
 import type { Cost } from '../core/pricing';
 
@@ -58,7 +59,7 @@ export async function listPredictions(
   limit: number,
   cursor?: Cursor,
   filter: { createdAfter?: Date; createdBefore?: Date } = {},
-): Promise<PredictionRow[]> {
+): Promise<Array<PredictionRow & { cursor_at: string }>> {
   const where = ['kind = $1'];
   const params: unknown[] = [kind];
   if (cursor) {
@@ -74,8 +75,8 @@ export async function listPredictions(
     where.push(`created_at < $${params.length}`);
   }
   params.push(limit);
-  return db.query<PredictionRow>(
-    `SELECT * FROM predictions WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+  return db.query<PredictionRow & { cursor_at: string }>(
+    `SELECT *, ${CURSOR_AT} FROM predictions WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
     params,
   );
 }

@@ -45,7 +45,9 @@ export class DeploymentKeeper {
     const at = key.indexOf('@');
     if (at < 0) return undefined;
     const d = this.byName.get(key.slice(at + 1));
-    if (!d || d.version !== key.slice(0, at)) return { min: 0, max: 0 }; // deleted or moved to another version
+    if (!d) return { min: 0, max: 0 }; // deleted: its open predictions were canceled with it
+    // Moved to another version: work accepted for the old one may still drain, then it scales to zero.
+    if (d.version !== key.slice(0, at)) return { min: 0, max: Math.max(1, d.max_instances) };
     return { min: d.keeper === this.workerId ? d.min_instances : 0, max: d.max_instances };
   }
 
