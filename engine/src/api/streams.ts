@@ -45,7 +45,10 @@ export function streamRoutes(app: FastifyInstance, ctx: ApiContext): void {
     let closed = false;
     let busy: Promise<void> = Promise.resolve();
     let unsubscribe = () => undefined as void;
+    // Declared before `end` (which may run first, on an early hang-up) and set once below.
+    // eslint-disable-next-line prefer-const
     let poll: NodeJS.Timeout | undefined;
+    // eslint-disable-next-line prefer-const
     let keepalive: NodeJS.Timeout | undefined;
     const end = () => {
       if (closed) return;
@@ -69,7 +72,8 @@ export function streamRoutes(app: FastifyInstance, ctx: ApiContext): void {
         })
         .catch(() => end());
     };
-    req.raw.on('close', end);
+    // The response closes when the client hangs up (the request's own close fires once it is read).
+    res.on('close', end);
     unsubscribe = ctx.waiter.subscribe(id, (event) => {
       if (event === 'progress' || event === 'completed' || event === 'start') step();
     });

@@ -121,6 +121,8 @@ function defaultName(contentType: string): string {
 
 function safeName(name: string): string | null {
   const cleaned = basename(name.replace(/\\/g, '/'))
+    // Control characters never belong in a file name.
+    // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u001f\u007f]/g, '')
     .trim();
   return cleaned && cleaned !== '.' && cleaned !== '..' ? cleaned.slice(0, 255) : null;

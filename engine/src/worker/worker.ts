@@ -290,7 +290,7 @@ export class Worker {
       onEmit: (piece: unknown) => (pieces.push(piece), (outputChanged = true), schedule()),
       onMetric: (name: string, value: number) => (metrics[name] = (metrics[name] ?? 0) + value),
     };
-    let result: Finish;
+    let result: Finish | undefined;
     let prepared: PreparedRun | undefined;
     try {
       prepared = this.io ? await this.io.prepare(row, version) : undefined;
@@ -308,7 +308,7 @@ export class Worker {
         : { status: 'failed', error: (err as Error).message, output: pieces.length ? pieces : undefined };
       if (err instanceof RunInputError) pendingLogs += `${(err as Error).message}\n`;
     } finally {
-      await prepared?.cleanup(result!?.status === 'succeeded').catch(() => undefined);
+      await prepared?.cleanup(result?.status === 'succeeded').catch(() => undefined);
     }
     if (flushTimer) clearTimeout(flushTimer);
     await flushing;
