@@ -5,7 +5,8 @@
 import { Pool, type PoolClient, type QueryResultRow } from 'pg';
 
 export interface Queryable {
-  query<T extends QueryResultRow = QueryResultRow>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** `name` makes it a prepared statement (parsed and planned once per connection): hot paths only. */
+  query<T extends QueryResultRow = QueryResultRow>(sql: string, params?: unknown[], name?: string): Promise<T[]>;
 }
 
 export class Db implements Queryable {
@@ -23,8 +24,8 @@ export class Db implements Queryable {
     this.pool.on('error', () => undefined);
   }
 
-  async query<T extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
-    const result = await this.pool.query<T>(sql, params);
+  async query<T extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[] = [], name?: string): Promise<T[]> {
+    const result = await this.pool.query<T>(name ? { name, text: sql, values: params } : { text: sql, values: params });
     return result.rows;
   }
 
@@ -34,8 +35,8 @@ export class Db implements Queryable {
     try {
       await client.query('BEGIN');
       const q: Queryable = {
-        query: async <R extends QueryResultRow>(sql: string, params: unknown[] = []) =>
-          (await client.query<R>(sql, params)).rows,
+        query: async <R extends QueryResultRow>(sql: string, params: unknown[] = [], name?: string) =>
+          (await client.query<R>(name ? { name, text: sql, values: params } : { text: sql, values: params })).rows,
       };
       const value = await work(q);
       await client.query('COMMIT');

@@ -36,14 +36,15 @@ export async function insertPrediction(db: Db, p: NewPrediction): Promise<Predic
       p.id, p.kind, p.model, p.version, p.deployment, p.destination, JSON.stringify(p.input), p.hardware, p.deadline,
       p.webhook, p.webhookEventsFilter, JSON.stringify(p.tags), p.tokenId, p.streamKey,
     ],
+    'insert-prediction',
   );
   return row;
 }
 
 export async function getPrediction(db: Queryable, id: string, kind?: Kind): Promise<PredictionRow | undefined> {
   const rows = kind
-    ? await db.query<PredictionRow>('SELECT * FROM predictions WHERE id = $1 AND kind = $2', [id, kind])
-    : await db.query<PredictionRow>('SELECT * FROM predictions WHERE id = $1', [id]);
+    ? await db.query<PredictionRow>('SELECT * FROM predictions WHERE id = $1 AND kind = $2', [id, kind], 'get-prediction-kind')
+    : await db.query<PredictionRow>('SELECT * FROM predictions WHERE id = $1', [id], 'get-prediction');
   return rows[0];
 }
 
@@ -102,6 +103,7 @@ export async function claimAndStart(db: Db, id: string, workerId: string): Promi
        WHERE id = $1 AND status = 'starting' AND (deadline IS NULL OR deadline > clock_timestamp()) RETURNING *)
      SELECT u.* FROM u`,
     [id, workerId],
+    'claim-and-start',
   );
   return row;
 }
@@ -161,6 +163,7 @@ export async function finishPrediction(db: Queryable, id: string, f: Finish): Pr
       JSON.stringify(f.metrics ?? {}), cost ? JSON.stringify(cost) : null,
       cost?.rule ?? 'none', cost?.quantity ?? 0, cost?.unit_price_usd ?? 0, cost?.total_usd ?? 0,
     ],
+    'finish-prediction',
   );
   return row;
 }

@@ -22,6 +22,7 @@ export async function findActiveToken(db: Db, secret: string): Promise<TokenRow 
   const [row] = await db.query<TokenRow>(
     'SELECT id, name, created_at, revoked_at FROM tokens WHERE hash = $1 AND revoked_at IS NULL',
     [sha256(secret)],
+    'find-token',
   );
   return row;
 }
