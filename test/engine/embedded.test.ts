@@ -94,3 +94,17 @@ test('npm start path: embedded Postgres, generated token, clean Ctrl-C, data kep
   expect((await after('GET', `/v1/predictions/${run.json.id}`)).json.output).toBe('embedded');
   expect(await stop(third.child)).toBe(0);
 }, 180_000);
+
+test('as root, a data dir the postgres user cannot reach gets its cluster under /var/lib/gantry', async () => {
+  const parent = mkdtempSync(join(tmpdir(), 'gantry-private-')); // mode 700: postgres cannot enter
+  const dataDir = join(parent, 'data');
+  const env = { GANTRY_DATA_DIR: dataDir, GANTRY_PORT: '0', GANTRY_PG_PORT: String(await freePort()) };
+  const engine = await start(env);
+  const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+  const res = await api({ url: engine.url, token })('POST', '/v1/models/gantry/echo/predictions', { input: { text: 'private' } }, { prefer: 'wait' });
+  expect(res.json.output).toBe('private');
+  const isRoot = process.getuid?.() === 0;
+  expect(existsSync(join(dataDir, 'pg-location'))).toBe(isRoot);
+  if (isRoot) expect(readFileSync(join(dataDir, 'pg-location'), 'utf8')).toMatch(/^\/var\/lib\/gantry\/clusters\//);
+  expect(await stop(engine.child)).toBe(0);
+}, 120_000);
