@@ -6,7 +6,8 @@
  */
 import type { Db } from './store/db';
 import { finishPrediction, type Finish } from './store/predictions';
-import { toWire, type PredictionRow } from './core/prediction';
+import { timings, toWire, type PredictionRow } from './core/prediction';
+import { noCost } from './core/pricing';
 import type { WebhookDispatcher } from './webhooks/dispatch';
 
 export interface LifecycleOptions {
@@ -54,6 +55,19 @@ export class Lifecycle {
           });
     if (row) this.opts.onFinished?.(row);
     return row;
+  }
+
+  /**
+   * Ends a prediction that did not run to completion here (canceled or aborted while queued, or
+   * lost with its worker): timings up to now, nothing charged.
+   */
+  endWithoutRun(
+    row: Pick<PredictionRow, 'id' | 'created_at' | 'hardware'> & Partial<PredictionRow>,
+    f: Omit<Finish, 'metrics' | 'cost'>,
+  ): Promise<PredictionRow | undefined> {
+    const metrics = timings({ created_at: row.created_at, started_at: row.started_at ?? null }, new Date());
+    const known = row.model !== undefined ? (row as PredictionRow) : undefined;
+    return this.finish(row.id, { ...f, metrics, cost: noCost(row.hardware) }, known);
   }
 
   /** A subscription was created or deleted: stop using the cached list. */

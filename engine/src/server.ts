@@ -20,7 +20,6 @@ import type { ApiContext } from './api/context';
 import { Worker } from './worker/worker';
 import { ensureBuiltins } from './builtins';
 import { newToken } from './core/ids';
-import { secondsBetween } from './core/prediction';
 import { Lifecycle } from './lifecycle';
 import { TtlCache } from './core/ttl-cache';
 import { FileStore } from './files';
@@ -71,30 +70,12 @@ function startSweeper(db: Db, dispatcher: Dispatcher, log: Log, lifecycle: Lifec
     try {
       for (const id of await expiredQueued(db)) {
         const row = await getPrediction(db, id);
-        if (!row) continue;
-        const now = new Date();
-        await lifecycle.finish(id, {
-          status: 'aborted',
-          error: 'the Cancel-After deadline passed before the prediction started',
-          metrics: { predict_time: 0, total_time: secondsBetween(row.created_at, now), queue_time: secondsBetween(row.created_at, now) },
-          cost: { rule: 'hardware_time', quantity: 0, unit_price_usd: 0, total_usd: 0, hardware: row.hardware },
-        });
+        if (row) await lifecycle.endWithoutRun(row, { status: 'aborted', error: 'the Cancel-After deadline passed before the prediction started' });
       }
       for (const id of await expiredRunning(db)) await requestCancel(db, id);
       for (const id of await orphanedRunning(db, WORKER_STALE_SECONDS)) {
         const row = await getPrediction(db, id);
-        if (!row) continue;
-        const now = new Date();
-        await lifecycle.finish(id, {
-          status: 'failed',
-          error: 'interrupted: the worker running this prediction stopped responding',
-          metrics: {
-            predict_time: row.started_at ? secondsBetween(row.started_at, now) : 0,
-            total_time: secondsBetween(row.created_at, now),
-            queue_time: secondsBetween(row.created_at, row.started_at ?? now),
-          },
-          cost: { rule: 'hardware_time', quantity: 0, unit_price_usd: 0, total_usd: 0, hardware: row.hardware },
-        });
+        if (row) await lifecycle.endWithoutRun(row, { status: 'failed', error: 'interrupted: the worker running this prediction stopped responding' });
       }
     } catch (err) {
       log(`sweeper: ${(err as Error).message}`);

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { definePredictor } from '../../src/runners/predictor';
+import { abortError } from '../abort';
 
 /** Pause between streamed chunks, in milliseconds. */
 const CHUNK_PAUSE_MS = 10;
@@ -27,13 +28,6 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-function abortError(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  if (reason instanceof Error) return reason;
-  const err = new Error('prediction canceled');
-  err.name = 'AbortError';
-  return err;
-}
 
 /** Splits text into `n` contiguous chunks of near-equal length (some empty when n > length). */
 export function splitChunks(text: string, n: number): string[] {

@@ -26,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { createWorker, OEM, type Worker, type Block } from 'tesseract.js';
 import { definePredictor } from '../../src/runners/predictor';
+import { abortError } from '../abort';
 
 const LANGUAGES = ['eng'] as const;
 type Language = (typeof LANGUAGES)[number];
@@ -55,13 +56,6 @@ function getWorker(lang: Language): Promise<Worker> {
   return w;
 }
 
-function abortError(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  if (reason instanceof Error) return reason;
-  const err = new Error('prediction canceled');
-  err.name = 'AbortError';
-  return err;
-}
 
 const DATA_URI = /^data:([^;,]*)((?:;[^;,]*)*?)(;base64)?,(.*)$/s;
 

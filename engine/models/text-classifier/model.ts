@@ -14,6 +14,8 @@
  *     bias: number[labels], weights: { "<bucket>": number[labels] }, training: {...} }
  */
 
+import { abortError } from '../abort';
+
 export const WEIGHTS_FORMAT = 'gantry-text-classifier';
 export const WEIGHTS_VERSION = 1;
 export const DEFAULT_DIMS = 1 << 18;
@@ -322,13 +324,6 @@ export function accuracy(model: Model, data: { x: Features; y: number }[]): numb
   return ok / data.length;
 }
 
-function abortError(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  if (reason instanceof Error) return reason;
-  const err = new Error('training canceled');
-  err.name = 'AbortError';
-  return err;
-}
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -355,7 +350,7 @@ export async function train(
   const rand = rng(opts.seed);
   const order = tr.map((_, i) => i);
   const check = () => {
-    if (hooks.signal?.aborted) throw abortError(hooks.signal);
+    if (hooks.signal?.aborted) throw abortError(hooks.signal, 'training');
   };
   let loss = NaN;
   for (let epoch = 1; epoch <= opts.epochs; epoch++) {

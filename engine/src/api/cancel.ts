@@ -3,7 +3,7 @@
  * worker stops it (the worker owns the terminal state of what it runs).
  */
 import { notFound } from '../core/errors';
-import { isTerminal, secondsBetween, toWire, type Kind } from '../core/prediction';
+import { isTerminal, toWire, type Kind } from '../core/prediction';
 import { getPrediction, requestCancel } from '../store/predictions';
 import type { ApiContext } from './context';
 
@@ -11,13 +11,7 @@ export async function cancelPrediction(ctx: ApiContext, id: string, kind: Kind) 
   const row = await getPrediction(ctx.db, id, kind);
   if (!row) throw notFound(`${kind === 'training' ? 'Training' : 'Prediction'} ${id}`);
   if (row.status === 'starting') {
-    const now = new Date();
-    const metrics = { predict_time: 0, total_time: secondsBetween(row.created_at, now), queue_time: secondsBetween(row.created_at, now) };
-    await ctx.lifecycle.finish(id, {
-      status: 'canceled',
-      metrics,
-      cost: { rule: 'hardware_time', quantity: 0, unit_price_usd: 0, total_usd: 0, hardware: row.hardware },
-    });
+    await ctx.lifecycle.endWithoutRun(row, { status: 'canceled' });
   } else if (row.status === 'processing') {
     // Give the worker a moment so the answer usually shows the final state (subscribe first, so a
     // fast cancel cannot slip in between).

@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { conflict, invalid, notFound, type FieldError } from '../core/errors';
 import { findSku } from '../core/hardware';
-import { isValidName, secondsBetween } from '../core/prediction';
+import { isValidName } from '../core/prediction';
 import { requestCancel } from '../store/predictions';
 import { getModel, getVersion, type VersionRow } from '../store/catalog';
 import {
@@ -136,14 +136,7 @@ function checkRange(c: DeploymentConfig, errors: FieldError[]): void {
 async function cancelInFlight(ctx: ApiContext, deployment: string, why: string): Promise<void> {
   for (const p of await openPredictionsOf(ctx.db, deployment)) {
     if (p.status === 'starting') {
-      const now = new Date();
-      const waited = secondsBetween(p.created_at, now);
-      await ctx.lifecycle.finish(p.id, {
-        status: 'canceled',
-        logs: `canceled: ${why}\n`,
-        metrics: { predict_time: 0, total_time: waited, queue_time: waited },
-        cost: { rule: 'hardware_time', quantity: 0, unit_price_usd: 0, total_usd: 0, hardware: p.hardware },
-      });
+      await ctx.lifecycle.endWithoutRun({ id: p.id, created_at: p.created_at, hardware: p.hardware }, { status: 'canceled', logs: `canceled: ${why}\n` });
     } else {
       await requestCancel(ctx.db, p.id);
     }

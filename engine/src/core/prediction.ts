@@ -92,6 +92,15 @@ export function isValidName(text: string): boolean {
   return NAME.test(text) && text.length <= 100;
 }
 
+/** Queue, run and total seconds of a prediction that ends at `end`. */
+export function timings(row: Pick<PredictionRow, 'created_at' | 'started_at'>, end: Date) {
+  return {
+    predict_time: row.started_at ? secondsBetween(row.started_at, end) : 0,
+    total_time: secondsBetween(row.created_at, end),
+    queue_time: secondsBetween(row.created_at, row.started_at ?? end),
+  };
+}
+
 /** Seconds between two instants, rounded to the millisecond. */
 export function secondsBetween(from: Date, to: Date): number {
   return Math.max(0, Math.round(to.getTime() - from.getTime()) / 1000);

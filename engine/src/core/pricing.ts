@@ -77,3 +77,8 @@ export function instanceTimeCost(seconds: number, hardware: string, prices: Pric
   const unit = priceOf(hardware, prices);
   return { rule: 'hardware_time', quantity: seconds, unit_price_usd: unit, total_usd: round(seconds * unit) };
 }
+
+/** The cost of something that did not run (canceled or aborted while queued, lost with its worker). */
+export function noCost(hardware: string): Cost {
+  return { rule: 'hardware_time', quantity: 0, unit_price_usd: 0, total_usd: 0, hardware };
+}

@@ -90,7 +90,8 @@ export function plan(state: AutoscalerState, now: number, partialKnobs: Partial<
         actions.push({ type: 'stop', instanceId: inst.id, versionId: version.versionId, reason: 'above-max' });
       } else {
         if (remaining - 1 < Math.max(floor, byLoad)) break;
-        const window = remaining - 1 === 0 ? lastInstanceKeepAliveMs(version, knobs) : knobs.idleWindowMs;
+        const X = (knobs as any).extraMode;
+        const window = remaining - 1 === 0 ? lastInstanceKeepAliveMs(version, knobs) : expExtra(version, knobs, X, remaining - 1, remaining - 1 - Math.max(floor, byLoad));
         if (now - idleSince(inst)! < window) continue;
         actions.push({ type: 'stop', instanceId: inst.id, versionId: version.versionId, reason: 'idle' });
       }
@@ -154,7 +155,7 @@ function startOne(
   const evicted: InstanceRecord[] = [];
   if (!result.ok) {
     // Evict idle instances of other versions, least recently used first, until it fits.
-    for (const victim of evictable(state, versionId, stopped)) {
+    for (const victim of evictable(state, versionId, stopped, knobs, now)) {
       unreserve(scratch, victim.id);
       evicted.push(victim);
       result = place(request, state.cluster, scratch, knobs.placement);
@@ -188,7 +189,7 @@ function startOne(
 }
 
 /** Idle instances of other versions that may be evicted, least recently used first. */
-function evictable(state: AutoscalerState, forVersionId: string, stopped: Set<string>): InstanceRecord[] {
+function evictable(state: AutoscalerState, forVersionId: string, stopped: Set<string>, knobs: AutoscalerKnobs, now: number): InstanceRecord[] {
   const liveCount = new Map<string, number>();
   for (const i of state.instances) if (isLive(i.state) && !stopped.has(i.id)) liveCount.set(i.versionId, (liveCount.get(i.versionId) ?? 0) + 1);
   const minOf = new Map(state.versions.map((v) => [v.versionId, v.deployment?.minInstances ?? 0]));
@@ -196,13 +197,43 @@ function evictable(state: AutoscalerState, forVersionId: string, stopped: Set<st
     .filter((i) => i.versionId !== forVersionId && !stopped.has(i.id) && i.inFlight === 0 && idleSince(i) !== null)
     .sort((a, b) => idleSince(a)! - idleSince(b)! || (a.id < b.id ? -1 : 1));
   const out: InstanceRecord[] = [];
-  for (const i of idle) {
-    const left = liveCount.get(i.versionId) ?? 0;
-    if (left <= (minOf.get(i.versionId) ?? 0)) continue;
-    liveCount.set(i.versionId, left - 1);
-    out.push(i);
+  if ((knobs as any).evict !== 'value') {
+    for (const i of idle) {
+      const left = liveCount.get(i.versionId) ?? 0;
+      if (left <= (minOf.get(i.versionId) ?? 0)) continue;
+      liveCount.set(i.versionId, left - 1);
+      out.push(i);
+    }
+    return out;
   }
-  return out;
+  const versions = new Map(state.versions.map((v) => [v.versionId, v]));
+  const queues = new Map<string, InstanceRecord[]>();
+  for (const i of idle) {
+    const q = queues.get(i.versionId) ?? [];
+    q.push(i);
+    queues.set(i.versionId, q);
+  }
+  for (;;) {
+    let best: InstanceRecord | null = null;
+    let bestAt = Infinity;
+    for (const [vid, q] of queues) {
+      const i = q[0];
+      const left = liveCount.get(vid) ?? 0;
+      if (!i || left <= (minOf.get(vid) ?? 0)) continue;
+      const v = versions.get(vid);
+      const window = !v ? 0 : left - 1 === 0 ? lastInstanceKeepAliveMs(v, knobs) : expExtra(v, knobs, (knobs as any).extraMode, left - 1, 0);
+      const at = idleSince(i)! + window;
+      if (at < bestAt || (at === bestAt && best && i.id < best.id)) {
+        best = i;
+        bestAt = at;
+      }
+    }
+    if (!best) return out;
+    queues.get(best.versionId)!.shift();
+    liveCount.set(best.versionId, (liveCount.get(best.versionId) ?? 0) - 1);
+    out.push(best);
+  }
+  void now;
 }
 
 function restore(scratch: Ledger, state: AutoscalerState, instanceId: string): void {
@@ -257,4 +288,23 @@ function groupLive(instances: readonly InstanceRecord[]): Map<string, InstanceRe
 function priority(w: Want): number {
   const minFirst = w.reason === 'min-instances' ? -1e15 : 0;
   return minFirst + (w.version.oldestQueuedAt ?? Number.MAX_SAFE_INTEGER / 2);
+}
+
+function expExtra(version: VersionDemand, knobs: AutoscalerKnobs, X: any, others: number, rank: number): number {
+  if (typeof X === 'string' && X.startsWith('spare:')) return rank === 0 ? expExtra(version, knobs, X.slice(6), others, rank) : knobs.idleWindowMs;
+  if (typeof X === 'string' && X.startsWith('spareN:')) return rank === 0 ? expExtra(version, knobs, X.slice(7), others, rank) : knobs.idleWindowMs;
+  const last = lastInstanceKeepAliveMs(version, knobs);
+  const setup = version.setupMs ?? knobs.defaultSetupMs;
+  const clampL = (t: number) => Math.min(last, Math.max(knobs.idleWindowMs, t));
+  if (X === 'same') return last;
+  if (typeof X === 'number') return X;
+  if (/^[0-9]+$/.test(X)) return Number(X);
+  if (X === 'half') return clampL(last / 2);
+  if (X === 'perk') return clampL(last / (others + 1));
+  if (X === 'setup+win') return clampL(knobs.idleWindowMs + setup);
+  if (X === 'setup') return clampL(setup);
+  if (X === '2setup') return clampL((1 + knobs.coldStartWeight) * setup);
+  if (X === 'pen/k') return clampL(adaptiveKeepAliveMs({ gaps: version.gaps, setupMs: setup, minMs: knobs.idleWindowMs, maxMs: knobs.keepAliveMaxMs, coldStartWeight: knobs.coldStartWeight, coldStartPenaltyMs: knobs.coldStartPenaltyMs / (others + 1), minSamples: knobs.minGapSamples }));
+  if (X === 'pen0') return clampL(adaptiveKeepAliveMs({ gaps: version.gaps, setupMs: setup, minMs: knobs.idleWindowMs, maxMs: knobs.keepAliveMaxMs, coldStartWeight: knobs.coldStartWeight, coldStartPenaltyMs: 0, minSamples: knobs.minGapSamples }));
+  return knobs.idleWindowMs;
 }

@@ -20,7 +20,7 @@ import { getVersion, type VersionRow } from '../store/catalog';
 import { heartbeat, registerWorker, stopWorker } from '../store/workers';
 import type { Dispatcher } from '../queue';
 import { newId } from '../core/ids';
-import { secondsBetween, type PredictionRow } from '../core/prediction';
+import { timings, type PredictionRow } from '../core/prediction';
 import { computeCost, type PricingRule } from '../core/pricing';
 import type { PriceTable } from '../core/hardware';
 import { InstancePool, type PoolInstance } from './instance-pool';
@@ -313,13 +313,7 @@ export class Worker {
     if (flushTimer) clearTimeout(flushTimer);
     await flushing;
     const completed = new Date();
-    const predictTime = secondsBetween(row.started_at ?? completed, completed);
-    const allMetrics = {
-      ...metrics,
-      predict_time: predictTime,
-      total_time: secondsBetween(row.created_at, completed),
-      queue_time: secondsBetween(row.created_at, row.started_at ?? completed),
-    };
+    const allMetrics = { ...metrics, ...timings(row, completed) };
     const cost = computeCost(version.pricing as PricingRule[], allMetrics, row.hardware, this.opts.prices);
     await this.finish(row.id, { ...result, logs: pendingLogs, metrics: allMetrics, cost }, row);
   }
@@ -330,13 +324,7 @@ export class Worker {
       const row = await getPrediction(db, id);
       if (!row) return;
       const version = await getVersion(db, row.version);
-      const end = new Date();
-      const metrics = {
-        predict_time: row.started_at ? secondsBetween(row.started_at, end) : 0,
-        total_time: secondsBetween(row.created_at, end),
-        queue_time: secondsBetween(row.created_at, row.started_at ?? end),
-        ...f.metrics,
-      };
+      const metrics = { ...timings(row, new Date()), ...f.metrics };
       // Aborted predictions never ran and cost nothing; the rest pay for the time they ran.
       const rules = f.status === 'aborted' ? [] : ((version?.pricing ?? []) as PricingRule[]);
       const cost = computeCost(rules, f.status === 'aborted' ? { predict_time: 0 } : metrics, row.hardware, this.opts.prices);
