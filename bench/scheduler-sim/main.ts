@@ -86,16 +86,21 @@ const arrivals = makeArrivals(trace, models);
 const gpusShared = sharedFleet().workers.reduce((n, w) => n + w.gpus.length, 0);
 const gpusDedicated = dedicatedFleet(models).workers.reduce((n, w) => n + w.gpus.length, 0);
 
+const FIXED = { keepAlive: 'fixed', eviction: 'lru' } as const;
 const policies: [string, Policy, Cluster][] = [
   [`(a) always on, 1 per model (${gpusDedicated} GPUs)`, { kind: 'always-on' }, dedicatedFleet(models)],
-  ['(b) fixed idle 300 s', { kind: 'autoscaled', knobs: { keepAlive: 'fixed', idleWindowMs: 300_000 } }, sharedFleet()],
-  ['(b′) fixed idle 60 s', { kind: 'autoscaled', knobs: { keepAlive: 'fixed', idleWindowMs: 60_000 } }, sharedFleet()],
-  ['(b″) fixed idle 900 s', { kind: 'autoscaled', knobs: { keepAlive: 'fixed', idleWindowMs: 900_000 } }, sharedFleet()],
+  // The fixed-window baselines evict least recently used first (what a plain idle timer does).
+  ['(b) fixed idle 300 s', { kind: 'autoscaled', knobs: { ...FIXED, idleWindowMs: 300_000 } }, sharedFleet()],
+  ['(b′) fixed idle 60 s', { kind: 'autoscaled', knobs: { ...FIXED, idleWindowMs: 60_000 } }, sharedFleet()],
+  ['(b″) fixed idle 900 s', { kind: 'autoscaled', knobs: { ...FIXED, idleWindowMs: 900_000 } }, sharedFleet()],
   ['(c) ours, defaults', { kind: 'autoscaled', knobs: {} }, sharedFleet()],
+  // Ablations: which half of ours does what.
+  ['(c′) ours, LRU eviction', { kind: 'autoscaled', knobs: { eviction: 'lru' } }, sharedFleet()],
+  ['(b‴) fixed idle 300 s + our eviction', { kind: 'autoscaled', knobs: { ...FIXED, idleWindowMs: 300_000, eviction: 'hazard' } }, sharedFleet()],
 ];
 if (sweep) {
   for (const idle of [120, 180, 450, 600]) {
-    policies.push([`(b) fixed idle ${idle} s`, { kind: 'autoscaled', knobs: { keepAlive: 'fixed', idleWindowMs: idle * 1000 } }, sharedFleet()]);
+    policies.push([`(b) fixed idle ${idle} s`, { kind: 'autoscaled', knobs: { ...FIXED, idleWindowMs: idle * 1000 } }, sharedFleet()]);
   }
   for (const penalty of [0, 60, 120, 240, 480]) {
     policies.push([`(c) ours, penalty ${penalty} s`, { kind: 'autoscaled', knobs: { coldStartPenaltyMs: penalty * 1000 } }, sharedFleet()]);

@@ -4,16 +4,18 @@
  * with no live instance, then carries out the actions in order.
  *
  * - On-demand versions scale from zero as soon as a prediction waits, add instances while the
- *   backlog per instance exceeds max concurrency, and stop idle instances (the last one after
- *   its keep-alive, see keep-alive.ts).
+ *   backlog per instance exceeds max concurrency, and stop idle instances: the last one after
+ *   its adaptive keep-alive (keep-alive.ts), extra ones after their break-even window
+ *   (extraInstanceKeepAliveMs below).
  * - Deployments keep ≥ min instances, never exceed max, and drop to zero after toZeroDelayMs.
- * - When a start does not fit, idle instances of other versions are evicted, least recently
- *   used first, but never below a deployment's min.
+ * - When a start does not fit, idle instances of other versions are evicted, those least likely
+ *   to be needed soon first (evictionOrder below; or least recently used first, knob
+ *   `eviction: 'lru'`), but never below a deployment's min.
  * - A version whose boots fail waits out an exponential backoff before the next boot.
  */
 import { nextBootAt, type SetupFailures } from './backoff';
 import { idleSince, isLive, type InstanceRecord } from './instance';
-import { adaptiveKeepAliveMs, type GapHistogram } from './keep-alive';
+import { adaptiveKeepAliveMs, coldBootCostMs, hazardWithin, type GapHistogram } from './keep-alive';
 import { withDefaults, type AutoscalerKnobs } from './knobs';
 import { Ledger, place, reserve, unreserve, type Cluster, type HardwareRequest, type PlacementOk } from './placement';
 
@@ -90,8 +92,7 @@ export function plan(state: AutoscalerState, now: number, partialKnobs: Partial<
         actions.push({ type: 'stop', instanceId: inst.id, versionId: version.versionId, reason: 'above-max' });
       } else {
         if (remaining - 1 < Math.max(floor, byLoad)) break;
-        const X = (knobs as any).extraMode;
-        const window = remaining - 1 === 0 ? lastInstanceKeepAliveMs(version, knobs) : expExtra(version, knobs, X, remaining - 1, remaining - 1 - Math.max(floor, byLoad));
+        const window = remaining - 1 === 0 ? lastInstanceKeepAliveMs(version, knobs) : extraInstanceKeepAliveMs(version, knobs);
         if (now - idleSince(inst)! < window) continue;
         actions.push({ type: 'stop', instanceId: inst.id, versionId: version.versionId, reason: 'idle' });
       }
@@ -154,7 +155,7 @@ function startOne(
   }
   const evicted: InstanceRecord[] = [];
   if (!result.ok) {
-    // Evict idle instances of other versions, least recently used first, until it fits.
+    // Evict idle instances of other versions, cheapest to lose first, until it fits.
     for (const victim of evictable(state, versionId, stopped, knobs, now)) {
       unreserve(scratch, victim.id);
       evicted.push(victim);
@@ -188,7 +189,24 @@ function startOne(
   return true;
 }
 
-/** Idle instances of other versions that may be evicted, least recently used first. */
+/**
+ * Idle instances of other versions that may be evicted, in eviction order, never taking a
+ * deployment below its min.
+ *
+ * `lru`: least recently used first. `hazard` (default): lowest expected loss first. Evicting an
+ * idle instance loses something only if its version gets an arrival soon; over a short horizon
+ * H (idleWindowMs) that risk is
+ *
+ *   P(next arrival within H | no arrival for the t ms it has been idle) × price of a cold boot
+ *
+ * with the conditional probability read off the version's own gap histogram (the history
+ * adaptive keep-alive uses) and the price from keep-alive.ts (boot + callers' wait + penalty).
+ * LRU is the special case where every version has the same, decreasing hazard; in a Zipf mix they
+ * do not: a popular version idle for 90 s is far likelier to be needed within the next minute
+ * than a rarely used one idle for 30 s, and a 5-minute boot is dearer to redo than a 10-second
+ * one. Versions without enough history score 0 (nothing known to lose); ties go least recently
+ * used first.
+ */
 function evictable(state: AutoscalerState, forVersionId: string, stopped: Set<string>, knobs: AutoscalerKnobs, now: number): InstanceRecord[] {
   const liveCount = new Map<string, number>();
   for (const i of state.instances) if (isLive(i.state) && !stopped.has(i.id)) liveCount.set(i.versionId, (liveCount.get(i.versionId) ?? 0) + 1);
@@ -196,44 +214,37 @@ function evictable(state: AutoscalerState, forVersionId: string, stopped: Set<st
   const idle = state.instances
     .filter((i) => i.versionId !== forVersionId && !stopped.has(i.id) && i.inFlight === 0 && idleSince(i) !== null)
     .sort((a, b) => idleSince(a)! - idleSince(b)! || (a.id < b.id ? -1 : 1));
+  const ordered = knobs.eviction === 'lru' ? idle : evictionOrder(idle, state.versions, knobs, now);
   const out: InstanceRecord[] = [];
-  if ((knobs as any).evict !== 'value') {
-    for (const i of idle) {
-      const left = liveCount.get(i.versionId) ?? 0;
-      if (left <= (minOf.get(i.versionId) ?? 0)) continue;
-      liveCount.set(i.versionId, left - 1);
-      out.push(i);
-    }
-    return out;
+  for (const i of ordered) {
+    const left = liveCount.get(i.versionId) ?? 0;
+    if (left <= (minOf.get(i.versionId) ?? 0)) continue;
+    liveCount.set(i.versionId, left - 1);
+    out.push(i);
   }
-  const versions = new Map(state.versions.map((v) => [v.versionId, v]));
-  const queues = new Map<string, InstanceRecord[]>();
-  for (const i of idle) {
-    const q = queues.get(i.versionId) ?? [];
-    q.push(i);
-    queues.set(i.versionId, q);
-  }
-  for (;;) {
-    let best: InstanceRecord | null = null;
-    let bestAt = Infinity;
-    for (const [vid, q] of queues) {
-      const i = q[0];
-      const left = liveCount.get(vid) ?? 0;
-      if (!i || left <= (minOf.get(vid) ?? 0)) continue;
-      const v = versions.get(vid);
-      const window = !v ? 0 : left - 1 === 0 ? lastInstanceKeepAliveMs(v, knobs) : expExtra(v, knobs, (knobs as any).extraMode, left - 1, 0);
-      const at = idleSince(i)! + window;
-      if (at < bestAt || (at === bestAt && best && i.id < best.id)) {
-        best = i;
-        bestAt = at;
-      }
-    }
-    if (!best) return out;
-    queues.get(best.versionId)!.shift();
-    liveCount.set(best.versionId, (liveCount.get(best.versionId) ?? 0) - 1);
-    out.push(best);
-  }
-  void now;
+  return out;
+}
+
+/** `idle` (given least recently used first) in hazard order: lowest expected loss if evicted now first; stable. */
+export function evictionOrder(
+  idle: readonly InstanceRecord[],
+  versions: readonly VersionDemand[],
+  partialKnobs: Partial<AutoscalerKnobs>,
+  now: number,
+): InstanceRecord[] {
+  const knobs = withDefaults(partialKnobs);
+  const byId = new Map(versions.map((v) => [v.versionId, v]));
+  const loss = (i: InstanceRecord): number => {
+    const v = byId.get(i.versionId);
+    if (!v?.gaps || v.gaps.total < knobs.minGapSamples) return 0;
+    const setupMs = v.setupMs ?? knobs.defaultSetupMs;
+    const p = hazardWithin(v.gaps, now - (idleSince(i) ?? now), knobs.idleWindowMs);
+    return p === 0 ? 0 : p * coldBootCostMs(v.gaps, setupMs, knobs.coldStartWeight, knobs.coldStartPenaltyMs);
+  };
+  return idle
+    .map((i, rank) => ({ i, rank, loss: loss(i) }))
+    .sort((a, b) => a.loss - b.loss || a.rank - b.rank)
+    .map((x) => x.i);
 }
 
 function restore(scratch: Ledger, state: AutoscalerState, instanceId: string): void {
@@ -274,6 +285,30 @@ export function lastInstanceKeepAliveMs(version: VersionDemand, partialKnobs: Pa
   });
 }
 
+/**
+ * How long an extra idle instance (others of its version stay up) is kept: its own boot time,
+ * within [idleWindowMs, the last instance's keep-alive]. Deployments and fixed keep-alive: idleWindowMs.
+ *
+ * This is the deterministic rent-or-buy (ski-rental) rule. Whether an extra instance is needed
+ * again depends on the version's peaks of concurrent load, which the arrival-gap histogram does
+ * not show (an arrival while another instance is idle does not need it), so there is no
+ * distribution to optimise over as there is for the last instance. Without one, idling until
+ * the idle time equals the price of bringing the instance back (a boot: setupMs of GPU time) is
+ * 2-competitive: never more than twice the GPU time of an oracle that knows the next peak.
+ * Stopping earlier wastes GPU whenever the version needs the instance again within a boot time,
+ * which is what happens in the lulls of a burst; keeping it longer pays idle time for peaks the
+ * remaining instances usually absorb. The flat cold-start penalty is deliberately not added
+ * here: that price is spent on the last instance, where a stop makes the next arrival cold for
+ * sure. The floor keeps operator-shortened windows meaningful; the ceiling keeps an extra from
+ * outliving the last instance's keep-alive.
+ */
+export function extraInstanceKeepAliveMs(version: VersionDemand, partialKnobs: Partial<AutoscalerKnobs> = {}): number {
+  const knobs = withDefaults(partialKnobs);
+  if (version.deployment || knobs.keepAlive === 'fixed') return knobs.idleWindowMs;
+  const setupMs = version.setupMs ?? knobs.defaultSetupMs;
+  return Math.min(lastInstanceKeepAliveMs(version, knobs), Math.max(knobs.idleWindowMs, setupMs));
+}
+
 function groupLive(instances: readonly InstanceRecord[]): Map<string, InstanceRecord[]> {
   const map = new Map<string, InstanceRecord[]>();
   for (const i of instances) {
@@ -288,23 +323,4 @@ function groupLive(instances: readonly InstanceRecord[]): Map<string, InstanceRe
 function priority(w: Want): number {
   const minFirst = w.reason === 'min-instances' ? -1e15 : 0;
   return minFirst + (w.version.oldestQueuedAt ?? Number.MAX_SAFE_INTEGER / 2);
-}
-
-function expExtra(version: VersionDemand, knobs: AutoscalerKnobs, X: any, others: number, rank: number): number {
-  if (typeof X === 'string' && X.startsWith('spare:')) return rank === 0 ? expExtra(version, knobs, X.slice(6), others, rank) : knobs.idleWindowMs;
-  if (typeof X === 'string' && X.startsWith('spareN:')) return rank === 0 ? expExtra(version, knobs, X.slice(7), others, rank) : knobs.idleWindowMs;
-  const last = lastInstanceKeepAliveMs(version, knobs);
-  const setup = version.setupMs ?? knobs.defaultSetupMs;
-  const clampL = (t: number) => Math.min(last, Math.max(knobs.idleWindowMs, t));
-  if (X === 'same') return last;
-  if (typeof X === 'number') return X;
-  if (/^[0-9]+$/.test(X)) return Number(X);
-  if (X === 'half') return clampL(last / 2);
-  if (X === 'perk') return clampL(last / (others + 1));
-  if (X === 'setup+win') return clampL(knobs.idleWindowMs + setup);
-  if (X === 'setup') return clampL(setup);
-  if (X === '2setup') return clampL((1 + knobs.coldStartWeight) * setup);
-  if (X === 'pen/k') return clampL(adaptiveKeepAliveMs({ gaps: version.gaps, setupMs: setup, minMs: knobs.idleWindowMs, maxMs: knobs.keepAliveMaxMs, coldStartWeight: knobs.coldStartWeight, coldStartPenaltyMs: knobs.coldStartPenaltyMs / (others + 1), minSamples: knobs.minGapSamples }));
-  if (X === 'pen0') return clampL(adaptiveKeepAliveMs({ gaps: version.gaps, setupMs: setup, minMs: knobs.idleWindowMs, maxMs: knobs.keepAliveMaxMs, coldStartWeight: knobs.coldStartWeight, coldStartPenaltyMs: 0, minSamples: knobs.minGapSamples }));
-  return knobs.idleWindowMs;
 }

@@ -67,8 +67,7 @@ export function adaptiveKeepAliveMs(input: KeepAliveInput): number {
   const clamp = (t: number) => Math.min(maxMs, Math.max(minMs, t));
   const perPrediction = input.coldStartWeight * setupMs + input.coldStartPenaltyMs;
   if (!gaps || gaps.total < input.minSamples) return clamp(setupMs + perPrediction);
-  const caught = 1 / Math.max(1 / MAX_CAUGHT, 1 - fractionUnder(gaps, setupMs));
-  const coldCost = setupMs + caught * perPrediction;
+  const coldCost = coldBootCostMs(gaps, setupMs, input.coldStartWeight, input.coldStartPenaltyMs);
   // Walk bucket edges as candidate T; keep prefix sums of gaps at or under T.
   let bestT = minMs;
   let bestCost = Infinity;
@@ -90,6 +89,29 @@ export function adaptiveKeepAliveMs(input: KeepAliveInput): number {
     }
   }
   return clamp(bestT);
+}
+
+/** Price of one cold boot in GPU-ms: setup + k × (w × setup + penalty), k from the histogram (see above). */
+export function coldBootCostMs(gaps: GapHistogram, setupMs: number, coldStartWeight: number, coldStartPenaltyMs: number): number {
+  const caught = 1 / Math.max(1 / MAX_CAUGHT, 1 - fractionUnder(gaps, setupMs));
+  return setupMs + caught * (coldStartWeight * setupMs + coldStartPenaltyMs);
+}
+
+/**
+ * P(the next arrival comes within `horizonMs` | none has come for `idleMs`), from the histogram
+ * at bucket resolution (a bucket counts once its upper edge lies past `idleMs`); 0 when no
+ * recorded gap is that long.
+ */
+export function hazardWithin(gaps: GapHistogram, idleMs: number, horizonMs: number): number {
+  let over = 0;
+  let within = 0;
+  for (let i = 0; i < GAP_BUCKET_EDGES_MS.length; i++) {
+    const edge = GAP_BUCKET_EDGES_MS[i];
+    if (edge <= idleMs) continue;
+    over += gaps.counts[i];
+    if (edge <= idleMs + horizonMs) within += gaps.counts[i];
+  }
+  return over > 0 ? within / over : 0;
 }
 
 /** Caps k: one boot is never priced as more than this many cold predictions. */

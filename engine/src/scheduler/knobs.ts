@@ -3,9 +3,11 @@ import type { PlaceOptions } from './placement';
 
 export interface AutoscalerKnobs {
   /**
-   * An idle instance stops after this long when other instances of its version stay up, or when
-   * keep-alive is `fixed`. Also the floor of adaptive keep-alive. Default 60 s (Modal's default
-   * scaledown window).
+   * Every idle instance stops after this long when keep-alive is `fixed`; so does an idle extra
+   * instance of a deployment. The floor of adaptive keep-alive, for the last instance and for
+   * extra ones (those stop after max(idleWindowMs, setup), capped by the last one's keep-alive).
+   * Also the horizon over which `hazard` eviction weighs the risk of losing an instance.
+   * Default 60 s (Modal's default scaledown window).
    */
   idleWindowMs: number;
   /**
@@ -18,10 +20,19 @@ export interface AutoscalerKnobs {
   /** Most instances an on-demand (non-deployment) version may have. Default 4. */
   onDemandMaxInstances: number;
   /**
-   * How long the last instance of an on-demand version stays warm. `fixed`: idleWindowMs.
-   * `adaptive` (default): learned per version from its arrival gaps and setup time (keep-alive.ts).
+   * How long idle instances of an on-demand version stay warm. `fixed`: idleWindowMs for every
+   * instance. `adaptive` (default): the last one for a keep-alive learned per version from its
+   * arrival gaps and setup time (keep-alive.ts); extra ones for their boot time, within
+   * [idleWindowMs, that keep-alive] (autoscaler.ts, extraInstanceKeepAliveMs).
    */
   keepAlive: 'fixed' | 'adaptive';
+  /**
+   * Which idle instances of other versions are evicted first when a start does not fit.
+   * `hazard` (default): lowest expected loss first (chance of an arrival within idleWindowMs,
+   * given how long it has been idle, from the version's gap histogram, × the price of a cold
+   * boot; autoscaler.ts). `lru`: least recently used first.
+   */
+  eviction: 'hazard' | 'lru';
   /** Upper bound of adaptive keep-alive. Default 30 min. */
   keepAliveMaxMs: number;
   /**
@@ -55,6 +66,7 @@ export const DEFAULT_KNOBS: Readonly<AutoscalerKnobs> = Object.freeze({
   toZeroDelayMs: 60_000,
   onDemandMaxInstances: 4,
   keepAlive: 'adaptive',
+  eviction: 'hazard',
   keepAliveMaxMs: 30 * 60_000,
   coldStartWeight: 1,
   coldStartPenaltyMs: 300_000,

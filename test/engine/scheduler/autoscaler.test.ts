@@ -3,6 +3,9 @@ import {
   adaptiveKeepAliveMs,
   createInstance,
   emptyGapHistogram,
+  evictionOrder,
+  extraInstanceKeepAliveMs,
+  hazardWithin,
   lastInstanceKeepAliveMs,
   plan,
   recordGap,
@@ -86,12 +89,26 @@ describe('plan: on-demand versions', () => {
     ['within concurrency', state([eightH100()], [v('a', { maxConcurrency: 4, queued: 3, oldestQueuedAt: 0 })], [busy('i1', 'a')]), 10 * S, {}, []],
     // Never above onDemandMaxInstances.
     ['capped at max', state([eightH100()], [v('a', { queued: 10, oldestQueuedAt: 0 })], [busy('i1', 'a')]), 10 * S, { onDemandMaxInstances: 2 }, ['start a on w1:[1] (backlog)']],
-    // With two idle instances the extra one stops after the idle window; the last stays for its keep-alive (2 × 120 s setup + 300 s penalty).
+    // With two idle instances the extra one stops after its break-even window (its 120 s setup);
+    // the last stays for its keep-alive (2 × 120 s setup + 300 s penalty).
     [
       'last instance keeps warm longer',
       state([eightH100()], [v('a', { setupMs: 120 * S })], [idle('i1', 'a', 0, 'w1', [0]), idle('i2', 'a', 10 * S, 'w1', [1])]),
       200 * S, {}, ['stop i1 (idle)'],
     ],
+    // An extra instance of a slow-booting version outlives the 60 s window until it has idled a boot time…
+    [
+      'extra waits out its boot time',
+      state([eightH100()], [v('a', { setupMs: 120 * S })], [idle('i1', 'a', 0, 'w1', [0]), idle('i2', 'a', 10 * S, 'w1', [1])]),
+      119 * S, {}, [],
+    ],
+    ['extra stops after its boot time', state([eightH100()], [v('a', { setupMs: 120 * S })], [idle('i1', 'a', 0, 'w1', [0]), idle('i2', 'a', 10 * S, 'w1', [1])]), 120 * S, {}, ['stop i1 (idle)']],
+    // …a fast-booting one's extra goes at the 60 s floor.
+    ['fast boot: extra at the floor', state([eightH100()], [v('a', { setupMs: 10 * S })], [idle('i1', 'a', 0, 'w1', [0]), idle('i2', 'a', 10 * S, 'w1', [1])]), 60 * S, {}, ['stop i1 (idle)']],
+    // Fixed keep-alive: every instance gets the idle window.
+    ['fixed: extra at the window', state([eightH100()], [v('a', { setupMs: 120 * S })], [idle('i1', 'a', 0, 'w1', [0]), idle('i2', 'a', 10 * S, 'w1', [1])]), 60 * S, fixed, ['stop i1 (idle)']],
+    // An operator's short window (GANTRY_IDLE_WINDOW) still bounds extras from below only by itself: setup decides.
+    ['short window, slow boot', state([eightH100()], [v('a', { setupMs: 20 * S })], [idle('i1', 'a', 0, 'w1', [0]), idle('i2', 'a', 10 * S, 'w1', [1])]), 21 * S, { idleWindowMs: 2 * S }, ['stop i1 (idle)']],
     // A version no worker can hold is reported unplaceable (fail fast), not retried.
     ['impossible', state([oneH100()], [v('a', { hardware: 'gpu-h100-2x', queued: 1, oldestQueuedAt: 0 })]), 0, {}, ['unplaceable a']],
   ])('%s', (_name, s, now, knobs, want) => {
@@ -129,8 +146,21 @@ describe('plan: eviction when capacity is short', () => {
   it('evicts least recently used first, and only as many as needed', () => {
     const placed = [0, 1, 2, 3, 4, 5, 6, 7].map((d) => idle(`i${d}`, `m${d}`, (10 - d) * S, 'w1', [d]));
     const versions = [...placed.map(([r]) => v(r.versionId)), v('new', { hardware: 'gpu-h100-2x', queued: 1, oldestQueuedAt: 0 })];
-    // i7 (idle since 3 s) and i6 (since 4 s) are the least recently used.
+    // i7 (idle since 3 s) and i6 (since 4 s) are the least recently used. Without gap history
+    // hazard eviction has nothing to go on and falls back to the same order.
     expect(brief(plan(state([eightH100()], versions, placed), 20 * S, fixed))).toEqual(['evict i7 for new', 'evict i6 for new', 'start new on w1:[6,7] (scale-from-zero)']);
+    expect(brief(plan(state([eightH100()], versions, placed), 20 * S, { ...fixed, eviction: 'lru' }))).toEqual(['evict i7 for new', 'evict i6 for new', 'start new on w1:[6,7] (scale-from-zero)']);
+  });
+
+  it('hazard eviction spares the instance likeliest to be needed soon, LRU does not', () => {
+    const hist = (gapsMs: number[]) => gapsMs.reduce(recordGap, emptyGapHistogram());
+    // "hot" gets an arrival every ~90 s and has been idle 80 s; "cold" sees one every ~2 h and has been idle 30 s.
+    const hot = v('hot', { gaps: hist(Array(50).fill(90 * S)), setupMs: 60 * S });
+    const cold = v('cold', { gaps: hist(Array(50).fill(120 * MIN)), setupMs: 60 * S });
+    const placed = [idle('ih', 'hot', 20 * S), idle('ic', 'cold', 70 * S, 'w1', [1])];
+    const s = () => state([{ ...oneH100(), gpus: [...eightH100().gpus.slice(0, 2)] }], [hot, cold, v('new', { queued: 1, oldestQueuedAt: 0 })], placed);
+    expect(brief(plan(s(), 100 * S, { eviction: 'lru' }))).toEqual(['evict ih for new', 'start new on w1:[0] (scale-from-zero)']);
+    expect(brief(plan(s(), 100 * S))).toEqual(['evict ic for new', 'start new on w1:[1] (scale-from-zero)']);
   });
 
   it('spares victims that did not help (different worker)', () => {
@@ -224,6 +254,42 @@ describe('adaptive keep-alive', () => {
 
   it('stops at the floor when boots are cheap next to the gaps', () => {
     expect(adaptiveKeepAliveMs({ ...knobs, setupMs: 5 * S, gaps: hist(Array(50).fill(10 * MIN)) })).toBe(MIN);
+  });
+
+  it.each<[string, VersionDemand, object, number]>([
+    // Extra instances: max(window, setup), at most the last instance's keep-alive.
+    ['slow boot', v('a', { setupMs: 200 * S }), {}, 200 * S],
+    ['fast boot: floor', v('a', { setupMs: 5 * S }), {}, MIN],
+    ['unknown setup: default 30 s, floor', v('a'), {}, MIN],
+    ['capped by the last keep-alive', v('a', { setupMs: 3600 * S }), { keepAliveMaxMs: 10 * MIN }, 10 * MIN],
+    ['operator window below setup', v('a', { setupMs: 20 * S }), { idleWindowMs: 2 * S }, 20 * S],
+    ['fixed keep-alive: the window', v('a', { setupMs: 200 * S }), { keepAlive: 'fixed', idleWindowMs: 300 * S }, 300 * S],
+    ['deployment: the window', v('d', { setupMs: 200 * S, deployment: { minInstances: 0, maxInstances: 3 } }), { idleWindowMs: 2 * S }, 2 * S],
+  ])('extra instance keep-alive: %s', (_name, version, knobs, want) => {
+    expect(extraInstanceKeepAliveMs(version, knobs)).toBe(want);
+  });
+
+  it.each<[string, number[], number, number, number]>([
+    // gaps (s), idle so far (s), horizon (s), P(arrival within horizon | idle so far)
+    ['all gaps 90 s, idle 50 s: next within a minute', [90], 50, 60, 1],
+    ['all gaps 90 s, idle 10 s: not yet', [90], 10, 60, 0],
+    ['half 10 s, half 1 h; idle 30 s: only the long ones remain', [10, 3600], 30, 60, 0],
+    ['half 10 s, half 50 s; idle 30 s', [10, 50], 30, 60, 1],
+    ['nothing this long recorded', [10], 100, 60, 0],
+  ])('hazardWithin: %s', (_name, gapsS, idleS, horizonS, want) => {
+    const gaps = gapsS.flatMap((g) => Array(20).fill(g * S)).reduce(recordGap, emptyGapHistogram());
+    expect(hazardWithin(gaps, idleS * S, horizonS * S)).toBeCloseTo(want, 5);
+  });
+
+  it('evictionOrder: no history keeps LRU order; history ranks by expected loss', () => {
+    const hist = (gapsMs: number[]) => gapsMs.reduce(recordGap, emptyGapHistogram());
+    const [a] = idle('ia', 'a', 0);
+    const [b] = idle('ib', 'b', 50 * S);
+    const [c] = idle('ic', 'c', 60 * S);
+    expect(evictionOrder([a, b, c], [v('a'), v('b'), v('c')], {}, 100 * S).map((i) => i.id)).toEqual(['ia', 'ib', 'ic']);
+    // a (idle 100 s) sees gaps of ~2 min: likely needed within a minute; b and c have rare traffic.
+    const versions = [v('a', { gaps: hist(Array(30).fill(2 * MIN)) }), v('b', { gaps: hist(Array(30).fill(3 * 3600 * S)) }), v('c')];
+    expect(evictionOrder([a, b, c], versions, {}, 100 * S).map((i) => i.id)).toEqual(['ib', 'ic', 'ia']);
   });
 
   it('fixed keep-alive and deployments use their windows', () => {
