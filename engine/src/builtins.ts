@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import type { Db } from './store/db';
 import { getModel, insertModel } from './store/catalog';
 import { createVersion } from './catalog';
-import { resolveModule } from './worker/resolve-module';
+import { resolveModule } from './runners/resolve-module';
 import type { PricingRule } from './core/pricing';
 
 interface Builtin {

@@ -4,7 +4,7 @@ import { versionId, type VersionSpec } from './core/version-spec';
 import { insertVersion, type VersionRow } from './store/catalog';
 import type { Db } from './store/db';
 import { describeNodeModule } from './runners/node-schema';
-import { resolveModule } from './worker/resolve-module';
+import { resolveModule } from './runners/resolve-module';
 
 export async function createVersion(db: Db, owner: string, name: string, spec: VersionSpec): Promise<VersionRow> {
   let openapi = spec.openapi_schema;
@@ -19,10 +19,24 @@ export async function createVersion(db: Db, owner: string, name: string, spec: V
     } catch (err) {
       throw invalid([{ pointer: '/runner/module', detail: `cannot load the predictor: ${(err as Error).message}` }]);
     }
+  } else if (!openapi && spec.runner.type === 'cog' && spec.runner.url) {
+    // A running Cog server describes itself.
+    try {
+      const res = await fetch(`${spec.runner.url.replace(/\/$/, '')}/openapi.json`, { signal: AbortSignal.timeout(10_000) });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      openapi = (await res.json()) as Record<string, unknown>;
+    } catch (err) {
+      throw invalid([{ pointer: '/runner/url', detail: `cannot read the Cog server's /openapi.json: ${(err as Error).message}` }]);
+    }
   } else if (!openapi) {
-    throw new ApiError(422, 'Input validation failed', 'cog and openai runners need an openapi_schema in this build', [
-      { pointer: '/openapi_schema', detail: 'is required for this runner type' },
+    throw new ApiError(422, 'Input validation failed', 'give the version an openapi_schema (a Cog server started from a command is not running yet)', [
+      { pointer: '/openapi_schema', detail: 'is required for this runner' },
     ]);
+  }
+  if (spec.runner.type !== 'node') {
+    const schemas = ((openapi as { components?: { schemas?: Record<string, unknown> } }).components?.schemas ?? {}) as Record<string, unknown>;
+    if (!schemas.Input) throw invalid([{ pointer: '/openapi_schema', detail: 'must have components.schemas.Input (a Cog OpenAPI document)' }]);
+    trainable = !!schemas.TrainingInput;
   }
   return insertVersion(db, {
     id: versionId(owner, name, spec, openapi),

@@ -9,7 +9,7 @@ import type { Db } from '../store/db';
 import { deploymentAssignments, type DeploymentAssignment } from '../store/instances';
 import { getVersion, type VersionRow } from '../store/catalog';
 import type { DeploymentBounds, InstanceNeeds } from './instance-pool';
-import { resolveModule } from './resolve-module';
+import { specFor } from '../runners/instance';
 
 const REFRESH_MS = 1000;
 const STALE_SECONDS = 15;
@@ -69,14 +69,14 @@ export class DeploymentKeeper {
           version = await getVersion(this.db, d.version);
           if (version) this.versions.set(d.version, version);
         }
-        const runner = version?.runner as { type?: string; module?: string } | undefined;
-        if (!version || runner?.type !== 'node' || !runner.module) continue;
+        const spec = version ? specFor(version.runner, version.weights) : 'no version';
+        if (!version || typeof spec === 'string') continue;
         standing.push({
           key: `${version.id}@${d.owner}/${d.name}`,
           versionId: version.id,
           deployment: `${d.owner}/${d.name}`,
           hardware: d.hardware,
-          spec: { module: resolveModule(runner.module), weights: version.weights ?? undefined },
+          spec,
           maxConcurrency: version.max_concurrency,
         });
       }

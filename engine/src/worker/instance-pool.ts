@@ -7,7 +7,7 @@
  * A key is what instances are shared by: a version (`<version>`) or a version served by a
  * deployment (`<version>@<owner/name>`); the autoscaler sees each key as its own version.
  */
-import { NodeInstance, type InstanceSpec } from '../runners/node-instance';
+import { startInstance, type InstanceSpec, type ModelInstance } from '../runners/instance';
 import {
   Ledger,
   beginPrediction,
@@ -36,7 +36,7 @@ export interface InstanceNeeds {
   versionId: string;
   deployment?: string;
   hardware: HardwareRequest;
-  spec: Omit<InstanceSpec, 'gpus'>;
+  spec: InstanceSpec;
   maxConcurrency: number;
 }
 
@@ -45,7 +45,7 @@ export interface PoolInstance {
   key: string;
   needs: InstanceNeeds;
   state: InstanceState;
-  runner: NodeInstance;
+  runner: ModelInstance;
   placement: PlacementOk;
   record: InstanceRecord;
   /** Slots handed out and not yet released. */
@@ -246,7 +246,7 @@ export class InstancePool {
   private boot(needs: InstanceNeeds, placement: PlacementOk): void {
     const id = `i${process.pid.toString(36)}${(++seq).toString(36)}${Date.now().toString(36)}`;
     if (!reserve(this.ledger, this.opts.cluster, id, placement).ok) return; // the next tick re-plans
-    const runner = new NodeInstance({ ...needs.spec, gpus: placement.cudaVisibleDevices });
+    const runner = startInstance(needs.spec, placement.cudaVisibleDevices);
     const inst: PoolInstance = { id, key: needs.key, needs, state: 'booting', runner, placement, record: createInstance(id, needs.key, Date.now()), inUse: 0 };
     this.instances.push(inst);
     this.opts.onInstance?.(inst);

@@ -29,7 +29,7 @@ import { SKUS } from '../core/hardware';
 import { InstanceBook } from './instance-book';
 import { stopInstancesOf } from '../store/instances';
 import { DeploymentKeeper } from './deployment-keeper';
-import { resolveModule } from './resolve-module';
+import { specFor, type ModelInstance } from '../runners/instance';
 import { RunError } from '../runners/node-instance';
 import { Lifecycle } from '../lifecycle';
 import type { FileStore } from '../files';
@@ -207,9 +207,9 @@ export class Worker {
   }
 
   private async run(row: PredictionRow, version: VersionRow): Promise<void> {
-    const runner = version.runner as { type: string; module?: string };
-    if (runner.type !== 'node' || !runner.module) {
-      await this.finish(row.id, { status: 'failed', error: `runner type "${runner.type}" is not available on this worker` });
+    const spec = specFor(version.runner, version.weights);
+    if (typeof spec === 'string') {
+      await this.finish(row.id, { status: 'failed', error: spec });
       return;
     }
     let canceled = false;
@@ -225,7 +225,7 @@ export class Worker {
           versionId: version.id,
           deployment: row.deployment ?? undefined,
           hardware: hardwareRequest(version, row.hardware),
-          spec: { module: resolveModule(runner.module), weights: version.weights ?? undefined },
+          spec,
           maxConcurrency: version.max_concurrency,
         }, (reasons) => void appendLogs(this.opts.db, row.id, `waiting for capacity: ${reasons.join('; ')}\n`))
         .catch((err: Error) => err);
@@ -259,7 +259,7 @@ export class Worker {
   private async runOnInstance(
     row: PredictionRow,
     version: VersionRow,
-    runner: import('../runners/node-instance').NodeInstance,
+    runner: ModelInstance,
     onCancel: (fn: () => void) => void,
     wasCanceled: () => boolean,
   ): Promise<void> {

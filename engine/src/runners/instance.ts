@@ -1,0 +1,43 @@
+/**
+ * What the worker needs from a running model instance, whatever runs it: a `node` predictor in a
+ * child process (node-instance.ts) or a Cog HTTP server (cog-instance.ts). `specFor` turns a
+ * version's runner spec into the spec an instance starts from; `startInstance` picks the class.
+ */
+import { CogInstance } from './cog-instance';
+import { NodeInstance, type RunHandlers, type RunResult } from './node-instance';
+import { resolveModule } from './resolve-module';
+
+export type { RunHandlers, RunResult };
+
+export interface ModelInstance {
+  /** Boots the instance and runs its setup; resolves with the setup time in seconds. */
+  start(): Promise<number>;
+  run(id: string, mode: 'predict' | 'train', input: Record<string, unknown>, handlers: RunHandlers, outputDir?: string): Promise<RunResult>;
+  /** Asks a run to stop; the run then rejects with a canceled RunError. */
+  cancel(id: string): void;
+  stop(): Promise<void>;
+  /** Output printed while booting (shown on the instance and on runs that waited for it). */
+  readonly setupLogs: string[];
+  /** Called once when the instance dies on its own (crash), with a reason. */
+  onExit: (reason: string) => void;
+}
+
+/** How to start an instance of a version, without the devices (the placement adds those). */
+export type InstanceSpec =
+  | { type: 'node'; module: string; weights?: string }
+  | { type: 'cog'; url?: string; command?: string; image?: string; weights?: string };
+
+/** The instance spec of a version's runner, or an error message when this worker cannot run it. */
+export function specFor(runner: Record<string, unknown>, weights: string | null): InstanceSpec | string {
+  const w = weights ?? undefined;
+  if (runner.type === 'node' && typeof runner.module === 'string') return { type: 'node', module: resolveModule(runner.module), weights: w };
+  if (runner.type === 'cog' && (typeof runner.url === 'string' || typeof runner.command === 'string')) {
+    return { type: 'cog', url: runner.url as string | undefined, command: runner.command as string | undefined, image: runner.image as string | undefined, weights: w };
+  }
+  return `runner type "${String(runner.type)}" is not available on this worker`;
+}
+
+export function startInstance(spec: InstanceSpec, gpus: string): ModelInstance {
+  if (spec.type === 'cog') return new CogInstance({ ...spec, gpus });
+  return new NodeInstance({ module: spec.module, weights: spec.weights, gpus });
+}
