@@ -88,3 +88,28 @@ test('a setup failure fails waiting predictions with the setup error and its log
   expect(res.json.error).toMatch(/setup failed: .*weights not found/);
   expect(res.json.logs).toMatch(/loading weights from \/nowhere/);
 });
+
+test('when nothing fits, the prediction waits with the reasons in its logs and in /v1/cluster', async () => {
+  // A two-GPU version busy on both H100s; a one-GPU version must wait (the busy one cannot be evicted).
+  const big = await version('h100x2-busy', join(FIXTURES, 'gpu-env.js'), 'gpu-h100-2x');
+  const small = await version('h100-waits', join(FIXTURES, 'gpu-env.js'), 'gpu-h100');
+  const running = await call('POST', '/v1/predictions', { version: big, input: { sleep: 6 } });
+  for (let i = 0; i < 100; i++) {
+    if ((await call('GET', `/v1/predictions/${running.json.id}`)).json.status === 'processing') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const waiting = await call('POST', '/v1/predictions', { version: small, input: {} });
+  let cluster: any;
+  let logs = '';
+  for (let i = 0; i < 60; i++) {
+    cluster = (await call('GET', '/v1/cluster')).json;
+    logs = (await call('GET', `/v1/predictions/${waiting.json.id}`)).json.logs;
+    if (logs && cluster.workers.some((w: any) => w.pending.length)) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  expect(logs).toMatch(/waiting for capacity: .*device/);
+  const box = cluster.workers.find((w: any) => w.name === 'h100-box');
+  expect(box.pending).toEqual([expect.objectContaining({ version: small, reasons: expect.arrayContaining([expect.stringMatching(/device/)]) })]);
+  const done = await call('POST', '/v1/predictions', { version: small, input: {} }, { prefer: 'wait=30' });
+  expect(done.json.status).toBe('succeeded');
+}, 60_000);

@@ -15,6 +15,8 @@ interface WorkerDevices {
   hardware?: string[];
   cpu_slots?: number;
   gpus?: Array<Record<string, unknown>>;
+  /** Work waiting on this worker for capacity, with the placement's reasons ("does not fit"). */
+  pending?: Array<{ version: string; deployment: string | null; reasons: string[] }>;
 }
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -105,6 +107,7 @@ function workerWire(w: ClusterWorkerRow, instances: InstanceRow[]) {
     started_at: w.started_at.toISOString(),
     heartbeat_at: w.heartbeat_at.toISOString(),
     alive: w.alive,
+    pending: Array.isArray(d.pending) ? d.pending : [],
   };
 }
 

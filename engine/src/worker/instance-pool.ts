@@ -104,6 +104,8 @@ export class InstancePool {
   private readonly waiters: Waiter[] = [];
   private readonly demand = new Map<string, Demand>();
   readonly ledger = new Ledger();
+  /** Keys waiting for capacity, with why nothing fits (from the last plan), for /v1/cluster. */
+  readonly pending = new Map<string, string[]>();
   private readonly timer: NodeJS.Timeout;
   private closed = false;
 
@@ -220,6 +222,7 @@ export class InstancePool {
     }
     const records = this.instances.map((i) => ({ ...i.record, versionId: i.key }));
     const actions = plan({ versions, instances: records, cluster: this.opts.cluster, ledger: this.ledger }, now, this.opts.knobs);
+    this.pending.clear();
     for (const action of actions) {
       if (action.type === 'start') this.boot(this.demand.get(action.versionId)!.needs, action.placement);
       else if (action.type === 'stop' || action.type === 'evict') {
@@ -229,6 +232,7 @@ export class InstancePool {
         const err = new Error(`no capacity can ever hold this version: ${action.reasons.join('; ')}`);
         for (const w of this.waiters.filter((x) => x.needs.key === action.versionId)) this.drop(w).reject(err);
       } else if (action.type === 'pending') {
+        this.pending.set(action.versionId, action.reasons);
         for (const w of this.waiters.filter((x) => x.needs.key === action.versionId && !x.told)) {
           w.told = true;
           w.onPending?.(action.reasons);

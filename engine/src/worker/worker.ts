@@ -121,7 +121,14 @@ export class Worker {
       await stopInstancesOf(db, predecessors);
       await this.failInterrupted(predecessors);
     }
-    this.heartbeatTimer = setInterval(() => void heartbeat(db, this.id).catch(() => undefined), 2000).unref();
+    // The heartbeat also publishes what waits for capacity here and why (GET /v1/cluster shows it).
+    this.heartbeatTimer = setInterval(() => {
+      const pending = [...this.pool.pending].map(([key, reasons]) => {
+        const at = key.indexOf('@');
+        return { version: at < 0 ? key : key.slice(0, at), deployment: at < 0 ? null : key.slice(at + 1), reasons };
+      });
+      void heartbeat(db, this.id, { ...devices, pending }).catch(() => undefined);
+    }, 2000).unref();
     this.listener = new Listener(this.opts.databaseUrl, [PREDICTION_CHANNEL]);
     this.listener.on(PREDICTION_CHANNEL, (payload: string) => {
       const [id, event] = payload.split(':');
