@@ -1,6 +1,8 @@
 import type { INode, JsonObject } from 'n8n-workflow';
 import { NodeApiError, NodeOperationError } from 'n8n-workflow';
 
+import { ApiHttpError } from './transport';
+
 /** Friendly messages for the HTTP statuses the API returns (problem+json bodies carry the detail). */
 const STATUS_MESSAGES: Record<string, string> = {
 	'400': 'The API rejected the request',
@@ -23,6 +25,8 @@ interface ProblemDetails {
 }
 
 function asObject(value: unknown): Record<string, unknown> | undefined {
+	if (value instanceof ArrayBuffer) value = Buffer.from(value);
+	if (Buffer.isBuffer(value)) value = value.toString('utf8');
 	if (value && typeof value === 'object') return value as Record<string, unknown>;
 	if (typeof value === 'string') {
 		try {
@@ -37,6 +41,9 @@ function asObject(value: unknown): Record<string, unknown> | undefined {
 
 /** Digs the HTTP status and problem+json body out of whatever the request helper threw. */
 export function inspectHttpError(error: unknown): { status?: string; problem?: ProblemDetails; code?: string } {
+	if (error instanceof ApiHttpError) {
+		return { status: String(error.status), problem: asObject(error.body) as ProblemDetails | undefined };
+	}
 	const e = error as Record<string, unknown> & { cause?: Record<string, unknown> };
 	const cause = (e?.cause ?? {}) as Record<string, unknown>;
 	const response = (cause.response ?? e?.response ?? {}) as Record<string, unknown>;
@@ -58,7 +65,7 @@ export function isRetryable(error: unknown): boolean {
 
 /** The one place where errors become node errors with a clear message. */
 export function toNodeError(node: INode, error: unknown, itemIndex?: number): NodeApiError | NodeOperationError {
-	if (error instanceof NodeOperationError) {
+	if (error instanceof NodeOperationError || error instanceof NodeApiError) {
 		if (itemIndex !== undefined && error.context) error.context.itemIndex ??= itemIndex;
 		return error;
 	}
@@ -77,7 +84,7 @@ export function toNodeError(node: INode, error: unknown, itemIndex?: number): No
 	const detail = problem?.detail ?? problem?.title;
 	const fieldErrors = (problem?.errors ?? [])
 		.map((item) => `${item.pointer ?? ''} ${item.detail ?? ''}`.trim())
-		.filter(Boolean);
+		.filter((line) => line && !(detail ?? '').includes(line.replace(/^(\S+) /, '$1: ')));
 	const message = detail ? `${base}: ${detail.split('\n')[0]}` : base;
 	const description = [detail, ...fieldErrors].filter(Boolean).join('\n') || undefined;
 	return new NodeApiError(node, (problem ?? { message }) as JsonObject, {

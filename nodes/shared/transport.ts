@@ -41,7 +41,19 @@ export function isReplicate(baseUrl: string): boolean {
 	}
 }
 
-/** Make an authenticated request to the Replicate-compatible API. Does not catch. */
+/** A non-2xx answer of the API, with its status and (problem+json) body. */
+export class ApiHttpError extends Error {
+	constructor(
+		readonly status: number,
+		readonly body: unknown,
+		readonly url: string,
+	) {
+		super(`HTTP ${status} from ${url}`);
+		this.name = 'ApiHttpError';
+	}
+}
+
+/** Make an authenticated request to the Replicate-compatible API; non-2xx throws ApiHttpError. */
 export async function apiRequest(
 	this: ApiContext,
 	method: IHttpRequestMethods,
@@ -56,13 +68,21 @@ export async function apiRequest(
 		headers: { Accept: 'application/json', ...(extras.headers ?? {}) },
 	};
 	if (extras.body !== undefined) options.body = extras.body;
+	// Body-less POSTs (cancel) must not go out as a form (n8n's default): the API answers 415.
+	else if (method === 'POST' && options.json) options.headers = { ...options.headers, 'Content-Type': 'application/json' };
 	if (extras.qs !== undefined) options.qs = extras.qs;
-	if (extras.returnFullResponse) options.returnFullResponse = true;
-	return (await this.helpers.httpRequestWithAuthentication.call(
-		this,
-		CREDENTIAL_NAME,
-		options,
-	)) as IDataObject;
+	options.returnFullResponse = true;
+	options.ignoreHttpStatusErrors = true;
+	const response = (await this.helpers.httpRequestWithAuthentication.call(this, CREDENTIAL_NAME, options)) as {
+		body: unknown;
+		headers: IDataObject;
+		statusCode: number;
+	};
+	if (response.statusCode < 200 || response.statusCode >= 300) {
+		throw new ApiHttpError(response.statusCode, response.body, String(options.url));
+	}
+	if (extras.returnFullResponse) return response as unknown as IDataObject;
+	return response.body as IDataObject;
 }
 
 /** Follow `next` links (absolute, as Replicate returns them) up to `limit` results. */
@@ -169,13 +189,15 @@ export async function uploadFile(
 		),
 		data,
 		Buffer.from(`\r\n${head('filename')}\r\n${safeName}\r\n`),
-		Buffer.from(`${head('type')}\r\n${mimeType}\r\n`),
-		Buffer.from(`${head('metadata')}Content-Type: application/json\r\n\r\n{}\r\n--${boundary}--\r\n`),
+		Buffer.from(`${head('type')}\r\n${mimeType}\r\n--${boundary}--\r\n`),
 	]);
 	const response = await apiRequest.call(this, 'POST', '/files', {
 		body,
 		json: false,
 		headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` },
 	});
-	return (typeof response === 'string' ? JSON.parse(response) : response) as IDataObject;
+	const raw = response as unknown;
+	const text =
+		typeof raw === 'string' ? raw : raw instanceof ArrayBuffer || Buffer.isBuffer(raw) ? Buffer.from(raw as ArrayBuffer).toString('utf8') : undefined;
+	return (text !== undefined ? JSON.parse(text) : raw) as IDataObject;
 }

@@ -104,8 +104,33 @@ describe('Run Model (wait mode) against the engine', () => {
     const stored = await N8nHarness.until(async () => {
       const r = await env.api('GET', `/v1/predictions/${id}`);
       return ['canceled', 'aborted'].includes(r.json.status) ? r.json : null;
+    }).catch(async (e) => {
+      throw new Error(`${e.message}: ${JSON.stringify((await env.api('GET', `/v1/predictions/${id}`)).json)}`);
     });
     expect(stored.id).toBe(id);
+  });
+
+  test('binary inputs: small ones inline as data URIs, large ones uploaded through POST /v1/files', async () => {
+    const binary = { doc: { data: Buffer.from('hello file').toString('base64'), mimeType: 'text/plain', fileName: 'hello.txt' } };
+    const inline = await env.n8n.run(
+      runModel({ model: modelRef('gantry/echo'), inputJson: '{}', binaryInputs: { values: [{ field: 'text', binaryProperty: 'doc' }] } }),
+      'Run Model',
+      [{ json: {}, binary }],
+    );
+    expect(out(inline.result)[0].json.output).toBe(`data:text/plain;base64,${binary.doc.data}`);
+    // The echoed data URI is itself a file output: downloaded into binary with its MIME type.
+    expect(out(inline.result)[0].binary!.output.mimeType).toBe('text/plain');
+
+    const uploaded = await env.n8n.run(
+      runModel({ model: modelRef('gantry/echo'), inputJson: '{}', binaryInputs: { values: [{ field: 'text', binaryProperty: 'doc' }] }, options: { uploadThresholdKb: 0 } }),
+      'Run Model',
+      [{ json: {}, binary }],
+    );
+    expect(uploaded.result!.data.resultData.error?.message).toBeUndefined();
+    const url = out(uploaded.result)[0].json.output as string;
+    expect(url).toMatch(/\/v1\/files\//);
+    const files = (await env.api('GET', '/v1/files')).json.results;
+    expect(files).toEqual(expect.arrayContaining([expect.objectContaining({ size: 10, content_type: 'text/plain' })]));
   });
 
   test('unknown model: API 404 mapped to a clear node error', async () => {

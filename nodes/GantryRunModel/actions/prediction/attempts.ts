@@ -24,7 +24,7 @@ export class PredictionFailure extends NodeOperationError {
 		super(
 			ctx.getNode(),
 			timedOut
-				? `Prediction ${prediction.id} did not finish in time (status: ${prediction.status}); a cancel request was sent`
+				? `Prediction ${prediction.id} did not finish in time; a cancel request was sent`
 				: `Prediction ${prediction.id} ${prediction.status}${prediction.error ? `: ${prediction.error}` : ''}`,
 			{ itemIndex, description: logs ? `Last log lines:\n${logs}` : undefined },
 		);
@@ -54,8 +54,14 @@ export async function runOnce(
 	);
 	let prediction = jobs[0];
 	if (timedOut) {
-		prediction = await cancelJob.call(this, 'prediction', prediction.id).catch(() => prediction);
-		throw new PredictionFailure(this, prediction, true, itemIndex);
+		let cancelProblem: string | undefined;
+		prediction = await cancelJob.call(this, 'prediction', prediction.id).catch((error: Error) => {
+			cancelProblem = toNodeError(this.getNode(), error).message;
+			return prediction;
+		});
+		const failure = new PredictionFailure(this, prediction, true, itemIndex);
+		if (cancelProblem) failure.description = `The cancel request failed: ${cancelProblem}`;
+		throw failure;
 	}
 	if (prediction.status !== 'succeeded') throw new PredictionFailure(this, prediction, false, itemIndex);
 	return prediction;

@@ -99,17 +99,21 @@ function tagsFor(this: IExecuteFunctions, options: RunOptions): Record<string, s
 	return tags;
 }
 
+async function prepare(this: IExecuteFunctions, i: number, target: Target | undefined, options: RunOptions): Promise<IDataObject> {
+	const input = readInput.call(this, i, inputProperties(target?.versionObject));
+	const binaryInputs = (this.getNodeParameter('binaryInputs.values', i, []) as BinaryInputEntry[]) ?? [];
+	return await attachBinaryInputs.call(this, i, input, binaryInputs, (options.uploadThresholdKb ?? 256) * 1024);
+}
+
 export async function execute(this: IExecuteFunctions, i: number): Promise<INodeExecutionData[]> {
 	const options = this.getNodeParameter('options', i, {}) as RunOptions;
-	const target = await targetFor.call(this, i);
-	const input = readInput.call(this, i, inputProperties(target.versionObject));
-	const binaryInputs = (this.getNodeParameter('binaryInputs.values', i, []) as BinaryInputEntry[]) ?? [];
-	await attachBinaryInputs.call(this, i, input, binaryInputs, (options.uploadThresholdKb ?? 256) * 1024);
 	const replicate = isReplicate(await getBaseUrl.call(this));
 	const tags = replicate ? undefined : tagsFor.call(this, options);
 	const cancelAfter = options.cancelAfter || undefined;
 
 	if ((this.getNodeParameter('mode', i) as string) === 'start') {
+		const target = await targetFor.call(this, i);
+		const input = await prepare.call(this, i, target, options);
 		const resume = this.getNodeParameter('resumeAwait', i, true) as boolean;
 		const webhook = options.webhookUrl || (resume ? (this.evaluateExpression('{{ $execution.resumeUrl }}', i) as string) : undefined);
 		const prediction = await createPrediction.call(this, target, input, {
@@ -128,22 +132,27 @@ export async function execute(this: IExecuteFunctions, i: number): Promise<INode
 		retryDelaySeconds: options.retryDelay ?? 2,
 	};
 	const create = { cancelAfter, tags, webhook: options.webhookUrl || undefined };
-	let used = target;
+	let target: Target | undefined;
+	let input: IDataObject | undefined;
 	let extra: IDataObject = {};
 	let result;
 	try {
+		target = await targetFor.call(this, i);
+		input = await prepare.call(this, i, target, options);
 		result = await runWithRetries.call(this, target, input, create, settings, i);
 	} catch (error) {
 		if (!options.fallbackModel) throw toNodeError(this.getNode(), error, i);
-		used = await modelTarget.call(this, options.fallbackModel);
-		result = await runWithRetries.call(this, used, input, create, settings, i);
-		extra = { fallback: { used: true, model: used.label, primaryModel: target.label, primaryError: (error as Error).message } };
+		const primary = target?.label ?? (this.getNodeParameter('source', i) === 'deployment' ? 'deployment' : String(this.getNodeParameter('model', i, '', { extractValue: true })));
+		target = await modelTarget.call(this, options.fallbackModel);
+		input ??= await prepare.call(this, i, target, options);
+		result = await runWithRetries.call(this, target, input, create, settings, i);
+		extra = { fallback: { used: true, model: target.label, primaryModel: primary, primaryError: toNodeError(this.getNode(), error, i).message } };
 	}
 	return [
 		await jobToItem.call(this, result.prediction, { item: i }, {
 			downloadFiles: options.downloadFiles !== false,
 			binaryPrefix: options.binaryPropertyName ?? 'output',
-			outputSchema: outputSchema(used.versionObject),
+			outputSchema: outputSchema(target.versionObject),
 			extra: { ...extra, attempts: result.attempts },
 		}),
 	];
