@@ -118,7 +118,12 @@ export class N8nHarness {
   }
 
   async stop(): Promise<void> {
+    this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // n8n shuts these down on process exit; in a test process their timers would keep jest alive.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { SSHClientsManager } = require('n8n-core/dist/execution-engine/ssh-clients-manager');
+    if (Container.has(SSHClientsManager)) Container.get<{ onShutdown(): void }>(SSHClientsManager).onShutdown();
   }
 
   get nodeTypeNames(): string[] {
