@@ -18,15 +18,14 @@
  *   }
  *
  * One tesseract worker is created in setup() and reused by every prediction of the instance.
- * Billing: nothing beyond the prediction itself (no per-unit metric is reported).
+ * Billing: hardware time (predict_time x the CPU price); no per-unit metric is reported.
  */
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, dirname } from 'node:path';
 import { z } from 'zod';
 import { createWorker, OEM, type Worker, type Block } from 'tesseract.js';
 import { definePredictor } from '../../src/runners/predictor';
 import { abortError } from '../abort';
+import { readFileInput } from '../file-input';
 
 const LANGUAGES = ['eng'] as const;
 type Language = (typeof LANGUAGES)[number];
@@ -56,36 +55,9 @@ function getWorker(lang: Language): Promise<Worker> {
   return w;
 }
 
-
-const DATA_URI = /^data:([^;,]*)((?:;[^;,]*)*?)(;base64)?,(.*)$/s;
-
 /** Turns the `image` input into bytes. */
-export async function loadImage(image: string, signal?: AbortSignal): Promise<Buffer> {
-  const s = image.trim();
-  if (s.startsWith('data:')) {
-    const m = DATA_URI.exec(s);
-    if (!m) throw new Error('image: malformed data URI');
-    const body = m[4] ?? '';
-    const bytes = m[3] ? Buffer.from(body, 'base64') : Buffer.from(decodeURIComponent(body), 'latin1');
-    if (bytes.length === 0) throw new Error('image: the data URI is empty');
-    return bytes;
-  }
-  if (s.startsWith('file://')) return readLocal(fileURLToPath(s));
-  if (/^https?:\/\//i.test(s)) {
-    const res = await fetch(s, { signal });
-    if (!res.ok) throw new Error(`image: GET ${s} answered ${res.status}`);
-    return Buffer.from(await res.arrayBuffer());
-  }
-  if (isAbsolute(s)) return readLocal(s);
-  throw new Error('image must be a data URI, an http(s) URL, or an absolute file path');
-}
-
-async function readLocal(path: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (e) {
-    throw new Error(`image: cannot read ${path}: ${(e as Error).message}`);
-  }
+export function loadImage(image: string, signal?: AbortSignal): Promise<Buffer> {
+  return readFileInput('image', image, signal);
 }
 
 export interface OcrWord {

@@ -9,6 +9,8 @@
  *
  * Predict input:  { text: string }
  * Predict output: { label: string, scores: { [label]: probability } }   (probabilities sum to 1)
+ *   Billing metric: input_token_count = the number of words the tokenizer reads (runs of letters
+ *   and digits, with apostrophe suffixes such as "n't" kept in the word; punctuation is no token).
  *   Uses ctx.weights (a weights.json file, or a directory holding one) when the version has
  *   weights, otherwise the base weights.
  *
@@ -26,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { definePredictor } from '../../src/runners/predictor';
 import { modelAsset } from '../assets';
-import { Model, parseJsonl, split, train } from './model';
+import { Model, parseJsonl, split, tokenize, train } from './model';
 
 export const MODEL_DIR = 'text-classifier';
 export const BASE_WEIGHTS = () => modelAsset(MODEL_DIR, 'weights', 'base.json');
@@ -119,7 +121,10 @@ export default definePredictor({
   },
   async predict(input, ctx) {
     const model = await loadModel(ctx.weights);
-    return model.predict(input.text);
+    const prediction = model.predict(input.text);
+    // Billed per input token: the words the classifier's tokenizer reads (see tokenize in ./model.ts)
+    ctx.metric('input_token_count', tokenize(input.text).length);
+    return prediction;
   },
   training: {
     input: trainingInput,

@@ -51,6 +51,16 @@ export function priceOf(hardware: string, prices: PriceTable): number {
   return prices[hardware] ?? prices.cpu ?? 0;
 }
 
+/**
+ * The rules that price one run of a version. A version's pricing rules price its predictions;
+ * trainings are billed by hardware time whatever the version's rules, as on Replicate: a price
+ * per token or per image says nothing about what a training costs, and trainings report no such
+ * quantities (they would all cost 0).
+ */
+export function rulesFor(kind: 'prediction' | 'training', versionRules: PricingRule[]): PricingRule[] {
+  return kind === 'training' ? [{ rule: 'hardware_time' }] : versionRules;
+}
+
 /** The cost of one prediction or training from its metrics. */
 export function computeCost(
   rules: PricingRule[],

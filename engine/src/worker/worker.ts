@@ -21,7 +21,7 @@ import { heartbeat, registerWorker, stopWorker } from '../store/workers';
 import type { Dispatcher } from '../queue';
 import { newId } from '../core/ids';
 import { timings, type PredictionRow } from '../core/prediction';
-import { computeCost, type PricingRule } from '../core/pricing';
+import { computeCost, rulesFor, type PricingRule } from '../core/pricing';
 import type { PriceTable } from '../core/hardware';
 import { InstancePool, type PoolInstance } from './instance-pool';
 import { Ledger, place, type AutoscalerKnobs, type Cluster, type GpuDevice, type HardwareRequest } from '../scheduler';
@@ -321,7 +321,7 @@ export class Worker {
     await flushing;
     const completed = new Date();
     const allMetrics = { ...metrics, ...timings(row, completed) };
-    const cost = computeCost(version.pricing as PricingRule[], allMetrics, row.hardware, this.opts.prices);
+    const cost = computeCost(rulesFor(row.kind, version.pricing as PricingRule[]), allMetrics, row.hardware, this.opts.prices);
     await this.finish(row.id, { ...result, logs: pendingLogs, metrics: allMetrics, cost }, row);
   }
 
@@ -333,7 +333,7 @@ export class Worker {
       const version = await getVersion(db, row.version);
       const metrics = { ...timings(row, new Date()), ...f.metrics };
       // Aborted predictions never ran and cost nothing; the rest pay for the time they ran.
-      const rules = f.status === 'aborted' ? [] : ((version?.pricing ?? []) as PricingRule[]);
+      const rules = f.status === 'aborted' ? [] : rulesFor(row.kind, (version?.pricing ?? []) as PricingRule[]);
       const cost = computeCost(rules, f.status === 'aborted' ? { predict_time: 0 } : metrics, row.hardware, this.opts.prices);
       f = { ...f, metrics, cost };
     }

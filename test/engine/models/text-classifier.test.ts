@@ -1,10 +1,12 @@
 import { readFileSync, writeFileSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
+import sharp from 'sharp';
 import classifier, { BASE_WEIGHTS } from '../../../engine/models/text-classifier/index';
 import { parseJsonl, split } from '../../../engine/models/text-classifier/model';
 import { trainBase } from '../../../engine/models/text-classifier/train-base';
 import { makeCtx, makeTrainCtx } from './ctx';
+import { api, startEngine, type EngineHandle } from '../../helpers/engine';
 
 const SUPPORT = join(__dirname, 'fixtures', 'support-tickets.jsonl');
 const DATA_DIR = join(dirname(BASE_WEIGHTS()), '..', 'data');
@@ -24,6 +26,8 @@ type TrainOut = {
 
 const predict = async (text: string, weights?: string) =>
   (await classifier.predict(classifier.input.parse({ text }), makeCtx({ weights }))) as Out;
+
+const PRICE_PER_INPUT_TOKEN = 0.0000001; // Gantry's default list price, engine/src/builtins.ts
 
 function writeData(lines: string[]): string {
   const dir = mkdtempSync(join(tmpdir(), 'gantry-tc-data-'));
@@ -211,5 +215,87 @@ describe('gantry/text-classifier: bad training data', () => {
     const path = writeData(['{"format": "something-else"}']);
     await expect(predict('hello', path)).rejects.toThrow(/not a gantry-text-classifier weights file/);
     await expect(predict('hello', '/nonexistent/weights.json')).rejects.toThrow(/weights not found/);
+  });
+});
+
+describe('gantry/text-classifier: billing', () => {
+  test('reports input_token_count = the words its tokenizer reads', async () => {
+    const ctx = makeCtx();
+    await classifier.predict(classifier.input.parse({ text: "The staff were lovely, and the room wasn't clean!" }), ctx);
+    expect(ctx.metrics).toEqual({ input_token_count: 9 });
+    const none = makeCtx();
+    await classifier.predict(classifier.input.parse({ text: '?!' }), none);
+    expect(none.metrics).toEqual({ input_token_count: 0 }); // punctuation is no token
+  });
+});
+
+describe('gantry/text-classifier over HTTP: cost', () => {
+  let engine: EngineHandle;
+  let call: ReturnType<typeof api>;
+
+  beforeAll(async () => {
+    engine = await startEngine();
+    call = api(engine);
+  }, 90_000);
+
+  afterAll(async () => engine?.stop());
+
+  const run = async (model: string, input: Record<string, unknown>) => {
+    const res = await call('POST', `/v1/models/${model}/predictions`, { input }, { prefer: 'wait=60' });
+    expect(res.json.status).toBe('succeeded');
+    return res.json;
+  };
+
+  test('a prediction costs its input tokens at the per-token list price', async () => {
+    const p = await run('gantry/text-classifier', { text: "The staff were lovely, and the room wasn't clean!" });
+    expect(p.metrics.input_token_count).toBe(9);
+    expect(p.cost).toEqual(
+      expect.objectContaining({ rule: 'per_input_token', quantity: 9, unit_price_usd: PRICE_PER_INPUT_TOKEN, hardware: 'cpu' }),
+    );
+    expect(p.cost.total_usd).toBeCloseTo(9 * PRICE_PER_INPUT_TOKEN, 12);
+    const longer = await run('gantry/text-classifier', { text: 'one two three four five six seven eight nine ten eleven twelve' });
+    expect(longer.cost.quantity).toBe(12);
+    expect(longer.cost.total_usd).toBeCloseTo(12 * PRICE_PER_INPUT_TOKEN, 12);
+  });
+
+  test('a training is billed by hardware time; the trained version keeps the per-token price', async () => {
+    expect((await call('POST', '/v1/models', { owner: 'me', name: 'priced-clf', visibility: 'private', hardware: 'cpu' })).status).toBe(201);
+    const base = (await call('GET', '/v1/models/gantry/text-classifier')).json.latest_version.id;
+    const data = `data:application/jsonl;base64,${readFileSync(SUPPORT).toString('base64')}`;
+    const created = await call('POST', `/v1/models/gantry/text-classifier/versions/${base}/trainings`, {
+      destination: 'me/priced-clf',
+      input: { train_data: data, epochs: 5 },
+    });
+    expect(created.status).toBe(201);
+    let t = created.json;
+    while (!['succeeded', 'failed', 'canceled'].includes(t.status)) {
+      await new Promise((r) => setTimeout(r, 100));
+      t = (await call('GET', `/v1/trainings/${t.id}`)).json;
+    }
+    expect(t.error).toBeNull();
+    expect(t.cost).toEqual(expect.objectContaining({ rule: 'hardware_time', hardware: 'cpu' }));
+    expect(t.cost.quantity).toBe(t.metrics.predict_time);
+    expect(t.cost.total_usd).toBeGreaterThan(0);
+
+    const trained = (await call('GET', `/v1/models/me/priced-clf/versions/${t.output.version}`)).json;
+    expect(trained.pricing).toEqual([{ rule: 'per_input_token', unit_price_usd: PRICE_PER_INPUT_TOKEN }]);
+    const p = await run('me/priced-clf', { text: 'I was charged twice for my order' });
+    expect(p.cost).toEqual(expect.objectContaining({ rule: 'per_input_token', quantity: 7 }));
+  });
+
+  test('the built-ins show every pricing style, each with the right total', async () => {
+    const pricing = async (name: string) => (await call('GET', `/v1/models/gantry/${name}`)).json.latest_version.pricing;
+    expect(await pricing('echo')).toEqual([]); // hardware time
+    expect(await pricing('ocr')).toEqual([]); // hardware time
+    expect(await pricing('text-classifier')).toEqual([{ rule: 'per_input_token', unit_price_usd: PRICE_PER_INPUT_TOKEN }]);
+    expect(await pricing('tts')).toEqual([{ rule: 'per_audio_second', unit_price_usd: 0.0001 }]);
+    expect(await pricing('image-resize')).toEqual([{ rule: 'per_image', unit_price_usd: 0.0002 }]);
+
+    // hardware time: predict_time x the CPU price per second
+    const blank = await sharp({ create: { width: 120, height: 40, channels: 3, background: '#ffffff' } }).png().toBuffer();
+    const ocr = await run('gantry/ocr', { image: `data:image/png;base64,${blank.toString('base64')}` });
+    expect(ocr.cost).toEqual(expect.objectContaining({ rule: 'hardware_time', quantity: ocr.metrics.predict_time, hardware: 'cpu' }));
+    expect(ocr.cost.unit_price_usd).toBeGreaterThan(0);
+    expect(ocr.cost.total_usd).toBeCloseTo(ocr.metrics.predict_time * ocr.cost.unit_price_usd, 9);
   });
 });
