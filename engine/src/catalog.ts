@@ -4,6 +4,7 @@ import { versionId, type VersionSpec } from './core/version-spec';
 import { insertVersion, type VersionRow } from './store/catalog';
 import type { Db } from './store/db';
 import { describeNodeModule } from './runners/node-schema';
+import { languageModelOpenApi } from './runners/openai-inputs';
 import { resolveModule } from './runners/resolve-module';
 
 export async function createVersion(db: Db, owner: string, name: string, spec: VersionSpec): Promise<VersionRow> {
@@ -28,6 +29,10 @@ export async function createVersion(db: Db, owner: string, name: string, spec: V
     } catch (err) {
       throw invalid([{ pointer: '/runner/url', detail: `cannot read the Cog server's /openapi.json: ${(err as Error).message}` }]);
     }
+  } else if (spec.runner.type === 'openai') {
+    // Every OpenAI-compatible server takes the same chat inputs, so the schema needs no server.
+    openapi ??= languageModelOpenApi();
+    streams = true;
   } else if (!openapi) {
     throw new ApiError(422, 'Input validation failed', 'give the version an openapi_schema (a Cog server started from a command is not running yet)', [
       { pointer: '/openapi_schema', detail: 'is required for this runner' },

@@ -11,7 +11,15 @@ import { canonicalJson, sha256 } from './ids';
 export const runnerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('node'), module: z.string().min(1) }).strict(),
   z.object({ type: z.literal('cog'), url: z.string().url().optional(), command: z.string().optional(), image: z.string().optional() }).strict(),
-  z.object({ type: z.literal('openai'), url: z.string().url(), model: z.string() }).strict(),
+  z
+    .object({
+      type: z.literal('openai'),
+      url: z.string().url().optional(),
+      command: z.string().min(1).optional(),
+      model: z.string().min(1),
+      api_key: z.string().optional(),
+    })
+    .strict(),
 ]);
 
 const pricingRule = z.union([
@@ -48,6 +56,12 @@ export function parseVersionSpec(body: unknown): { spec?: VersionSpec; errors: F
   }
   if (spec.runner.type === 'cog' && !spec.runner.url && !spec.runner.command) {
     return { errors: [{ pointer: '/runner', detail: 'a cog runner needs a url or a command' }] };
+  }
+  if (spec.runner.type === 'openai' && !spec.runner.url && !spec.runner.command) {
+    return { errors: [{ pointer: '/runner/url', detail: 'an openai runner needs a url (a running server) or a command (one to start)' }] };
+  }
+  if (spec.runner.type === 'openai' && spec.runner.url && spec.runner.command) {
+    return { errors: [{ pointer: '/runner/command', detail: 'give a url or a command, not both' }] };
   }
   return { spec, errors: [] };
 }

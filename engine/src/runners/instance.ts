@@ -1,10 +1,12 @@
 /**
  * What the worker needs from a running model instance, whatever runs it: a `node` predictor in a
- * child process (node-instance.ts) or a Cog HTTP server (cog-instance.ts). `specFor` turns a
- * version's runner spec into the spec an instance starts from; `startInstance` picks the class.
+ * child process (node-instance.ts), a Cog HTTP server (cog-instance.ts) or an OpenAI-compatible
+ * server (openai-instance.ts). `specFor` turns a version's runner spec into the spec an instance
+ * starts from; `startInstance` picks the class.
  */
 import { CogInstance } from './cog-instance';
 import { NodeInstance, type RunHandlers, type RunResult } from './node-instance';
+import { OpenAIInstance } from './openai-instance';
 import { resolveModule } from './resolve-module';
 
 export type { RunHandlers, RunResult };
@@ -25,7 +27,8 @@ export interface ModelInstance {
 /** How to start an instance of a version, without the devices (the placement adds those). */
 export type InstanceSpec =
   | { type: 'node'; module: string; weights?: string }
-  | { type: 'cog'; url?: string; command?: string; image?: string; weights?: string };
+  | { type: 'cog'; url?: string; command?: string; image?: string; weights?: string }
+  | { type: 'openai'; url?: string; command?: string; model: string; apiKey?: string; weights?: string };
 
 /** The instance spec of a version's runner, or an error message when this worker cannot run it. */
 export function specFor(runner: Record<string, unknown>, weights: string | null): InstanceSpec | string {
@@ -34,10 +37,14 @@ export function specFor(runner: Record<string, unknown>, weights: string | null)
   if (runner.type === 'cog' && (typeof runner.url === 'string' || typeof runner.command === 'string')) {
     return { type: 'cog', url: runner.url as string | undefined, command: runner.command as string | undefined, image: runner.image as string | undefined, weights: w };
   }
+  if (runner.type === 'openai' && typeof runner.model === 'string' && (typeof runner.url === 'string' || typeof runner.command === 'string')) {
+    return { type: 'openai', url: runner.url as string | undefined, command: runner.command as string | undefined, model: runner.model, apiKey: runner.api_key as string | undefined, weights: w };
+  }
   return `runner type "${String(runner.type)}" is not available on this worker`;
 }
 
 export function startInstance(spec: InstanceSpec, gpus: string): ModelInstance {
   if (spec.type === 'cog') return new CogInstance({ ...spec, gpus });
+  if (spec.type === 'openai') return new OpenAIInstance({ ...spec, gpus });
   return new NodeInstance({ module: spec.module, weights: spec.weights, gpus });
 }
