@@ -71,4 +71,23 @@ describe('Fine-tune', () => {
     expect(String(error.httpCode)).toMatch(/^4/);
     expect(error.description ?? error.message).toMatch(/epochs|train_data/);
   });
+
+  test('a bare destination name is created under the account when missing; with creation off it must exist', async () => {
+    const url = `data:application/jsonl;base64,${jsonl.toString('base64')}`;
+    const exec = await env.n8n.run(fineTune({ destination: 'tickets-bare', datasetSource: 'url', datasetUrl: url, waitMode: 'start' }), 'Fine-Tune');
+    expect(exec.status).toBe('success');
+    const account = await env.api('GET', '/v1/account');
+    const model = await env.api('GET', `/v1/models/${account.json.username}/tickets-bare`);
+    expect(model.status).toBe(200);
+    expect(model.json.visibility).toBe('private');
+    expect((N8nHarness.output(exec.result, 'Fine-Tune')[0].json as any).destination).toBe(`${account.json.username}/tickets-bare`);
+
+    const off = await env.n8n.run(fineTune({ destination: 'never-created', createDestination: false, datasetSource: 'url', datasetUrl: url, waitMode: 'start' }), 'Fine-Tune');
+    expect(off.status).toBe('error');
+    expect((await env.api('GET', `/v1/models/${account.json.username}/never-created`)).status).toBe(404);
+
+    const bad = await env.n8n.run(fineTune({ destination: 'not a/model/name', waitMode: 'start' }), 'Fine-Tune');
+    expect(bad.status).toBe('error');
+    expect((bad.result!.data.resultData.error as any).message).toMatch(/Destination model "not a\/model\/name"/);
+  }, 60000);
 });
