@@ -4,6 +4,7 @@ import { versionId, type VersionSpec } from './core/version-spec';
 import { insertVersion, type VersionRow } from './store/catalog';
 import type { Db } from './store/db';
 import { describeNodeModule } from './runners/node-schema';
+import { cogStreams, probeCogCommand, readCogSchema } from './runners/cog-schema';
 import { languageModelOpenApi } from './runners/openai-inputs';
 import { resolveModule } from './runners/resolve-module';
 
@@ -20,21 +21,21 @@ export async function createVersion(db: Db, owner: string, name: string, spec: V
     } catch (err) {
       throw invalid([{ pointer: '/runner/module', detail: `cannot load the predictor: ${(err as Error).message}` }]);
     }
-  } else if (!openapi && spec.runner.type === 'cog' && spec.runner.url) {
-    // A running Cog server describes itself.
+  } else if (!openapi && spec.runner.type === 'cog') {
+    // A Cog server describes itself: the one at the URL, or one booted from the command for it.
+    const { url, command, image } = spec.runner;
     try {
-      const res = await fetch(`${spec.runner.url.replace(/\/$/, '')}/openapi.json`, { signal: AbortSignal.timeout(10_000) });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      openapi = (await res.json()) as Record<string, unknown>;
+      openapi = url ? await readCogSchema(url) : await probeCogCommand(command ?? '', image);
     } catch (err) {
-      throw invalid([{ pointer: '/runner/url', detail: `cannot read the Cog server's /openapi.json: ${(err as Error).message}` }]);
+      const detail = `cannot read the Cog server's /openapi.json (${(err as Error).message}); the server must be reachable, or give the version an openapi_schema`;
+      throw invalid([{ pointer: url ? '/runner/url' : '/runner/command', detail }]);
     }
   } else if (spec.runner.type === 'openai') {
     // Every OpenAI-compatible server takes the same chat inputs, so the schema needs no server.
     openapi ??= languageModelOpenApi();
     streams = true;
   } else if (!openapi) {
-    throw new ApiError(422, 'Input validation failed', 'give the version an openapi_schema (a Cog server started from a command is not running yet)', [
+    throw new ApiError(422, 'Input validation failed', 'give the version an openapi_schema', [
       { pointer: '/openapi_schema', detail: 'is required for this runner' },
     ]);
   }
@@ -42,6 +43,7 @@ export async function createVersion(db: Db, owner: string, name: string, spec: V
     const schemas = ((openapi as { components?: { schemas?: Record<string, unknown> } }).components?.schemas ?? {}) as Record<string, unknown>;
     if (!schemas.Input) throw invalid([{ pointer: '/openapi_schema', detail: 'must have components.schemas.Input (a Cog OpenAPI document)' }]);
     trainable = !!schemas.TrainingInput;
+    if (spec.runner.type === 'cog') streams = cogStreams(openapi as Record<string, unknown>);
   }
   return insertVersion(db, {
     id: versionId(owner, name, spec, openapi),

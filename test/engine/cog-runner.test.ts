@@ -1,15 +1,28 @@
 /**
- * The `cog` runner against a FAKE Cog server (test/fixtures/fake-cog.js, written from Cog's
- * documented HTTP API; no Docker here): started from a command template with {port} and {gpus},
- * setup waits for READY, predictions run through PUT /predictions/{id}, logs and billing metrics
- * come back, cancel reaches the server, SETUP_FAILED fails waiting predictions with its logs,
- * and a server reached by URL describes its own schema.
+ * The `cog` runner through the engine's HTTP API, against a protocol-faithful FAKE Cog server
+ * (test/fixtures/fake-cog.js, written from Cog's documented HTTP API; no Docker here), run as a
+ * separate process: started from a command template, or reached at a URL.
+ *
+ * Covered: slow setup (setup time from the server's setup timestamps), failing setup, 409 busy
+ * (queued and retried, never failed), a crash mid-prediction (process exit, and a URL server that
+ * stops answering), streamed iterator output reaching the prediction, its stream and its webhooks
+ * as it is yielded, respond-async + webhooks (logs, metrics, cancel through POST .../cancel), sync
+ * mode (cancel by dropping the connection), trainings through PUT /trainings/{id} producing a
+ * version that boots with the trained weights, POST /shutdown on stop, schema import from
+ * /openapi.json (URL and command), and bad runner specs answered 422 naming the field.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, startEngine, type EngineHandle } from '../helpers/engine';
+import { startReceiver } from '../helpers/receiver';
 
 const FAKE = join(__dirname, '..', 'fixtures', 'fake-cog.js');
+/** Webhooks every 50 ms instead of Cog's default 500, so streamed pieces arrive one by one. */
+const FAST = 'COG_THROTTLE_RESPONSE_INTERVAL=0.05';
+const TERMINAL = ['succeeded', 'failed', 'canceled', 'aborted'];
 let engine: EngineHandle;
 let call: ReturnType<typeof api>;
 
@@ -17,66 +30,268 @@ beforeAll(async () => {
   engine = await startEngine({ env: { GANTRY_GPUS: 'gpu-t4:1' } });
   call = api(engine);
   await call('POST', '/v1/models', { owner: 'cog', name: 'upper', visibility: 'private', hardware: 'gpu-t4' });
+  await call('POST', '/v1/models', { owner: 'cog', name: 'trained', visibility: 'private', hardware: 'cpu' });
 }, 90_000);
 afterAll(async () => engine?.stop());
 
 const schema = {
   openapi: '3.0.2',
-  components: { schemas: { Input: { type: 'object', properties: { text: { type: 'string' }, sleep: { type: 'number', default: 0 } } }, Output: {} } },
+  components: {
+    schemas: {
+      Input: { type: 'object', properties: { text: { type: 'string' }, sleep: { type: 'number', default: 0 }, crash: { type: 'boolean' } } },
+      Output: {},
+    },
+  },
 };
 
-test('a command-started Cog server on a GPU: setup, predict, logs, billing metrics, cancel', async () => {
-  const v = await call('POST', '/v1/models/cog/upper/versions', {
-    runner: { type: 'cog', command: `node ${FAKE} --port {port} --gpus {gpus}` },
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function createVersion(body: Record<string, unknown>, model = 'cog/upper') {
+  const res = await call('POST', `/v1/models/${model}/versions`, body);
+  expect(res.status).toBe(201);
+  return res.json;
+}
+
+async function waitFor(id: string, until: (p: any) => boolean, timeoutMs = 30_000, path = 'predictions') {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { json } = await call('GET', `/v1/${path}/${id}`);
+    if (until(json)) return json;
+    if (Date.now() > deadline) throw new Error(`prediction ${id} stayed ${json.status}: ${JSON.stringify(json)}`);
+    await sleep(50);
+  }
+}
+const done = (id: string, path = 'predictions') => waitFor(id, (p) => TERMINAL.includes(p.status), 40_000, path);
+
+async function startFake(args: string[]): Promise<{ url: string; process: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [FAKE, '--port', String(port), ...args], { stdio: 'ignore', env: { ...process.env, COG_THROTTLE_RESPONSE_INTERVAL: '0.05' } });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    if (await fetch(`${url}/health-check`).then((r) => r.ok, () => false)) break;
+    await sleep(50);
+  }
+  return { url, process: child };
+}
+
+test('async on a GPU: slow setup timed by the server, logs and billing metrics by webhook, cancel through POST /cancel', async () => {
+  // boot-ms: the process is up before its setup starts (an image pull, imports); only setup counts.
+  const v = await createVersion({
+    runner: { type: 'cog', command: `${FAST} node ${FAKE} --port {port} --gpus {gpus} --boot-ms 1500 --setup-ms 1500` },
     hardware: 'gpu-t4',
     openapi_schema: schema,
     pricing: [{ rule: 'per_image', unit_price_usd: 0.003 }],
   });
-  expect(v.status).toBe(201);
-  const res = await call('POST', '/v1/predictions', { version: v.json.id, input: { text: 'shout' } }, { prefer: 'wait=30' });
+  const res = await call('POST', '/v1/predictions', { version: v.id, input: { text: 'shout' } }, { prefer: 'wait=30' });
   expect(res.json.status).toBe('succeeded');
   expect(res.json.output).toEqual({ text: 'SHOUT', gpus: '0' });
   expect(res.json.logs).toContain('uppercasing');
   expect(res.json.metrics.cold_start).toBe(true);
+  expect(res.json.metrics.setup_time).toBeGreaterThanOrEqual(1.5);
+  expect(res.json.metrics.setup_time).toBeLessThan(2.5); // the wall-clock boot is over 3 s
   expect(res.json.cost).toEqual(expect.objectContaining({ rule: 'per_image', quantity: 2, total_usd: 0.006 }));
 
-  const slow = await call('POST', '/v1/predictions', { version: v.json.id, input: { text: 'x', sleep: 20 } });
-  for (let i = 0; i < 100; i++) {
-    if ((await call('GET', `/v1/predictions/${slow.json.id}`)).json.status === 'processing') break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const slow = await call('POST', '/v1/predictions', { version: v.id, input: { text: 'x', sleep: 20 } });
+  await waitFor(slow.json.id, (p) => p.status === 'processing');
+  await sleep(300); // the server has taken it (its PUT answered 202)
   const canceled = await call('POST', `/v1/predictions/${slow.json.id}/cancel`);
-  expect(canceled.json.status).toBe('canceled');
-  expect(canceled.json.metrics.predict_time).toBeLessThan(10);
+  const final = canceled.json.status === 'canceled' ? canceled.json : await done(slow.json.id);
+  expect(final.status).toBe('canceled');
+  expect(final.metrics.predict_time).toBeLessThan(10);
+  // The server itself saw the cancel: its `canceled` webhook carries its own log line.
+  expect(final.logs).toContain('cancel requested');
 }, 60_000);
 
 test('SETUP_FAILED fails the waiting prediction with the setup logs', async () => {
-  const v = await call('POST', '/v1/models/cog/upper/versions', {
+  const v = await createVersion({
     runner: { type: 'cog', command: `node ${FAKE} --port {port} --fail-setup` },
     hardware: 'gpu-t4',
     openapi_schema: schema,
   });
-  const res = await call('POST', '/v1/predictions', { version: v.json.id, input: {} }, { prefer: 'wait=30' });
+  const res = await call('POST', '/v1/predictions', { version: v.id, input: {} }, { prefer: 'wait=30' });
   expect(res.json.status).toBe('failed');
   expect(res.json.error).toMatch(/SETUP_FAILED .*CUDA out of memory/);
 }, 60_000);
 
-test('a Cog server reached by URL gives its own schema; bad inputs are 422 before it is called', async () => {
-  const server = spawn(process.execPath, [FAKE, '--port', '18766', '--setup-ms', '0'], { stdio: 'ignore' });
+test('409 busy: a second prediction on a one-slot server waits and retries instead of failing', async () => {
+  const v = await createVersion({
+    // webhook_host: the receiver listens on every interface and webhooks name this host (what a
+    // container on a Docker bridge needs); here it is still this machine.
+    runner: { type: 'cog', command: `${FAST} node ${FAKE} --port {port} --concurrency 1`, webhook_host: 'localhost' },
+    hardware: 'gpu-t4',
+    openapi_schema: schema,
+    max_concurrency: 2, // more than the server takes: the engine sends two, Cog answers 409
+  });
+  const [a, b] = await Promise.all([
+    call('POST', '/v1/predictions', { version: v.id, input: { text: 'first', sleep: 1 } }),
+    call('POST', '/v1/predictions', { version: v.id, input: { text: 'second', sleep: 1 } }),
+  ]);
+  const [da, db] = await Promise.all([done(a.json.id), done(b.json.id)]);
+  expect([da.status, db.status]).toEqual(['succeeded', 'succeeded']);
+  expect([da.output.text, db.output.text].sort()).toEqual(['FIRST', 'SECOND']);
+  const waited = [da, db].filter((p) => p.logs.includes('the Cog server is at capacity (409)'));
+  expect(waited).toHaveLength(1);
+}, 60_000);
+
+test('sync mode: the PUT carries the result; cancel drops the connection; a crash fails the run and the instance is replaced', async () => {
+  const v = await createVersion({
+    runner: { type: 'cog', command: `node ${FAKE} --port {port} --concurrency 1`, mode: 'sync' },
+    hardware: 'gpu-t4',
+    openapi_schema: schema,
+  });
+  expect(v.runner.mode).toBe('sync');
+  const ok = await call('POST', '/v1/predictions', { version: v.id, input: { text: 'in sync' } }, { prefer: 'wait=30' });
+  expect(ok.json.status).toBe('succeeded');
+  expect(ok.json.output.text).toBe('IN SYNC');
+  expect(ok.json.logs).toContain('uppercasing');
+
+  const slow = await call('POST', '/v1/predictions', { version: v.id, input: { sleep: 20 } });
+  await waitFor(slow.json.id, (p) => p.status === 'processing');
+  await sleep(300); // the PUT is on the wire
+  await call('POST', `/v1/predictions/${slow.json.id}/cancel`);
+  expect((await done(slow.json.id)).status).toBe('canceled');
+  // The server canceled it when the connection dropped: its only slot is free again at once.
+  const next = await call('POST', '/v1/predictions', { version: v.id, input: { text: 'next' } }, { prefer: 'wait=10' });
+  expect(next.json.status).toBe('succeeded');
+  expect(next.json.logs).not.toContain('at capacity');
+
+  const crash = await call('POST', '/v1/predictions', { version: v.id, input: { crash: true } }, { prefer: 'wait=30' });
+  const crashed = TERMINAL.includes(crash.json.status) ? crash.json : await done(crash.json.id);
+  expect(crashed.status).toBe('failed');
+  expect(crashed.error).toMatch(/the Cog server (exited with code 137|was killed by SIGKILL) while this run was in progress/);
+  const after = await call('POST', '/v1/predictions', { version: v.id, input: { text: 'again' } }, { prefer: 'wait=30' });
+  expect(after.json.status).toBe('succeeded');
+  expect(after.json.metrics.cold_start).toBe(true); // a new instance
+}, 90_000);
+
+test('stop sends POST /shutdown (no signal needed) when the instance is evicted', async () => {
+  const events = join(mkdtempSync(join(tmpdir(), 'fake-cog-')), 'events');
+  const a = await createVersion({ runner: { type: 'cog', command: `node ${FAKE} --port {port} --events ${events}` }, hardware: 'gpu-t4', openapi_schema: schema });
+  expect((await call('POST', '/v1/predictions', { version: a.id, input: { text: 'a' } }, { prefer: 'wait=30' })).json.status).toBe('succeeded');
+  // The one GPU is needed by another version: the idle instance of `a` is evicted (stopped).
+  const b = await createVersion({ runner: { type: 'cog', command: `node ${FAKE} --port {port} --setup-ms 100` }, hardware: 'gpu-t4', openapi_schema: schema });
+  expect((await call('POST', '/v1/predictions', { version: b.id, input: { text: 'b' } }, { prefer: 'wait=30' })).json.status).toBe('succeeded');
+  for (let i = 0; i < 100 && !existsSync(events); i++) await sleep(50);
+  expect(readFileSync(events, 'utf8').split('\n').filter(Boolean)).toEqual(['shutdown']);
+}, 60_000);
+
+test('a URL server: schema from /openapi.json, 422 before it is called, and a server that dies fails its run', async () => {
+  const fake = await startFake(['--setup-ms', '0']);
   try {
-    await new Promise((r) => setTimeout(r, 500));
     await call('POST', '/v1/models', { owner: 'cog', name: 'remote', visibility: 'private', hardware: 'cpu' });
-    const v = await call('POST', '/v1/models/cog/remote/versions', { runner: { type: 'cog', url: 'http://127.0.0.1:18766' } });
-    expect(v.status).toBe(201);
-    expect(v.json.openapi_schema.components.schemas.Input.properties.text).toBeTruthy();
-    const bad = await call('POST', '/v1/predictions', { version: v.json.id, input: { text: 7 } });
+    const v = await createVersion({ runner: { type: 'cog', url: fake.url } }, 'cog/remote');
+    expect(v.openapi_schema.components.schemas.Input.properties.text).toBeTruthy();
+    expect(v.streams).toBe(false);
+    const bad = await call('POST', '/v1/predictions', { version: v.id, input: { text: 7 } });
     expect(bad.status).toBe(422);
-    const res = await call('POST', '/v1/predictions', { version: v.json.id, input: { text: 'remote' } }, { prefer: 'wait=30' });
+    const res = await call('POST', '/v1/predictions', { version: v.id, input: { text: 'remote' } }, { prefer: 'wait=30' });
     expect(res.json.output.text).toBe('REMOTE');
+    expect(res.json.logs).toContain('uppercasing');
+
+    // No process of ours to watch: the health watchdog notices the server is gone.
+    const crash = await call('POST', '/v1/predictions', { version: v.id, input: { crash: true } });
+    const crashed = await done(crash.json.id);
+    expect(crashed.status).toBe('failed');
+    expect(crashed.error).toMatch(/the Cog server stopped answering its health check while this run was in progress/);
+    expect(crashed.logs).toContain('about to run out of memory'); // relayed before it died
+
     const unreachable = await call('POST', '/v1/models/cog/remote/versions', { runner: { type: 'cog', url: 'http://127.0.0.1:1' } });
     expect(unreachable.status).toBe(422);
     expect(unreachable.json.errors[0].pointer).toBe('/runner/url');
   } finally {
-    server.kill();
+    fake.process.kill('SIGKILL');
   }
 }, 60_000);
+
+test('streamed output: iterator items reach the prediction, its stream and its webhooks as they are yielded', async () => {
+  const receiver = await startReceiver();
+  try {
+    // No openapi_schema: the engine boots the command once to read it (an iterator Output).
+    const v = await createVersion({ runner: { type: 'cog', command: `${FAST} node ${FAKE} --port {port} --stream --setup-ms 100` } });
+    expect(v.streams).toBe(true);
+    expect(v.openapi_schema.components.schemas.Output['x-cog-array-type']).toBe('iterator');
+    const created = await call('POST', '/v1/predictions', {
+      version: v.id,
+      input: { text: 'one two three four', sleep: 0.4 },
+      webhook: `${receiver.url}/hook`,
+      webhook_events_filter: ['output', 'completed'],
+    });
+    expect(created.status).toBe(201);
+    const sse = readStream(created.json.urls.stream);
+    const partial = await waitFor(created.json.id, (p) => p.status === 'processing' && Array.isArray(p.output) && p.output.length > 0);
+    expect(partial.output.length).toBeLessThan(4);
+    const final = await done(created.json.id);
+    expect(final.status).toBe('succeeded');
+    expect(final.output).toEqual(['ONE', 'TWO', 'THREE', 'FOUR']);
+    expect(final.logs).toContain('yielded word 4');
+    expect((await sse).filter((e) => e.event === 'output').map((e) => e.data)).toEqual(['ONE', 'TWO', 'THREE', 'FOUR']);
+    await receiver.waitFor((d) => d.json?.status === 'succeeded');
+    const progress = receiver.deliveries.filter((d) => d.json?.status === 'processing');
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress[0].json.output.length).toBeLessThan(4);
+  } finally {
+    await receiver.close();
+  }
+}, 60_000);
+
+/** Reads a prediction's SSE stream until `done`. */
+async function readStream(url: string): Promise<Array<{ event: string; data: string }>> {
+  const res = await fetch(url, { headers: { accept: 'text/event-stream' }, signal: AbortSignal.timeout(30_000) });
+  const reader = res.body!.getReader();
+  let text = '';
+  for (;;) {
+    const { value, done: ended } = await reader.read();
+    if (value) text += Buffer.from(value).toString('utf8');
+    if (ended || /event: done/.test(text)) break;
+  }
+  await reader.cancel().catch(() => undefined);
+  return text
+    .split('\n\n')
+    .map((block) => ({ event: /^event: (.*)$/m.exec(block)?.[1] ?? '', data: [...block.matchAll(/^data: (.*)$/gm)].map((m) => m[1]).join('\n') }))
+    .filter((e) => e.event);
+}
+
+test('training: PUT /trainings/{id} by webhook; the weights become a version that boots with them', async () => {
+  const v = await createVersion({ runner: { type: 'cog', command: `${FAST} node ${FAKE} --port {port} --train --setup-ms 100` } });
+  expect(v.trainable).toBe(true);
+  const bad = await call('POST', `/v1/models/cog/upper/versions/${v.id}/trainings`, { destination: 'cog/trained', input: {} });
+  expect(bad.status).toBe(422);
+  const training = await call('POST', `/v1/models/cog/upper/versions/${v.id}/trainings`, { destination: 'cog/trained', input: { prefix: 'tuned', sleep: 0.3 } });
+  expect(training.status).toBe(201);
+  const trained = await done(training.json.id, 'trainings');
+  expect(trained.status).toBe('succeeded');
+  expect(trained.logs).toContain('training with prefix "tuned"');
+  expect(readdirSync(trained.output.weights)).toEqual(['weights.txt']);
+  expect(readFileSync(join(trained.output.weights, 'weights.txt'), 'utf8')).toBe('tuned');
+  // The new version's server gets the weights (COG_WEIGHTS) and its setup loads them.
+  const res = await call('POST', '/v1/predictions', { version: trained.output.version, input: { text: 'shout' } }, { prefer: 'wait=30' });
+  expect(res.json.status).toBe('succeeded');
+  expect(res.json.output.text).toBe('TUNED SHOUT');
+}, 60_000);
+
+test('bad cog runner specs are 422 naming the field', async () => {
+  const expectError = async (runner: Record<string, unknown>, pointer: string, detail: RegExp) => {
+    const res = await call('POST', '/v1/models/cog/upper/versions', { runner, openapi_schema: schema });
+    expect(res.status).toBe(422);
+    expect(res.json.errors[0].pointer).toBe(pointer);
+    expect(res.json.errors[0].detail).toMatch(detail);
+  };
+  await expectError({ type: 'cog' }, '/runner/command', /needs a command .* or a url/);
+  await expectError({ type: 'cog', url: 'http://127.0.0.1:1', command: 'x' }, '/runner/command', /not both/);
+  await expectError({ type: 'cog', url: 'ftp://example.com' }, '/runner/url', /http/);
+  await expectError({ type: 'cog', url: 'http://127.0.0.1:1', mode: 'later' }, '/runner/mode', /.+/);
+  // A command with no schema is booted to read one; one that cannot serve it says why.
+  const res = await call('POST', '/v1/models/cog/upper/versions', { runner: { type: 'cog', command: "echo 'no such image'; exit 3" } });
+  expect(res.status).toBe(422);
+  expect(res.json.errors[0].pointer).toBe('/runner/command');
+  expect(res.json.errors[0].detail).toMatch(/exited with code 3 .*no such image/);
+});

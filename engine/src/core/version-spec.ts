@@ -10,7 +10,18 @@ import { canonicalJson, sha256 } from './ids';
 
 export const runnerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('node'), module: z.string().min(1) }).strict(),
-  z.object({ type: z.literal('cog'), url: z.string().url().optional(), command: z.string().optional(), image: z.string().optional() }).strict(),
+  z
+    .object({
+      type: z.literal('cog'),
+      url: z.string().url().optional(),
+      command: z.string().min(1).optional(),
+      image: z.string().optional(),
+      // async (default): respond-async PUTs with webhooks; sync: each PUT waits for its result.
+      mode: z.enum(['async', 'sync']).optional(),
+      // The host a containerised Cog server reaches the worker at, for webhooks.
+      webhook_host: z.string().min(1).optional(),
+    })
+    .strict(),
   z
     .object({
       type: z.literal('openai'),
@@ -55,7 +66,13 @@ export function parseVersionSpec(body: unknown): { spec?: VersionSpec; errors: F
     return { errors: [{ pointer: '/hardware', detail: `unknown hardware SKU "${spec.hardware}"; see GET /v1/hardware` }] };
   }
   if (spec.runner.type === 'cog' && !spec.runner.url && !spec.runner.command) {
-    return { errors: [{ pointer: '/runner', detail: 'a cog runner needs a url or a command' }] };
+    return { errors: [{ pointer: '/runner/command', detail: 'a cog runner needs a command (a template that starts a Cog server on {port}) or a url (a running Cog server)' }] };
+  }
+  if (spec.runner.type === 'cog' && spec.runner.url && spec.runner.command) {
+    return { errors: [{ pointer: '/runner/command', detail: 'give a url or a command, not both' }] };
+  }
+  if (spec.runner.type === 'cog' && spec.runner.url && !/^https?:\/\//i.test(spec.runner.url)) {
+    return { errors: [{ pointer: '/runner/url', detail: 'must be an http(s) URL' }] };
   }
   if (spec.runner.type === 'openai' && !spec.runner.url && !spec.runner.command) {
     return { errors: [{ pointer: '/runner/url', detail: 'an openai runner needs a url (a running server) or a command (one to start)' }] };

@@ -1,57 +1,89 @@
 /**
- * A Cog model server as an instance (Cog's HTTP API, docs/http.md in replicate/cog). Either
- * reached at a `url`, or started from a `command` template such as
- * `docker run --rm --gpus '"device={gpus}"' -p {port}:5000 {image}` ({port}, {gpus}, {image} are
- * filled in). Setup is done when `GET /health-check` says READY; each run is an idempotent,
- * synchronous `PUT /predictions/{id}` (or `/trainings/{id}`); cancel is
- * `POST /predictions/{id}/cancel`, after which the pending request answers `canceled`.
+ * A Cog model server as an instance (Cog's HTTP API: docs/http.md in replicate/cog; how to
+ * configure it: docs/runners-cog.md). The server is started from a command template
+ * (cog-process.ts) or reached at a `url`.
+ *
+ * - Boot: poll `GET /health-check` until READY; SETUP_FAILED (or DEFUNCT) ends the boot with the
+ *   setup logs. The setup time is the server's own `setup.completed_at - setup.started_at`.
+ * - Runs: an idempotent `PUT /predictions/{id}` (or `/trainings/{id}`). By default with
+ *   `Prefer: respond-async` and a webhook to this instance's receiver (cog-webhooks.ts), so logs
+ *   and streamed output reach the prediction as they happen; with `mode: "sync"` the PUT waits for
+ *   the result. A 409 (every slot of the server busy) never fails a run: it waits for a run here
+ *   to finish, or a short backoff, and asks again.
+ * - Cancel: `POST {path}/cancel` for async runs; a sync run's connection is dropped, which is how
+ *   Cog cancels those.
+ * - Health: after boot a watchdog keeps reading `/health-check`; a server that dies, stops
+ *   answering, turns DEFUNCT or restarts (its setup started again) fails the runs it held, and the
+ *   pool replaces the instance.
+ * - Stop: `POST /shutdown`, then the process group is killed if it lingers (command-started only:
+ *   a server reached by URL is not ours to shut down).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { RunError, type RunHandlers, type RunResult } from './node-instance';
+import type { ModelInstance } from './instance';
+import { cogHealth, cogRequest, type CogHealth, type CogResponse } from './cog-http';
+import { CogProcess } from './cog-process';
+import { CogRun, outcome } from './cog-run';
+import { CogWebhookReceiver } from './cog-webhooks';
+import { saveTrainingFiles } from './cog-files';
 
 export interface CogSpec {
   url?: string;
   command?: string;
   image?: string;
   weights?: string;
+  /** CUDA_VISIBLE_DEVICES for this instance; empty for CPU. */
   gpus: string;
+  /** `async` (default): respond-async PUTs and webhooks; `sync`: each PUT waits for its result. */
+  mode?: 'async' | 'sync';
+  /** The host a containerised server reaches this worker at, for webhooks; loopback when unset. */
+  webhookHost?: string;
 }
 
 const HEALTH_POLL_MS = 200;
 const SETUP_TIMEOUT_MS = 20 * 60_000;
-const STOP_GRACE_MS = 10_000;
-/** Cog metrics that are billing quantities here, by the name the pricing rules read. */
-const BILLING_METRICS: Record<string, string> = {
-  image_count: 'image_count',
-  image_output_count: 'image_count',
-  input_token_count: 'input_token_count',
-  token_input_count: 'input_token_count',
-  output_token_count: 'output_token_count',
-  token_output_count: 'output_token_count',
-  audio_output_duration_seconds: 'audio_output_seconds',
-  video_output_duration_seconds: 'video_output_seconds',
-};
+/** A server given by URL is expected to be up already; a command may first pull an image. */
+const URL_UNREACHABLE_MS = 30_000;
+const WATCH_MS = 1000;
+const WATCH_MISSES = 3;
+const BUSY_RETRY_MAX_MS = 1000;
+/** How long a canceled async run waits for Cog's `canceled` webhook before it is settled anyway. */
+const CANCEL_GRACE_MS = 10_000;
+const UNKNOWN_CANCEL_GRACE_MS = 1000;
+/** After a dropped connection, how long to wait for the process to exit (the crash it signals). */
+const CRASH_SETTLE_MS = 500;
+const SHUTDOWN_GRACE_MS = 5000;
+const KILL_GRACE_MS = 10_000;
+const WEBHOOK_EVENTS = ['start', 'output', 'logs', 'completed'];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function describeError(body: CogResponse['body']): string {
+  if (typeof body.error === 'string' && body.error) return body.error;
+  return JSON.stringify(body.detail ?? body);
 }
 
-export class CogInstance {
+export class CogInstance implements ModelInstance {
   readonly setupLogs: string[] = [];
   onExit: (reason: string) => void = () => undefined;
   private base = '';
-  private child?: ChildProcess;
+  private process?: CogProcess;
+  private readonly receiver?: CogWebhookReceiver;
+  private readonly inflight = new Map<string, CogRun>();
+  /** Runs waiting after a 409, woken when a run here ends. */
+  private readonly slotWaiters = new Set<() => void>();
+  private watchdog?: NodeJS.Timeout;
+  private watching = false;
+  private misses = 0;
+  private setupStartedAt?: string;
+  private booted = false;
   private stopping = false;
-  private readonly inflight = new Map<string, { path: string; canceled: boolean }>();
+  /** Why the server is gone, once it is. */
+  private dead?: string;
+  private released?: Promise<void>;
 
-  constructor(private readonly spec: CogSpec) {}
+  constructor(private readonly spec: CogSpec) {
+    if (spec.mode !== 'sync') this.receiver = new CogWebhookReceiver(spec.webhookHost);
+  }
 
   private capture(text: string): void {
     for (const line of text.split('\n')) if (line) this.setupLogs.push(line);
@@ -60,120 +92,216 @@ export class CogInstance {
 
   async start(): Promise<number> {
     const started = Date.now();
-    let exited: string | undefined;
-    if (this.spec.command) {
-      const port = await freePort();
-      const command = this.spec.command
-        .replaceAll('{port}', String(port))
-        .replaceAll('{gpus}', this.spec.gpus)
-        .replaceAll('{image}', this.spec.image ?? '');
-      this.base = `http://127.0.0.1:${port}`;
-      // Its own process group, so stop() reaches whatever the command started.
-      const child = spawn('sh', ['-c', command], {
-        detached: true,
-        env: { ...process.env, CUDA_VISIBLE_DEVICES: this.spec.gpus, ...(this.spec.weights ? { COG_WEIGHTS: this.spec.weights } : {}) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      this.child = child;
-      child.stdout?.on('data', (c: Buffer) => this.capture(c.toString()));
-      child.stderr?.on('data', (c: Buffer) => this.capture(c.toString()));
-      child.on('exit', (code, signal) => {
-        exited = signal ? `killed by ${signal}` : `exited with code ${code}`;
-        for (const [id] of this.inflight) this.inflight.delete(id);
-        if (!this.stopping) this.onExit(exited);
-      });
-    } else {
-      this.base = (this.spec.url ?? '').replace(/\/$/, '');
+    try {
+      await this.receiver?.start();
+      if (this.spec.command) {
+        this.process = await CogProcess.launch(this.spec.command, { gpus: this.spec.gpus, image: this.spec.image, weights: this.spec.weights }, this.setupLogs);
+        this.process.onExit = (reason) => this.die(reason);
+        this.base = this.process.base;
+      } else {
+        this.base = (this.spec.url ?? '').replace(/\/$/, '');
+      }
+      const { health, sawSetup } = await this.waitReady(started);
+      // A command's output is captured already; a server reached by URL shows its setup logs here only.
+      if (!this.process && health.setup?.logs) this.capture(health.setup.logs);
+      this.setupStartedAt = health.setup?.started_at;
+      this.booted = true;
+      this.watchdog = setInterval(() => void this.watch(), WATCH_MS);
+      this.watchdog.unref();
+      return this.setupSeconds(health, started, sawSetup);
+    } catch (err) {
+      this.stopping = true;
+      await this.release();
+      throw err;
     }
+  }
+
+  /** Polls the health check until READY; `sawSetup` tells whether setup ran while we watched. */
+  private async waitReady(started: number): Promise<{ health: CogHealth; sawSetup: boolean }> {
+    let sawSetup = !!this.process;
     for (;;) {
-      if (exited) throw new Error(`the Cog server ${exited} during setup`);
-      if (Date.now() - started > SETUP_TIMEOUT_MS) {
-        await this.stop();
-        throw new Error(`setup timed out after ${SETUP_TIMEOUT_MS / 1000}s`);
+      if (this.process?.exitReason) {
+        const last = this.setupLogs[this.setupLogs.length - 1];
+        throw new Error(`the Cog server ${this.process.exitReason} during setup${last ? ` (${last})` : ''}`);
       }
-      const health = await this.health();
-      if (health?.status === 'READY' || health?.status === 'BUSY') return (Date.now() - started) / 1000;
-      if (health?.status === 'SETUP_FAILED' || health?.status === 'DEFUNCT') {
-        if (health.setup?.logs) this.capture(health.setup.logs);
-        await this.stop();
-        const last = (health.setup?.logs ?? '').trim().split('\n').pop() ?? '';
-        throw new Error(`setup failed: the Cog server reports ${health.status}${last ? ` (${last})` : ''}`);
+      if (this.stopping) throw new Error('the instance was stopped during setup');
+      const waited = Date.now() - started;
+      if (waited > SETUP_TIMEOUT_MS) throw new Error(`setup timed out after ${SETUP_TIMEOUT_MS / 1000}s`);
+      const health = await cogHealth(this.base);
+      if (!health && !this.process && waited > URL_UNREACHABLE_MS) {
+        throw new Error(`the Cog server at ${this.base} does not answer GET /health-check`);
       }
-      await new Promise((r) => setTimeout(r, HEALTH_POLL_MS));
+      const status = health?.status;
+      if (status === 'READY' || status === 'BUSY') return { health: health!, sawSetup };
+      if (status === 'SETUP_FAILED' || status === 'DEFUNCT') {
+        const logs = health!.setup?.logs ?? '';
+        if (logs) this.capture(logs);
+        const last = logs.trim().split('\n').pop() ?? '';
+        throw new Error(`setup failed: the Cog server reports ${status}${last ? ` (${last})` : ''}`);
+      }
+      if (status === 'STARTING') sawSetup = true;
+      await sleep(HEALTH_POLL_MS);
     }
   }
 
-  private async health(): Promise<{ status?: string; setup?: { logs?: string } } | undefined> {
-    try {
-      const res = await fetch(`${this.base}/health-check`, { signal: AbortSignal.timeout(2000) });
-      return (await res.json()) as { status?: string; setup?: { logs?: string } };
-    } catch {
-      return undefined; // not listening yet
-    }
+  /**
+   * The server's own measure of its setup, when this boot saw it happen. A server reached by URL
+   * that was already READY set up long ago: its boot here took only the wait.
+   */
+  private setupSeconds(health: CogHealth, started: number, sawSetup: boolean): number {
+    const from = Date.parse(health.setup?.started_at ?? '');
+    const to = Date.parse(health.setup?.completed_at ?? '');
+    if (sawSetup && Number.isFinite(from) && Number.isFinite(to) && to >= from) return (to - from) / 1000;
+    return (Date.now() - started) / 1000;
   }
 
-  async run(id: string, mode: 'predict' | 'train', input: Record<string, unknown>, handlers: RunHandlers): Promise<RunResult> {
-    const path = mode === 'train' ? `/trainings/${id}` : `/predictions/${id}`;
-    const entry = { path, canceled: false };
-    this.inflight.set(id, entry);
+  private async watch(): Promise<void> {
+    if (this.watching || this.dead || this.stopping) return;
+    this.watching = true;
     try {
-      let res: Response;
-      try {
-        res = await fetch(`${this.base}${path}`, {
-          method: 'PUT',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ id, input }),
-        });
-      } catch (err) {
-        throw new RunError(`the Cog server is unreachable: ${(err as Error).message}`, entry.canceled);
+      const health = await cogHealth(this.base);
+      if (this.dead || this.stopping) return;
+      if (!health) {
+        if (++this.misses >= WATCH_MISSES) this.die(`stopped answering its health check`);
+        return;
       }
-      if (res.status === 409) throw new RunError('the Cog server has no free prediction slot (409)', false);
-      const body = (await res.json().catch(() => ({}))) as {
-        status?: string;
-        output?: unknown;
-        error?: string | null;
-        logs?: string;
-        metrics?: Record<string, unknown>;
-        detail?: unknown;
-      };
-      for (const line of (body.logs ?? '').split('\n')) if (line) handlers.onLog(line);
-      for (const [name, value] of Object.entries(body.metrics ?? {})) {
-        if (BILLING_METRICS[name] && typeof value === 'number') handlers.onMetric(BILLING_METRICS[name], value);
+      this.misses = 0;
+      if (health.status === 'DEFUNCT') this.die('reports DEFUNCT (an unrecoverable error)');
+      else if (this.setupStartedAt && health.setup?.started_at && health.setup.started_at !== this.setupStartedAt) {
+        this.die('restarted (its setup ran again), losing the runs it held');
       }
-      if (res.status === 422) throw new RunError(`the Cog server rejected the input: ${JSON.stringify(body.detail ?? body)}`, false);
-      if (body.status === 'canceled' || entry.canceled) throw new RunError('canceled', true);
-      if (body.status !== 'succeeded') throw new RunError(body.error ?? `the Cog server answered ${res.status} (${body.status ?? 'no status'})`, false);
-      return { output: body.output ?? null };
     } finally {
-      this.inflight.delete(id);
+      this.watching = false;
     }
+  }
+
+  /** The server is gone: fail what it held, clean up, and tell the pool (after boot only). */
+  private die(reason: string): void {
+    if (this.dead || this.stopping) return;
+    this.dead = reason;
+    clearInterval(this.watchdog);
+    for (const run of this.inflight.values()) run.fail(new RunError(`the Cog server ${reason} while this run was in progress`, run.canceled));
+    for (const wake of [...this.slotWaiters]) wake();
+    void this.release();
+    if (this.booted) this.onExit(reason);
+  }
+
+  async run(id: string, mode: 'predict' | 'train', input: Record<string, unknown>, handlers: RunHandlers, outputDir?: string): Promise<RunResult> {
+    if (this.dead) throw new RunError(`the Cog server ${this.dead}`, false);
+    const run = new CogRun(id, `/${mode === 'train' ? 'trainings' : 'predictions'}/${encodeURIComponent(id)}`, handlers);
+    this.inflight.set(id, run);
+    const unlisten = this.receiver?.listen(id, (state) => run.receive(state));
+    try {
+      const state = this.receiver ? await this.runAsync(run, input, this.receiver) : await this.runSync(run, input);
+      const result = outcome(state, run.canceled);
+      if (mode === 'train' && outputDir) return { output: await saveTrainingFiles(result.output, outputDir) };
+      return result;
+    } finally {
+      unlisten?.();
+      this.inflight.delete(id);
+      for (const wake of [...this.slotWaiters]) wake();
+    }
+  }
+
+  private async runAsync(run: CogRun, input: Record<string, unknown>, receiver: CogWebhookReceiver) {
+    const body = { id: run.id, input, webhook: receiver.urlFor(run.id), webhook_events_filter: WEBHOOK_EVENTS };
+    const res = await this.submit(run, body, { prefer: 'respond-async' });
+    run.accepted = true;
+    // 202 with the state so far; a server that ignores the preference answers 200 with the result.
+    run.receive(res.body);
+    if (run.canceled) this.sendCancel(run);
+    return run.terminal;
+  }
+
+  private async runSync(run: CogRun, input: Record<string, unknown>) {
+    const res = await this.submit(run, { id: run.id, input }, {}, run.abort.signal);
+    run.accepted = true;
+    run.receive(res.body);
+    if (!run.done) run.fail(new RunError(`the Cog server answered HTTP ${res.status} without a result (status ${String(res.body.status)})`, false));
+    return run.terminal;
+  }
+
+  /** PUTs the run until the server takes it: a 409 waits for a free slot and asks again. */
+  private async submit(run: CogRun, body: unknown, headers: Record<string, string>, signal?: AbortSignal): Promise<CogResponse> {
+    let toldBusy = false;
+    for (let attempt = 0; ; attempt++) {
+      if (run.canceled) throw new RunError('canceled', true);
+      if (run.done) return { status: 200, body: await run.terminal };
+      let res: CogResponse;
+      try {
+        res = await cogRequest(`${this.base}${run.path}`, 'PUT', { body, headers, signal });
+      } catch (err) {
+        if (run.canceled) throw new RunError('canceled', true);
+        // A crash shows up as a dropped connection a moment before the process exit.
+        await this.process?.waitExit(CRASH_SETTLE_MS);
+        if (run.done) return { status: 200, body: await run.terminal };
+        throw new RunError(`the Cog server is unreachable: ${(err as Error).message}`, false);
+      }
+      if (res.status === 409) {
+        if (!toldBusy) run.log('the Cog server is at capacity (409); waiting for a free slot');
+        toldBusy = true;
+        await this.slotFreed(run, Math.min(BUSY_RETRY_MAX_MS, 50 * 2 ** attempt));
+        continue;
+      }
+      if (res.status === 422) throw new RunError(`the Cog server rejected the input: ${describeError(res.body)}`, false);
+      if (res.status >= 400) throw new RunError(`the Cog server answered HTTP ${res.status}: ${describeError(res.body)}`, false);
+      return res;
+    }
+  }
+
+  /** Resolves when a run here ends, the run is canceled, or after `ms`. */
+  private slotFreed(run: CogRun, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.slotWaiters.delete(done);
+        run.wakers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.slotWaiters.add(done);
+      run.wakers.add(done);
+    });
   }
 
   cancel(id: string): void {
-    const entry = this.inflight.get(id);
-    if (!entry) return;
-    entry.canceled = true;
-    void fetch(`${this.base}${entry.path}/cancel`, { method: 'POST' }).catch(() => undefined);
+    const run = this.inflight.get(id);
+    if (!run || run.done) return;
+    run.cancel();
+    if (!this.receiver) run.abort.abort();
+    else if (run.accepted) this.sendCancel(run);
+    // Not accepted yet: submit() sees the flag, before or right after the server takes the run.
+  }
+
+  private sendCancel(run: CogRun): void {
+    const settleAfter = (ms: number) => setTimeout(() => run.fail(new RunError('canceled', true)), ms).unref();
+    void cogRequest(`${this.base}${run.path}/cancel`, 'POST', { timeoutMs: 5000 }).then(
+      // 404: the server no longer knows the run (it just ended; its webhook is on the way).
+      (res) => settleAfter(res.status === 404 ? UNKNOWN_CANCEL_GRACE_MS : CANCEL_GRACE_MS),
+      () => settleAfter(UNKNOWN_CANCEL_GRACE_MS),
+    );
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    const child = this.child;
-    if (!child?.pid || child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise((r) => child.once('exit', r));
-    try {
-      process.kill(-child.pid, 'SIGTERM');
-    } catch {
-      return;
-    }
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
+    clearInterval(this.watchdog);
+    for (const run of this.inflight.values()) run.fail(new RunError('the model instance was stopped', run.canceled));
+    for (const wake of [...this.slotWaiters]) wake();
+    await this.release();
+  }
+
+  /** Shuts the server down (command-started only) and closes the receiver; once. */
+  private release(): Promise<void> {
+    this.released ??= (async () => {
+      const proc = this.process;
+      if (proc?.running) {
+        // Cog's own graceful path first: the server exits (a `docker run --rm` container goes with it).
+        await cogRequest(`${this.base}/shutdown`, 'POST', { timeoutMs: 2000 }).catch(() => undefined);
+        await proc.waitExit(SHUTDOWN_GRACE_MS);
       }
-    }, STOP_GRACE_MS);
-    await gone;
-    clearTimeout(timer);
+      await proc?.kill(KILL_GRACE_MS);
+      await this.receiver?.close();
+    })();
+    return this.released;
   }
 }

@@ -27,7 +27,7 @@ export interface ModelInstance {
 /** How to start an instance of a version, without the devices (the placement adds those). */
 export type InstanceSpec =
   | { type: 'node'; module: string; weights?: string }
-  | { type: 'cog'; url?: string; command?: string; image?: string; weights?: string }
+  | { type: 'cog'; url?: string; command?: string; image?: string; weights?: string; mode?: 'async' | 'sync'; webhookHost?: string }
   | { type: 'openai'; url?: string; command?: string; model: string; apiKey?: string; weights?: string };
 
 /** The instance spec of a version's runner, or an error message when this worker cannot run it. */
@@ -35,7 +35,8 @@ export function specFor(runner: Record<string, unknown>, weights: string | null)
   const w = weights ?? undefined;
   if (runner.type === 'node' && typeof runner.module === 'string') return { type: 'node', module: resolveModule(runner.module), weights: w };
   if (runner.type === 'cog' && (typeof runner.url === 'string' || typeof runner.command === 'string')) {
-    return { type: 'cog', url: runner.url as string | undefined, command: runner.command as string | undefined, image: runner.image as string | undefined, weights: w };
+    const { url, command, image, mode, webhook_host: webhookHost } = runner as { url?: string; command?: string; image?: string; mode?: 'async' | 'sync'; webhook_host?: string };
+    return { type: 'cog', url, command, image, weights: w, mode, webhookHost };
   }
   if (runner.type === 'openai' && typeof runner.model === 'string' && (typeof runner.url === 'string' || typeof runner.command === 'string')) {
     return { type: 'openai', url: runner.url as string | undefined, command: runner.command as string | undefined, model: runner.model, apiKey: runner.api_key as string | undefined, weights: w };

@@ -158,6 +158,8 @@ export class RunIo {
       max_concurrency: version.max_concurrency,
       pricing: version.pricing as VersionSpec['pricing'],
       weights: outputDir,
+      // The same schema: a server-described runner (a Cog command) is not booted again to read it.
+      openapi_schema: version.openapi_schema,
       ...(version.gpu_count ? { gpu_count: version.gpu_count } : {}),
       ...(version.gpu_memory_gb ? { gpu_memory_gb: version.gpu_memory_gb } : {}),
     };
