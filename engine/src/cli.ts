@@ -1,5 +1,9 @@
 #!/usr/bin/env node
-/** `gantry serve` (API + embedded worker) and `gantry worker` (a worker process on its own). */
+/**
+ * `gantry serve` (API + embedded worker), `gantry worker` (a worker process on its own) and
+ * `gantry models` (the public model catalogue: search offline, import into a running engine).
+ */
+import { modelsCommand } from './cli-models';
 import { loadConfig } from './config';
 import { serve, type Engine } from './server';
 import { runWorker } from './worker/main';
@@ -9,11 +13,17 @@ const USAGE = `usage: gantry <command>
 commands:
   serve    start the API, Postgres (embedded unless DATABASE_URL is set) and an in-process worker
   worker   start a worker only (needs DATABASE_URL; it owns this machine's devices)
+  models   search the public model catalogue, import a model from it (gantry models --help)
 
 configuration is read from the environment; see README.md.`;
 
 async function main(): Promise<void> {
   const command = process.argv[2];
+  if (command === 'models') {
+    // Exit by running out of work, so piped output is flushed before the process ends.
+    process.exitCode = await modelsCommand(process.argv.slice(3));
+    return;
+  }
   if (command !== 'serve' && command !== 'worker') {
     console.error(USAGE);
     process.exit(command === '--help' || command === '-h' ? 0 : 2);

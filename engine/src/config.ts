@@ -30,6 +30,9 @@ const env = z.object({
   GANTRY_WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(1).default(35 * 60_000),
   GANTRY_MAX_FILE_BYTES: z.coerce.number().int().min(1).default(100 * 1024 * 1024),
   GANTRY_FILE_TTL: z.coerce.number().int().min(1).default(24 * 3600),
+  GANTRY_COG_COMMAND: z.string().min(1).default(`docker run --rm --gpus '"device={gpus}"' -p {port}:5000 {image}`),
+  GANTRY_COG_CPU_COMMAND: z.string().min(1).default('docker run --rm -p {port}:5000 {image}'),
+  GANTRY_IMPORT_HARDWARE: z.string().default('gpu-l40s'),
   DATABASE_URL: z.string().optional(),
   REDIS_URL: z.string().optional(),
 });
@@ -60,6 +63,15 @@ export interface Config {
   maxFileBytes: number;
   /** Lifetime of stored files and of signed download URLs, in seconds. */
   fileTtlSeconds: number;
+  /** How versions imported from the public catalogue start their Cog image (see docs/catalogue.md). */
+  catalogueImport: {
+    /** Command template for GPU hardware ({port}, {gpus}, {image}). */
+    gpuCommand: string;
+    /** Command template for `cpu` hardware (no GPU flags). */
+    cpuCommand: string;
+    /** Hardware SKU an import gets unless the request names one (the catalogue does not say). */
+    hardware: string;
+  };
 }
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
@@ -69,6 +81,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  if (!findSku(e.GANTRY_IMPORT_HARDWARE)) {
+    throw new Error(`invalid configuration:\n  GANTRY_IMPORT_HARDWARE: unknown hardware SKU "${e.GANTRY_IMPORT_HARDWARE}"`);
+  }
   const prices = defaultPrices();
   if (e.GANTRY_PRICES) {
     let overrides: Record<string, unknown>;
@@ -111,5 +126,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     webhookRetryMaxMs: e.GANTRY_WEBHOOK_RETRY_MAX_MS,
     maxFileBytes: e.GANTRY_MAX_FILE_BYTES,
     fileTtlSeconds: e.GANTRY_FILE_TTL,
+    catalogueImport: { gpuCommand: e.GANTRY_COG_COMMAND, cpuCommand: e.GANTRY_COG_CPU_COMMAND, hardware: e.GANTRY_IMPORT_HARDWARE },
   };
 }

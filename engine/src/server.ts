@@ -15,6 +15,7 @@ import { PREDICTION_CHANNEL, expiredQueued, expiredRunning, orphanedRunning, que
 import { countTokens, insertToken } from './store/tokens';
 import { Dispatcher } from './queue';
 import { buildApp } from './api/app';
+import { catalogueRoutes } from './api/catalogue';
 import { PredictionWaiter } from './api/waiter';
 import type { ApiContext } from './api/context';
 import { Worker } from './worker/worker';
@@ -143,7 +144,11 @@ export async function serve(config: Config, log: Log): Promise<Engine> {
   }
   const stopSweeper = startSweeper(db, dispatcher, log, lifecycle);
 
-  const app = buildApp(ctx, { bodyLimitBytes: config.bodyLimit, logger: config.log === 'debug' });
+  const app = buildApp(ctx, {
+    bodyLimitBytes: config.bodyLimit,
+    logger: config.log === 'debug',
+    plugins: [(api, apiCtx) => catalogueRoutes(api, apiCtx, config.catalogueImport)],
+  });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

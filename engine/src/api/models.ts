@@ -17,7 +17,7 @@ export function versionWire(v: VersionRow) {
   return {
     id: v.id,
     created_at: v.created_at.toISOString(),
-    cog_version: null,
+    cog_version: v.cog_version ?? null,
     openapi_schema: v.openapi_schema,
     runner,
     hardware: v.hardware,
@@ -30,7 +30,7 @@ export function versionWire(v: VersionRow) {
   };
 }
 
-async function modelWire(ctx: ApiContext, m: ModelRow) {
+export async function modelWire(ctx: ApiContext, m: ModelRow) {
   const latest = m.latest_version ? await getVersion(ctx.db, m.latest_version) : undefined;
   return {
     url: `${ctx.publicUrl}/${m.owner}/${m.name}`,
@@ -42,10 +42,13 @@ async function modelWire(ctx: ApiContext, m: ModelRow) {
     paper_url: m.paper_url,
     license_url: m.license_url,
     cover_image_url: m.cover_image_url,
+    weights_url: m.weights_url ?? null,
     run_count: await runCount(ctx.db, `${m.owner}/${m.name}`),
     created_at: m.created_at.toISOString(),
-    default_example: null,
+    default_example: m.default_example ?? null,
     latest_version: latest ? versionWire(latest) : null,
+    // Extension: the public catalogue page this model was imported from (null when made here).
+    imported_from: m.imported_from ?? null,
   };
 }
 

@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { ApiError, invalid, notFound } from '../core/errors';
 import { parseVersionRef, toWire } from '../core/prediction';
 import { getModel } from '../store/catalog';
+import { inputSchemaOf } from '../core/validate';
 import { getPrediction, listPredictions } from '../store/predictions';
 import type { ApiContext } from './context';
 import { checkCommonFields, createPrediction, type CreateBody } from './create-prediction';
@@ -39,13 +40,12 @@ export function trainingRoutes(app: FastifyInstance, ctx: ApiContext): void {
         throw invalid([{ pointer: '/destination', detail: `model ${ref.owner}/${ref.name} does not exist; create it first (POST /v1/models)` }]);
       }
       const fields = checkCommonFields(rest, FIELDS);
-      const schemas = ((version.openapi_schema.components ?? {}) as { schemas?: Record<string, Record<string, unknown>> }).schemas ?? {};
       return createPrediction(ctx, req, reply, {
         kind: 'training',
         version,
         destination: `${ref.owner}/${ref.name}`,
         fields,
-        inputSchema: schemas.TrainingInput ?? { type: 'object' },
+        inputSchema: inputSchemaOf(version.openapi_schema, 'TrainingInput'),
         schemaKey: `${version.id}:training`,
       });
     },

@@ -10,9 +10,26 @@ const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false, coerceT
 addFormats(ajv);
 const cache = new Map<string, ValidateFunction>();
 
-export function inputSchemaOf(openapi: Record<string, unknown>): Record<string, unknown> {
+/**
+ * The named input schema of a Cog-shaped OpenAPI document, ready to compile. Cog writes enum
+ * inputs as `allOf: [{$ref: "#/components/schemas/<name>"}]`, so the document's `components`
+ * travel with it for those references to resolve.
+ */
+export function inputSchemaOf(openapi: Record<string, unknown>, name: 'Input' | 'TrainingInput' = 'Input'): Record<string, unknown> {
   const components = (openapi.components ?? {}) as { schemas?: Record<string, Record<string, unknown>> };
-  return components.schemas?.Input ?? { type: 'object' };
+  const schema = components.schemas?.[name];
+  return schema ? { ...schema, components } : { type: 'object' };
+}
+
+/** Why a schema cannot be used to validate input (it does not compile), or undefined when it can. */
+export function schemaProblem(schema: Record<string, unknown>): string | undefined {
+  try {
+    ajv.compile(schema);
+    ajv.removeSchema(schema); // a check only: validators are compiled (and cached) per version
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
 function toFieldError(e: ErrorObject, prefix: string): FieldError {

@@ -1,6 +1,10 @@
-import type { IDataObject, ILoadOptionsFunctions, INodeListSearchResult } from 'n8n-workflow';
+import type { IDataObject, ILoadOptionsFunctions, INodeListSearchItems, INodeListSearchResult } from 'n8n-workflow';
 
-import { apiRequest, getBaseUrl } from '../transport';
+import { searchCatalogue } from '../catalogue';
+import { apiRequest, getBaseUrl, isReplicate } from '../transport';
+
+/** How a catalogue model that the engine does not have yet is labelled in the model list. */
+export const NOT_IMPORTED = '(catalogue — not imported)';
 
 function matches(filter: string | undefined, ...values: unknown[]): boolean {
 	if (!filter) return true;
@@ -37,15 +41,40 @@ export async function searchModels(
 		);
 		next = (result.next as string | null) ?? undefined;
 	}
-	return {
-		results: models.map((model) => ({
-			name: `${model.owner}/${model.name}`,
-			value: `${model.owner}/${model.name}`,
-			description: typeof model.description === 'string' ? model.description.slice(0, 200) : undefined,
-			url: (model.url as string | undefined) ?? `${baseUrl}/v1/models/${model.owner}/${model.name}`,
-		})),
-		paginationToken: next,
-	};
+	const results: INodeListSearchItems[] = models.map((model) => ({
+		name: `${model.owner}/${model.name}`,
+		value: `${model.owner}/${model.name}`,
+		description: typeof model.description === 'string' ? model.description.slice(0, 200) : undefined,
+		url: (model.url as string | undefined) ?? `${baseUrl}/v1/models/${model.owner}/${model.name}`,
+	}));
+	if (!paginationToken && !isReplicate(baseUrl)) results.push(...(await catalogueItems.call(this, filter, results)));
+	return { results, paginationToken: next };
+}
+
+/**
+ * Gantry only: public catalogue models the engine does not have yet, after the engine's own
+ * (first page only). Running one needs the Run Model option "Import From Catalogue" or the
+ * "Import From Catalogue" operation. An engine without the catalogue endpoint adds nothing.
+ */
+async function catalogueItems(
+	this: ILoadOptionsFunctions,
+	filter: string | undefined,
+	listed: INodeListSearchItems[],
+): Promise<INodeListSearchItems[]> {
+	const seen = new Set(listed.map((item) => String(item.value)));
+	try {
+		const entries = await searchCatalogue.call(this, filter ?? '', 20);
+		return entries
+			.filter((entry) => !entry.imported && !seen.has(`${entry.owner}/${entry.name}`))
+			.map((entry) => ({
+				name: `${entry.owner}/${entry.name} ${NOT_IMPORTED}`,
+				value: `${entry.owner}/${entry.name}`,
+				description: typeof entry.description === 'string' ? entry.description.slice(0, 200) : undefined,
+				url: entry.url,
+			}));
+	} catch {
+		return [];
+	}
 }
 
 export async function searchDeployments(

@@ -1,5 +1,6 @@
 import type { IDataObject, ILoadOptionsFunctions, INodePropertyOptions } from 'n8n-workflow';
 
+import { isNotFound } from '../catalogue';
 import { parseModelRef } from '../refs';
 import { apiRequest } from '../transport';
 
@@ -16,7 +17,11 @@ export async function getVersions(this: ILoadOptionsFunctions): Promise<INodePro
 	const ref = currentModel.call(this);
 	if (!ref) return options;
 	const { owner, name } = parseModelRef(ref);
-	const page = await apiRequest.call(this, 'GET', `/models/${owner}/${name}/versions`);
+	const page = await apiRequest.call(this, 'GET', `/models/${owner}/${name}/versions`).catch((error: unknown) => {
+		// A catalogue model not imported yet (Gantry) has no versions here: "Latest" is what it will run.
+		if (isNotFound(error)) return { results: [] } as IDataObject;
+		throw error;
+	});
 	for (const version of (page.results as IDataObject[]) ?? []) {
 		options.push({
 			name: `${String(version.id).slice(0, 12)}… (${String(version.created_at ?? '').slice(0, 10)})`,

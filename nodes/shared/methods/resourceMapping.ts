@@ -1,7 +1,10 @@
 import type { ILoadOptionsFunctions, ResourceMapperFields } from 'n8n-workflow';
 
-import { deploymentTarget, modelTarget } from '../jobs';
+import { catalogueVersion, isNotFound } from '../catalogue';
+import { deploymentTarget, modelTarget, type Target } from '../jobs';
+import { parseModelRef } from '../refs';
 import { inputProperties, toMapperFields } from '../schema';
+import { getBaseUrl, isReplicate } from '../transport';
 
 async function fieldsFor(
 	this: ILoadOptionsFunctions,
@@ -19,7 +22,13 @@ async function fieldsFor(
 		const ref = this.getCurrentNodeParameter(modelParameter, { extractValue: true }) as string;
 		if (!ref) return { fields: [], emptyFieldsNotice: 'Choose a model first' };
 		const version = (this.getCurrentNodeParameter(versionParameter) as string | undefined) ?? '';
-		target = await modelTarget.call(this, ref, version);
+		target = await modelTarget.call(this, ref, version).catch(async (error: unknown) => {
+			// Gantry only: a catalogue model not imported yet shows the catalogue's schema (it is
+			// imported when the node runs with "Import From Catalogue").
+			const catalogue = await notImportedTarget.call(this, ref, error);
+			if (!catalogue) throw error;
+			return catalogue;
+		});
 	}
 	const properties = inputProperties(target.versionObject, schemaName);
 	return {
@@ -29,6 +38,13 @@ async function fieldsFor(
 				? 'This version publishes no training input schema: use JSON mode'
 				: 'This version publishes no input schema: use JSON mode',
 	};
+}
+
+async function notImportedTarget(this: ILoadOptionsFunctions, ref: string, error: unknown): Promise<Target | undefined> {
+	if (!isNotFound(error) || isReplicate(await getBaseUrl.call(this))) return undefined;
+	const { owner, name } = parseModelRef(ref);
+	const versionObject = await catalogueVersion.call(this, owner, name).catch(() => undefined);
+	return versionObject ? { path: '/predictions', label: `${owner}/${name}`, versionObject } : undefined;
 }
 
 export async function getModelInputs(this: ILoadOptionsFunctions): Promise<ResourceMapperFields> {

@@ -9,6 +9,7 @@ import {
 	versionField,
 	waitTimeoutOption,
 } from '../../../shared/descriptions';
+import { ensureImported } from '../../../shared/catalogue';
 import { toNodeError } from '../../../shared/errors';
 import { attachBinaryInputs, readInput, type BinaryInputEntry } from '../../../shared/inputs';
 import { createPrediction, deploymentTarget, modelTarget, type Target } from '../../../shared/jobs';
@@ -78,6 +79,7 @@ interface RunOptions {
 	downloadFiles?: boolean;
 	binaryPropertyName?: string;
 	webhookUrl?: string;
+	importFromCatalogue?: boolean;
 }
 
 async function targetFor(this: IExecuteFunctions, i: number): Promise<Target> {
@@ -85,6 +87,8 @@ async function targetFor(this: IExecuteFunctions, i: number): Promise<Target> {
 		return await deploymentTarget.call(this, this.getNodeParameter('deployment', i, '', { extractValue: true }) as string);
 	}
 	const model = this.getNodeParameter('model', i, '', { extractValue: true }) as string;
+	const options = this.getNodeParameter('options', i, {}) as RunOptions;
+	if (options.importFromCatalogue && !isReplicate(await getBaseUrl.call(this))) await ensureImported.call(this, model);
 	return await modelTarget.call(this, model, this.getNodeParameter('version', i, '') as string);
 }
 

@@ -3,6 +3,14 @@ import type { INodeProperties } from 'n8n-workflow';
 /** The "Options" of Run Model besides timeout and downloads. */
 export const runOptions: INodeProperties[] = [
 	{
+		displayName: 'Import From Catalogue (Gantry Only)',
+		name: 'importFromCatalogue',
+		type: 'boolean',
+		default: false,
+		description:
+			"Whether to import the model from Gantry's public model catalogue first when the engine does not have it yet (models marked \"catalogue — not imported\" in the list). Gantry only: ignored with Replicate.",
+	},
+	{
 		displayName: 'Poll Interval (Seconds)',
 		name: 'pollInterval',
 		type: 'number',
