@@ -170,5 +170,16 @@ describe('webhook-triggered workflows (n8n start)', () => {
     expect((await n8n.executions(workflowId)).length).toBe(before + 1);
     const [alert] = nodeOutput(list[0], 'Alert');
     expect(alert).toEqual({ alert: `Prediction ${failed.json.id} of gantry/echo failed: echo asked to fail`, prediction_id: failed.json.id, status: 'failed' });
+
+    // Unpublishing the workflow removes the trigger's subscription from the engine.
+    // (n8n tears triggers down after it answers, so wait for it.)
+    await n8n.api(`/workflows/${workflowId}/unpublish`, 'POST');
+    const deadline = Date.now() + 20_000;
+    let left = (await call('GET', '/v1/webhooks')).json.results;
+    while (left.length > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      left = (await call('GET', '/v1/webhooks')).json.results;
+    }
+    if (left.length > 0) throw new Error(`subscription still there after unpublish; n8n said:\n${n8n.log().slice(-3000)}`);
   });
 });

@@ -234,7 +234,7 @@ export class N8n {
       headers: { 'content-type': 'application/json', cookie },
       body: JSON.stringify({
         label: `e2e-${randomBytes(4).toString('hex')}`,
-        scopes: ['execution:read', 'execution:list', 'workflow:read', 'workflow:list'],
+        scopes: ['execution:read', 'execution:list', 'workflow:read', 'workflow:list', 'workflow:activate', 'workflow:deactivate'],
         expiresAt: null,
       }),
     });
@@ -243,8 +243,8 @@ export class N8n {
     return this.apiKey;
   }
 
-  async api<T>(path: string): Promise<T> {
-    const res = await fetch(`${this.url}/api/v1${path}`, { headers: { 'X-N8N-API-KEY': await this.key() } });
+  async api<T>(path: string, method = 'GET'): Promise<T> {
+    const res = await fetch(`${this.url}/api/v1${path}`, { method, headers: { 'X-N8N-API-KEY': await this.key() } });
     if (!res.ok) throw new Error(`n8n API ${path} answered ${res.status}: ${await res.text()}`);
     return (await res.json()) as T;
   }
