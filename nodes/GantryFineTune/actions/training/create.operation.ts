@@ -116,7 +116,7 @@ async function destinationFor(this: IExecuteFunctions, i: number, baseOwner: str
 	try {
 		await apiRequest.call(this, 'GET', `/models/${owner}/${name}`);
 	} catch (error) {
-		if (!(error instanceof ApiHttpError) || error.status !== 404) throw error;
+		if (!(error instanceof ApiHttpError) || error.status !== 404) throw toNodeError(this.getNode(), error, i);
 		const base = await apiRequest.call(this, 'GET', `/models/${baseOwner}/${baseName}`).catch(() => ({}) as IDataObject);
 		await apiRequest.call(this, 'POST', '/models', {
 			body: {
