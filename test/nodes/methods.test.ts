@@ -403,7 +403,7 @@ describe('when something is wrong', () => {
   // Known gap (reported): the methods let ApiHttpError ("HTTP 404 from <url>") through instead of
   // turning it into a node error with the engine's problem detail, as the nodes' execute() does
   // (nodes/shared/errors.ts toNodeError). Remove `.failing` once nodes/shared/methods wrap errors.
-  test.failing('API errors become node errors with a clear message, as when the node runs', async () => {
+  test('API errors become node errors with a clear message, as when the node runs', async () => {
     const unknown = await rejection(inputs(modelRef('nobody/nothing')));
     expect(unknown.constructor.name).toMatch(/^Node(Api|Operation)Error$/);
     expect(unknown.message).toMatch(/^Not found/);
@@ -411,7 +411,7 @@ describe('when something is wrong', () => {
       methods.listSearch({ node: 'gantryRunModel', method: 'searchModels', parameter: 'model', parameters: { operation: 'run' }, credentials: badToken() }),
     );
     expect(denied.constructor.name).toBe('NodeApiError');
-    expect(denied.message).toBe('Authentication failed: check the API token in the Gantry API credential');
+    expect(denied.message).toMatch(/^Authentication failed: check the API token in the Gantry API credential/);
   });
 });
 
@@ -435,12 +435,10 @@ describe('searchModels pagination', () => {
     expect(second.results.map((item) => item.value)).toEqual(expect.arrayContaining(['gantry/echo', 'gantry/ocr', 'gantry/text-classifier']));
   });
 
-  test('a filter applies to each page: a match on a later page is reached through the token', async () => {
+  test('a filter reads on past pages without a match, so a match on a later page is found at once', async () => {
     const first = await searchModels('gantry/echo');
-    expect((await partition(first.results)).ownValues).toEqual([]);
-    expect(typeof first.paginationToken).toBe('string');
-    const second = await searchModels('gantry/echo', first.paginationToken);
-    expect(second.results.map((item) => item.value)).toEqual(['gantry/echo']);
+    expect((await partition(first.results)).ownValues).toEqual(['gantry/echo']);
+    expect(first.paginationToken).toBeUndefined();
 
     const bulk = await searchModels('bulk/m-00');
     expect((await partition(bulk.results)).ownValues.sort()).toEqual(Array.from({ length: 10 }, (_, i) => `bulk/m-00${i}`));

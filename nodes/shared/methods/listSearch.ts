@@ -2,9 +2,12 @@ import type { IDataObject, ILoadOptionsFunctions, INodeListSearchItems, INodeLis
 
 import { searchCatalogue } from '../catalogue';
 import { apiRequest, getBaseUrl, isReplicate } from '../transport';
+import { withNodeErrors } from './nodeErrors';
 
 /** How a catalogue model that the engine does not have yet is labelled in the model list. */
 export const NOT_IMPORTED = '(catalogue — not imported)';
+
+const FILTERED_PAGES_PER_CALL = 10;
 
 function matches(filter: string | undefined, ...values: unknown[]): boolean {
 	if (!filter) return true;
@@ -17,7 +20,7 @@ async function page(this: ILoadOptionsFunctions, path: string, token?: string): 
 }
 
 /** Models from `GET /v1/models` (one page per call), filtered by name and description. */
-export async function searchModels(
+async function searchModelsMethod(
 	this: ILoadOptionsFunctions,
 	filter?: string,
 	paginationToken?: string,
@@ -35,11 +38,17 @@ export async function searchModels(
 		}
 	}
 	if (models.length === 0) {
-		const result = await page.call(this, '/models', paginationToken);
-		models = ((result.results as IDataObject[]) ?? []).filter((model) =>
-			matches(filter, `${model.owner}/${model.name}`, model.description),
-		);
-		next = (result.next as string | null) ?? undefined;
+		// With a filter, an empty page would look like "no match" in the editor: read on (a few
+		// pages at most per call) until something matches.
+		next = paginationToken;
+		for (let pages = 0; pages < FILTERED_PAGES_PER_CALL; pages++) {
+			const result = await page.call(this, '/models', next);
+			models = ((result.results as IDataObject[]) ?? []).filter((model) =>
+				matches(filter, `${model.owner}/${model.name}`, model.description),
+			);
+			next = (result.next as string | null) ?? undefined;
+			if (models.length > 0 || !next || !filter) break;
+		}
 	}
 	const results: INodeListSearchItems[] = models.map((model) => ({
 		name: `${model.owner}/${model.name}`,
@@ -77,7 +86,7 @@ async function catalogueItems(
 	}
 }
 
-export async function searchDeployments(
+async function searchDeploymentsMethod(
 	this: ILoadOptionsFunctions,
 	filter?: string,
 	paginationToken?: string,
@@ -94,3 +103,7 @@ export async function searchDeployments(
 		paginationToken: (result.next as string | null) ?? undefined,
 	};
 }
+
+export const searchModels = withNodeErrors(searchModelsMethod);
+
+export const searchDeployments = withNodeErrors(searchDeploymentsMethod);

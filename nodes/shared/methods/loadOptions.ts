@@ -3,6 +3,7 @@ import type { IDataObject, ILoadOptionsFunctions, INodePropertyOptions } from 'n
 import { isNotFound } from '../catalogue';
 import { parseModelRef } from '../refs';
 import { apiRequest } from '../transport';
+import { withNodeErrors } from './nodeErrors';
 
 function currentModel(this: ILoadOptionsFunctions, parameter = 'model'): string {
 	const value = this.getCurrentNodeParameter(parameter, { extractValue: true });
@@ -10,7 +11,7 @@ function currentModel(this: ILoadOptionsFunctions, parameter = 'model'): string 
 }
 
 /** Versions of the selected model, newest first, after a "Latest" entry. */
-export async function getVersions(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+async function getVersionsMethod(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
 	const options: INodePropertyOptions[] = [
 		{ name: 'Latest', value: '', description: 'Always the newest version (pin one for stable production runs)' },
 	];
@@ -32,10 +33,14 @@ export async function getVersions(this: ILoadOptionsFunctions): Promise<INodePro
 }
 
 /** `GET /v1/hardware` (a plain array of `{name, sku}`). */
-export async function getHardware(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+async function getHardwareMethod(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
 	const list = (await apiRequest.call(this, 'GET', '/hardware')) as unknown as IDataObject[];
 	return (Array.isArray(list) ? list : []).map((entry) => ({
 		name: `${entry.name ?? entry.sku} (${entry.sku})`,
 		value: entry.sku as string,
 	}));
 }
+
+export const getVersions = withNodeErrors(getVersionsMethod);
+
+export const getHardware = withNodeErrors(getHardwareMethod);

@@ -5,6 +5,7 @@ import { deploymentTarget, modelTarget, type Target } from '../jobs';
 import { parseModelRef } from '../refs';
 import { inputProperties, toMapperFields } from '../schema';
 import { getBaseUrl, isReplicate } from '../transport';
+import { withNodeErrors } from './nodeErrors';
 
 async function fieldsFor(
 	this: ILoadOptionsFunctions,
@@ -47,10 +48,14 @@ async function notImportedTarget(this: ILoadOptionsFunctions, ref: string, error
 	return versionObject ? { path: '/predictions', label: `${owner}/${name}`, versionObject } : undefined;
 }
 
-export async function getModelInputs(this: ILoadOptionsFunctions): Promise<ResourceMapperFields> {
+async function getModelInputsMethod(this: ILoadOptionsFunctions): Promise<ResourceMapperFields> {
 	return await fieldsFor.call(this, 'Input', 'model', 'version');
 }
 
-export async function getTrainingInputs(this: ILoadOptionsFunctions): Promise<ResourceMapperFields> {
+async function getTrainingInputsMethod(this: ILoadOptionsFunctions): Promise<ResourceMapperFields> {
 	return await fieldsFor.call(this, 'TrainingInput', 'model', 'version');
 }
+
+export const getModelInputs = withNodeErrors(getModelInputsMethod);
+
+export const getTrainingInputs = withNodeErrors(getTrainingInputsMethod);
