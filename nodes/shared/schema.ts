@@ -67,8 +67,12 @@ function label(property: InputProperty): string {
 	const title = property.schema.title ?? property.name;
 	const hints: string[] = [];
 	if (property.schema.format === 'uri') hints.push('file URL or data URI');
-	if (property.schema.minimum !== undefined || property.schema.maximum !== undefined) {
-		hints.push(`${property.schema.minimum ?? '…'}–${property.schema.maximum ?? '…'}`);
+	const { minimum, maximum, exclusiveMinimum, exclusiveMaximum } = property.schema;
+	if ([minimum, maximum, exclusiveMinimum, exclusiveMaximum].some((bound) => typeof bound === 'number')) {
+		// Exclusive bounds (JSON Schema 2020: numbers) read as "> 0" / "< 1".
+		const low = typeof exclusiveMinimum === 'number' ? `> ${exclusiveMinimum}` : (minimum ?? '…');
+		const high = typeof exclusiveMaximum === 'number' ? `< ${exclusiveMaximum}` : (maximum ?? '…');
+		hints.push(`${low}–${high}`);
 	}
 	const description = property.schema.description ? ` — ${property.schema.description}` : '';
 	return `${title}${hints.length ? ` (${hints.join(', ')})` : ''}${description}`.slice(0, 200);

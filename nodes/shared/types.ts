@@ -35,6 +35,8 @@ export interface OpenApiSchema {
 	anyOf?: OpenApiSchema[];
 	$ref?: string;
 	minimum?: number;
+	exclusiveMinimum?: number | boolean;
+	exclusiveMaximum?: number | boolean;
 	maximum?: number;
 	'x-order'?: number;
 }

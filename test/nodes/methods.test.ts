@@ -341,7 +341,7 @@ describe('getTrainingInputs (Fine-Tune: fields from the TrainingInput schema)', 
     );
     expect(byId.train_data.defaultValue).toBeUndefined();
     expect(byId.epochs).toEqual(expect.objectContaining({ required: false, type: 'number', defaultValue: schema.properties.epochs.default, displayName: expect.stringMatching(/^epochs \(1–1000\) — /) }));
-    expect(byId.learning_rate).toEqual(expect.objectContaining({ type: 'number', defaultValue: schema.properties.learning_rate.default }));
+    expect(byId.learning_rate).toEqual(expect.objectContaining({ type: 'number', defaultValue: schema.properties.learning_rate.default, displayName: expect.stringMatching(/^learning_rate \(> 0–100\)/) }));
     expect(byId.holdout_fraction).toEqual(expect.objectContaining({ type: 'number', defaultValue: schema.properties.holdout_fraction.default, displayName: expect.stringMatching(/\(0–0\.9\)/) }));
     expect(byId.seed).toEqual(expect.objectContaining({ type: 'number', defaultValue: schema.properties.seed.default }));
     // Not the prediction inputs.
