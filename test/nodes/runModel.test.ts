@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import { N8nHarness, modelRef, runModel, setup, teardown, type Env } from './harness/setup';
 
 let env: Env;
@@ -131,6 +132,32 @@ describe('Run Model (wait mode) against the engine', () => {
     expect(url).toMatch(/\/v1\/files\//);
     const files = (await env.api('GET', '/v1/files')).json.results;
     expect(files).toEqual(expect.arrayContaining([expect.objectContaining({ size: 10, content_type: 'text/plain' })]));
+  });
+
+  test('file outputs served by the engine over HTTP are downloaded into binary with their MIME type and name', async () => {
+    const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#3366cc' } }).png().toBuffer();
+    const resized = await env.n8n.run(
+      runModel({
+        model: modelRef('gantry/image-resize'),
+        inputJson: '{"width": 32, "format": "webp"}',
+        binaryInputs: { values: [{ field: 'image', binaryProperty: 'photo' }] },
+      }),
+      'Run Model',
+      [{ json: {}, binary: { photo: { data: png.toString('base64'), mimeType: 'image/png', fileName: 'photo.png' } } }],
+    );
+    expect(resized.result!.data.resultData.error?.message).toBeUndefined();
+    const [item] = out(resized.result);
+    expect(item.json.output).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1\/files\//);
+    expect(item.binary!.output).toEqual(expect.objectContaining({ mimeType: 'image/webp', fileName: expect.stringMatching(/\.webp$/) }));
+    const meta = await sharp(Buffer.from(item.binary!.output.data, 'base64')).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['webp', 32, 24]);
+    expect(item.json.cost).toEqual(expect.objectContaining({ rule: 'per_image', quantity: 1 }));
+
+    const spoken = await env.n8n.run(runModel({ model: modelRef('gantry/tts'), inputJson: '{"text": "Hello from n8n"}' }), 'Run Model');
+    const [speech] = out(spoken.result);
+    expect(speech.binary!.output.mimeType).toBe('audio/wav');
+    expect(Buffer.from(speech.binary!.output.data, 'base64').subarray(0, 4).toString()).toBe('RIFF');
+    expect(speech.json.metrics.audio_output_seconds).toBeGreaterThan(0.3);
   });
 
   test('unknown model: API 404 mapped to a clear node error', async () => {
