@@ -8,8 +8,9 @@
  * stops answering), streamed iterator output reaching the prediction, its stream and its webhooks
  * as it is yielded, respond-async + webhooks (logs, metrics, cancel through POST .../cancel), sync
  * mode (cancel by dropping the connection), trainings through PUT /trainings/{id} producing a
- * version that boots with the trained weights, POST /shutdown on stop, schema import from
- * /openapi.json (URL and command), and bad runner specs answered 422 naming the field.
+ * version that boots with the trained weights, file outputs (data URLs) stored and served by the
+ * engine, POST /shutdown on stop, schema import from /openapi.json (URL and command), and bad
+ * runner specs answered 422 naming the field.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
@@ -23,11 +24,13 @@ const FAKE = join(__dirname, '..', 'fixtures', 'fake-cog.js');
 /** Webhooks every 50 ms instead of Cog's default 500, so streamed pieces arrive one by one. */
 const FAST = 'COG_THROTTLE_RESPONSE_INTERVAL=0.05';
 const TERMINAL = ['succeeded', 'failed', 'canceled', 'aborted'];
+/** The engine's file size limit here (GANTRY_MAX_FILE_BYTES): output files over it fail the run. */
+const MAX_FILE_BYTES = 1_000_000;
 let engine: EngineHandle;
 let call: ReturnType<typeof api>;
 
 beforeAll(async () => {
-  engine = await startEngine({ env: { GANTRY_GPUS: 'gpu-t4:1' } });
+  engine = await startEngine({ env: { GANTRY_GPUS: 'gpu-t4:1', GANTRY_MAX_FILE_BYTES: String(MAX_FILE_BYTES) } });
   call = api(engine);
   await call('POST', '/v1/models', { owner: 'cog', name: 'upper', visibility: 'private', hardware: 'gpu-t4' });
   await call('POST', '/v1/models', { owner: 'cog', name: 'trained', visibility: 'private', hardware: 'cpu' });
@@ -276,6 +279,42 @@ test('training: PUT /trainings/{id} by webhook; the weights become a version tha
   const res = await call('POST', '/v1/predictions', { version: trained.output.version, input: { text: 'shout' } }, { prefer: 'wait=30' });
   expect(res.json.status).toBe('succeeded');
   expect(res.json.output.text).toBe('TUNED SHOUT');
+}, 60_000);
+
+test('file outputs: Cog\'s data URLs become files the engine stores and serves, named and typed, within its size limit', async () => {
+  await call('POST', '/v1/models', { owner: 'cog', name: 'files', visibility: 'private', hardware: 'cpu' });
+  // What the fake model writes: the PNG signature, the text, `pad` bytes of "x".
+  const png = (text: string, pad = 0) => Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from(text), Buffer.alloc(pad, 'x')]);
+  const expectFile = async (url: unknown, bytes: Buffer, name: string) => {
+    expect(url).toMatch(new RegExp(`^${engine.url}/v1/files/[0-9a-z]+/download\\?expires=\\d+&sig=`));
+    const res = await fetch(url as string); // a signed URL: no token needed
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/png');
+    expect(res.headers.get('content-disposition')).toContain(`filename="${name}"`);
+    expect(Buffer.from(await res.arrayBuffer())).toEqual(bytes);
+    const id = /\/v1\/files\/([0-9a-z]+)\//.exec(url as string)![1];
+    const file = await call('GET', `/v1/files/${id}`); // with the API token
+    expect(file.json).toEqual(expect.objectContaining({ name, content_type: 'image/png', size: bytes.length }));
+  };
+
+  // No openapi_schema: read from the server, where a Path output is a string of format uri.
+  const one = await createVersion({ runner: { type: 'cog', command: `node ${FAKE} --port {port} --files one --setup-ms 100` } }, 'cog/files');
+  expect(one.openapi_schema.components.schemas.Output).toEqual(expect.objectContaining({ type: 'string', format: 'uri' }));
+  const single = await call('POST', '/v1/predictions', { version: one.id, input: { text: 'a picture', pad: 1000 } }, { prefer: 'wait=30' });
+  expect(single.json.status).toBe('succeeded');
+  await expectFile(single.json.output, png('A PICTURE', 1000), 'output.png');
+
+  const list = await createVersion({ runner: { type: 'cog', command: `node ${FAKE} --port {port} --files list --setup-ms 100` } }, 'cog/files');
+  const many = await call('POST', '/v1/predictions', { version: list.id, input: { text: 'frame', count: 3 } }, { prefer: 'wait=30' });
+  expect(many.json.status).toBe('succeeded');
+  expect(many.json.output).toHaveLength(3);
+  for (const [i, url] of many.json.output.entries()) await expectFile(url, png(`FRAME ${i}`), `output_${i}.png`);
+
+  // Over GANTRY_MAX_FILE_BYTES: the run fails saying so, as an upload over it would be refused.
+  const big = await call('POST', '/v1/predictions', { version: one.id, input: { text: 'huge', pad: MAX_FILE_BYTES } }, { prefer: 'wait=30' });
+  const failed = TERMINAL.includes(big.json.status) ? big.json : await done(big.json.id);
+  expect(failed.status).toBe('failed');
+  expect(failed.error).toMatch(new RegExp(`output file output.png is \\d+ bytes, over the file size limit of ${MAX_FILE_BYTES} bytes`));
 }, 60_000);
 
 test('bad cog runner specs are 422 naming the field', async () => {

@@ -1,8 +1,14 @@
 /**
- * A Cog training's output files, written into the training's weights directory (the directory the
- * engine keeps as the new version's weights). Cog returns files as base64 data URLs by default;
- * each becomes a file there, and the output names the file's path instead. URLs (a server started
- * with `--upload-url`) stay as they are: which of them are weights is not knowable from here.
+ * A Cog run's output files. Cog returns each file (a `Path` output) as a base64 data URL unless
+ * the server runs with `--upload-url` (`data:image/png;base64,…`; the legacy Python server writes
+ * `data:None;base64,…` when it cannot guess the type). Wherever one is in the output (the whole
+ * output, a list item, an object value):
+ * - a prediction's becomes a `{ $file }` ref holding the bytes, which the worker stores like a
+ *   node predictor's output file and replaces with the engine's download URL (run-io.ts);
+ * - a training's is written into the training's weights directory (the directory the engine keeps
+ *   as the new version's weights), and the output names the file's path instead.
+ * Names come from where the file is: `output.png`, `output_0.png` for list items, the key for an
+ * object value (`weights.tar`). URLs (a server started with `--upload-url`) stay as they are.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,48 +22,80 @@ const EXTENSIONS: Record<string, string> = {
   'application/json': '.json',
   'application/jsonl': '.jsonl',
   'text/plain': '.txt',
+  'image/jpeg': '.jpg',
+  'image/svg+xml': '.svg',
+  'audio/mpeg': '.mp3',
   'application/octet-stream': '',
 };
 
-function extensionOf(mime: string): string {
+/** A file in a prediction's output, for the worker to store (see `storeOutputFiles`). */
+export interface OutputBytesRef {
+  $file: { bytes: Buffer; content_type: string; name: string };
+}
+
+interface DataUrlFile {
+  contentType: string;
+  bytes: Buffer;
+}
+
+function extensionOf(contentType: string): string {
+  const mime = contentType.split(';')[0].trim().toLowerCase();
   const known = EXTENSIONS[mime];
   if (known !== undefined) return known;
   const sub = mime.split('/')[1]?.split('+')[0]?.replace(/^x-/, '').replace(/[^a-z0-9]/gi, '');
   return sub ? `.${sub}` : '';
 }
 
-function decodeDataUrl(value: string): { mime: string; bytes: Buffer } | undefined {
-  const m = /^data:([^,]*),(.*)$/s.exec(value);
+/** `data:<type>[;param=value…];base64,<base64>`, as Cog writes files; anything else is not a file. */
+const DATA_URL = /^data:([^\s,;]*)((?:;[^\s,;]+=[^\s,;]*)*);base64,/i;
+
+function decodeDataUrl(value: string): DataUrlFile | undefined {
+  const m = DATA_URL.exec(value);
   if (!m) return undefined;
-  const params = m[1].split(';');
-  const base64 = params.includes('base64');
-  return { mime: params[0] || 'text/plain', bytes: base64 ? Buffer.from(m[2], 'base64') : Buffer.from(decodeURIComponent(m[2])) };
+  const body = value.slice(m[0].length);
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body)) return undefined;
+  const type = m[1] && m[1] !== 'None' ? `${m[1]}${m[2]}` : 'application/octet-stream';
+  return { contentType: type, bytes: Buffer.from(body, 'base64') };
 }
 
-/** Replaces every data URL in `output` by the path of its file in `dir`; names come from the output's keys. */
-export async function saveTrainingFiles(output: unknown, dir: string): Promise<unknown> {
-  const used = new Set<string>();
-  const fileName = (base: string, ext: string) => {
-    // Keys come from the model: no dots, so no name can climb out of the directory.
-    const safe = base.replace(/[^a-zA-Z0-9_-]+/g, '_') || 'output';
-    let name = `${safe}${ext}`;
-    for (let i = 1; used.has(name); i++) name = `${safe}-${i}${ext}`;
-    used.add(name);
-    return name;
-  };
-  const visit = async (value: unknown, key: string): Promise<unknown> => {
-    if (Array.isArray(value)) return Promise.all(value.map((v, i) => visit(v, `${key}-${i}`)));
+/** Replaces every data URL in `output` by what `onFile` makes of it, given a name without extension. */
+async function replaceDataUrls(output: unknown, onFile: (file: DataUrlFile, base: string) => unknown): Promise<unknown> {
+  const visit = async (value: unknown, base: string): Promise<unknown> => {
+    if (Array.isArray(value)) return Promise.all(value.map((v, i) => visit(v, `${base}_${i}`)));
     if (value && typeof value === 'object') {
       const out: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(value)) out[k] = await visit(v, k);
       return out;
     }
-    if (typeof value !== 'string') return value;
-    const data = decodeDataUrl(value);
-    if (!data) return value;
-    const path = join(dir, fileName(key, extensionOf(data.mime)));
-    await writeFile(path, data.bytes);
-    return path;
+    const file = typeof value === 'string' ? decodeDataUrl(value) : undefined;
+    return file ? onFile(file, base) : value;
   };
   return visit(output, 'output');
+}
+
+/** Keys come from the model: no dots or slashes, so no name can climb out of a directory. */
+function safeBase(base: string): string {
+  return base.replace(/[^a-zA-Z0-9_-]+/g, '_') || 'output';
+}
+
+/** A prediction's output with every data URL replaced by a `{ $file }` ref holding its bytes. */
+export function outputFileRefs(output: unknown): Promise<unknown> {
+  return replaceDataUrls(output, (file, base): OutputBytesRef => ({
+    $file: { bytes: file.bytes, content_type: file.contentType, name: `${safeBase(base)}${extensionOf(file.contentType)}` },
+  }));
+}
+
+/** Replaces every data URL in `output` by the path of its file in `dir`. */
+export async function saveTrainingFiles(output: unknown, dir: string): Promise<unknown> {
+  const used = new Set<string>();
+  return replaceDataUrls(output, async (file, base) => {
+    const safe = safeBase(base);
+    const ext = extensionOf(file.contentType);
+    let name = `${safe}${ext}`;
+    for (let i = 1; used.has(name); i++) name = `${safe}-${i}${ext}`;
+    used.add(name);
+    const path = join(dir, name);
+    await writeFile(path, file.bytes);
+    return path;
+  });
 }

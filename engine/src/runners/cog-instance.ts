@@ -1,7 +1,7 @@
 /**
  * A Cog model server as an instance (Cog's HTTP API: docs/http.md in replicate/cog; how to
- * configure it: docs/runners-cog.md). The server is started from a command template
- * (cog-process.ts) or reached at a `url`.
+ * configure it: docs/runners-cog.md). The server is started from a command template (`launchCog`,
+ * on server-process.ts) or reached at a `url`.
  *
  * - Boot: poll `GET /health-check` until READY; SETUP_FAILED (or DEFUNCT) ends the boot with the
  *   setup logs. The setup time is the server's own `setup.completed_at - setup.started_at`.
@@ -17,14 +17,16 @@
  *   pool replaces the instance.
  * - Stop: `POST /shutdown`, then the process group is killed if it lingers (command-started only:
  *   a server reached by URL is not ours to shut down).
+ * - Outputs: files (base64 data URLs, Cog's default) become engine-stored files (cog-files.ts);
+ *   a training's are written into its weights directory instead.
  */
 import { RunError, type RunHandlers, type RunResult } from './node-instance';
 import type { ModelInstance } from './instance';
 import { cogHealth, cogRequest, type CogHealth, type CogResponse } from './cog-http';
-import { CogProcess } from './cog-process';
 import { CogRun, outcome } from './cog-run';
 import { CogWebhookReceiver } from './cog-webhooks';
-import { saveTrainingFiles } from './cog-files';
+import { outputFileRefs, saveTrainingFiles } from './cog-files';
+import { LogTail, ServerProcess } from './server-process';
 
 export interface CogSpec {
   url?: string;
@@ -57,16 +59,49 @@ const WEBHOOK_EVENTS = ['start', 'output', 'logs', 'completed'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+export interface CogCommandVars {
+  gpus: string;
+  image?: string;
+  weights?: string;
+}
+
+/**
+ * Starts a Cog server from a command template, e.g.
+ * `docker run --rm --gpus '"device={gpus}"' -p 127.0.0.1:{port}:5000 {image}`. Placeholders:
+ * {port} (a free local port the server must listen on), {gpus} (the devices the placement chose,
+ * as CUDA_VISIBLE_DEVICES reads them; empty on CPU), {image}, {weights} (the version's weights
+ * directory or URL; empty when it has none).
+ */
+export function launchCog(template: string, vars: CogCommandVars, onOutput: (text: string) => void, onExit: (reason: string) => void): Promise<ServerProcess> {
+  const env: Record<string, string> = { CUDA_VISIBLE_DEVICES: vars.gpus };
+  // Cog hands COG_WEIGHTS to setup(); a command that runs the server directly gets it as is.
+  if (vars.weights) env.COG_WEIGHTS = vars.weights;
+  return ServerProcess.launch(template, { values: { gpus: vars.gpus, image: vars.image ?? '', weights: vars.weights ?? '' }, env, onOutput, onExit });
+}
+
+/**
+ * Cog's own graceful path first, `POST /shutdown` (the server exits; a `docker run --rm`
+ * container goes with it), up to `exitMs` for the process to end; then the process group is
+ * signalled (SIGTERM, SIGKILL after `killMs`), which also ends anything the command left behind.
+ */
+export async function shutdownCog(server: ServerProcess, times: { requestMs: number; exitMs: number; killMs: number }): Promise<void> {
+  if (server.running) {
+    await cogRequest(`${server.base}/shutdown`, 'POST', { timeoutMs: times.requestMs }).catch(() => undefined);
+    await server.waitExit(times.exitMs);
+  }
+  await server.stop(times.killMs);
+}
+
 function describeError(body: CogResponse['body']): string {
   if (typeof body.error === 'string' && body.error) return body.error;
   return JSON.stringify(body.detail ?? body);
 }
 
 export class CogInstance implements ModelInstance {
-  readonly setupLogs: string[] = [];
   onExit: (reason: string) => void = () => undefined;
+  private readonly logs = new LogTail();
   private base = '';
-  private process?: CogProcess;
+  private process?: ServerProcess;
   private readonly receiver?: CogWebhookReceiver;
   private readonly inflight = new Map<string, CogRun>();
   /** Runs waiting after a 409, woken when a run here ends. */
@@ -85,9 +120,8 @@ export class CogInstance implements ModelInstance {
     if (spec.mode !== 'sync') this.receiver = new CogWebhookReceiver(spec.webhookHost);
   }
 
-  private capture(text: string): void {
-    for (const line of text.split('\n')) if (line) this.setupLogs.push(line);
-    if (this.setupLogs.length > 200) this.setupLogs.splice(0, this.setupLogs.length - 200);
+  get setupLogs(): string[] {
+    return this.logs.lines;
   }
 
   async start(): Promise<number> {
@@ -95,15 +129,15 @@ export class CogInstance implements ModelInstance {
     try {
       await this.receiver?.start();
       if (this.spec.command) {
-        this.process = await CogProcess.launch(this.spec.command, { gpus: this.spec.gpus, image: this.spec.image, weights: this.spec.weights }, this.setupLogs);
-        this.process.onExit = (reason) => this.die(reason);
+        const { gpus, image, weights } = this.spec;
+        this.process = await launchCog(this.spec.command, { gpus, image, weights }, (text) => this.logs.push(text), (reason) => this.die(reason));
         this.base = this.process.base;
       } else {
         this.base = (this.spec.url ?? '').replace(/\/$/, '');
       }
       const { health, sawSetup } = await this.waitReady(started);
       // A command's output is captured already; a server reached by URL shows its setup logs here only.
-      if (!this.process && health.setup?.logs) this.capture(health.setup.logs);
+      if (!this.process && health.setup?.logs) this.logs.push(health.setup.logs);
       this.setupStartedAt = health.setup?.started_at;
       this.booted = true;
       this.watchdog = setInterval(() => void this.watch(), WATCH_MS);
@@ -135,7 +169,7 @@ export class CogInstance implements ModelInstance {
       if (status === 'READY' || status === 'BUSY') return { health: health!, sawSetup };
       if (status === 'SETUP_FAILED' || status === 'DEFUNCT') {
         const logs = health!.setup?.logs ?? '';
-        if (logs) this.capture(logs);
+        if (logs) this.logs.push(logs);
         const last = logs.trim().split('\n').pop() ?? '';
         throw new Error(`setup failed: the Cog server reports ${status}${last ? ` (${last})` : ''}`);
       }
@@ -195,7 +229,7 @@ export class CogInstance implements ModelInstance {
       const state = this.receiver ? await this.runAsync(run, input, this.receiver) : await this.runSync(run, input);
       const result = outcome(state, run.canceled);
       if (mode === 'train' && outputDir) return { output: await saveTrainingFiles(result.output, outputDir) };
-      return result;
+      return { output: await outputFileRefs(result.output) };
     } finally {
       unlisten?.();
       this.inflight.delete(id);
@@ -293,13 +327,7 @@ export class CogInstance implements ModelInstance {
   /** Shuts the server down (command-started only) and closes the receiver; once. */
   private release(): Promise<void> {
     this.released ??= (async () => {
-      const proc = this.process;
-      if (proc?.running) {
-        // Cog's own graceful path first: the server exits (a `docker run --rm` container goes with it).
-        await cogRequest(`${this.base}/shutdown`, 'POST', { timeoutMs: 2000 }).catch(() => undefined);
-        await proc.waitExit(SHUTDOWN_GRACE_MS);
-      }
-      await proc?.kill(KILL_GRACE_MS);
+      if (this.process) await shutdownCog(this.process, { requestMs: 2000, exitMs: SHUTDOWN_GRACE_MS, killMs: KILL_GRACE_MS });
       await this.receiver?.close();
     })();
     return this.released;

@@ -8,7 +8,8 @@
  * to read the schema (Cog serves it before, and regardless of, `setup()`), then shuts it down.
  */
 import { cogRequest } from './cog-http';
-import { CogProcess } from './cog-process';
+import { launchCog, shutdownCog } from './cog-instance';
+import { LogTail } from './server-process';
 
 const PROBE_TIMEOUT_MS = 120_000;
 const PROBE_POLL_MS = 250;
@@ -32,9 +33,9 @@ export async function readCogSchema(url: string): Promise<OpenApi> {
  * and stops it. Throws with the command's last output when it exits or never serves a schema.
  */
 export async function probeCogCommand(command: string, image?: string): Promise<OpenApi> {
-  const lines: string[] = [];
-  const proc = await CogProcess.launch(command, { gpus: '', image }, lines);
-  const tail = () => (lines.length ? `: ${lines.slice(-3).join(' | ')}` : '');
+  const output = new LogTail();
+  const proc = await launchCog(command, { gpus: '', image }, (text) => output.push(text), () => undefined);
+  const tail = () => (output.lines.length ? `: ${output.lines.slice(-3).join(' | ')}` : '');
   const started = Date.now();
   try {
     for (;;) {
@@ -46,9 +47,7 @@ export async function probeCogCommand(command: string, image?: string): Promise<
       await new Promise((r) => setTimeout(r, PROBE_POLL_MS));
     }
   } finally {
-    await cogRequest(`${proc.base}/shutdown`, 'POST', { timeoutMs: 1000 }).catch(() => undefined);
-    await proc.waitExit(2000);
-    await proc.kill(3000);
+    await shutdownCog(proc, { requestMs: 1000, exitMs: 2000, killMs: 3000 });
   }
 }
 

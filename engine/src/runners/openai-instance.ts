@@ -12,7 +12,7 @@
 import { chatCompletionRequest } from './openai-inputs';
 import { httpErrorText, interpretChunk, sseData, StreamProtocolError } from './openai-stream';
 import { RunError, type RunHandlers, type RunResult } from './node-instance';
-import { fetchFailure, fillTemplate, freePort, LogTail, ServerProcess, SetupRejected, waitUntilReady } from './server-process';
+import { fetchFailure, LogTail, ServerProcess, SetupRejected, waitUntilReady } from './server-process';
 import { TokenMeter } from './token-meter';
 import type { ModelInstance } from './instance';
 
@@ -63,17 +63,15 @@ export class OpenAIInstance implements ModelInstance {
 
   async start(): Promise<number> {
     if (this.spec.command) {
-      const port = await freePort();
-      const command = fillTemplate(this.spec.command, {
-        port: String(port),
-        gpus: this.spec.gpus,
-        model: this.spec.model,
-        weights: this.spec.weights ?? '',
+      this.server = await ServerProcess.launch(this.spec.command, {
+        values: { gpus: this.spec.gpus, model: this.spec.model, weights: this.spec.weights ?? '' },
+        env: { CUDA_VISIBLE_DEVICES: this.spec.gpus },
+        onOutput: (text) => this.logs.push(text),
+        onExit: (reason) => {
+          if (!this.stopping) this.onExit(reason);
+        },
       });
-      this.base = `http://127.0.0.1:${port}`;
-      this.server = new ServerProcess(command, { CUDA_VISIBLE_DEVICES: this.spec.gpus }, (text) => this.logs.push(text), (reason) => {
-        if (!this.stopping) this.onExit(reason);
-      });
+      this.base = this.server.base;
     } else {
       this.base = serverRoot(this.spec.url ?? '');
     }

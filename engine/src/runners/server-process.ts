@@ -1,16 +1,16 @@
 /**
- * A model server started from a shell command template, for runners that talk to an HTTP server
- * (an OpenAI-compatible server, and the same shape as a Cog server): a free port to give it,
- * placeholders filled in, its own process group so stopping it also stops whatever the command
- * started (`docker run`, a wrapper script, a Python launcher and its workers), and a setup wait
- * that polls a readiness probe until it answers, the process dies, the instance is stopped or a
- * time limit passes.
+ * A model server started from a shell command template, for the runners that talk to an HTTP
+ * server (an OpenAI-compatible server, a Cog server): a free port to give it, placeholders filled
+ * in, its own process group so stopping it also stops whatever the command started (`docker run`,
+ * a wrapper script, a Python launcher and its workers), its exit reason, and a setup wait that
+ * polls a readiness probe until it answers, the process dies, the instance is stopped or a time
+ * limit passes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 
 /** A TCP port that was free a moment ago (the server binds it right after). */
-export function freePort(): Promise<number> {
+function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
       const { port } = s.address() as { port: number };
@@ -21,7 +21,7 @@ export function freePort(): Promise<number> {
 }
 
 /** Replaces each `{name}` in a command template; unknown placeholders stay as written. */
-export function fillTemplate(template: string, values: Record<string, string>): string {
+function fillTemplate(template: string, values: Record<string, string>): string {
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in values ? values[name] : whole));
 }
 
@@ -36,20 +36,41 @@ export class LogTail {
   }
 }
 
+export interface ServerLaunch {
+  /** Placeholder values ({gpus}, {weights}, …); {port} is added: a free local port to listen on. */
+  values: Record<string, string>;
+  /** Added to this process's environment. */
+  env: Record<string, string>;
+  /** Everything the command prints, stdout and stderr. */
+  onOutput: (text: string) => void;
+  /** Called once when the process ends, whatever the cause, with its exit reason. */
+  onExit: (reason: string) => void;
+}
+
 export class ServerProcess {
-  /** Why the process ended (`exited with code 1`, `killed by SIGKILL`); unset while it runs. */
+  /** Why the process ended (`exited with code 1`, `was killed by SIGKILL`); unset while it runs. */
   exitReason?: string;
   private readonly child: ChildProcess;
   private readonly exited: Promise<void>;
 
-  /** Runs `command` with `sh -c` in a new process group; output goes to `onOutput`. */
-  constructor(command: string, env: Record<string, string>, onOutput: (text: string) => void, onExit: (reason: string) => void) {
+  /** Starts `template` on a free local port, under `sh -c` in a new process group. */
+  static async launch(template: string, opts: ServerLaunch): Promise<ServerProcess> {
+    const port = await freePort();
+    return new ServerProcess(fillTemplate(template, { ...opts.values, port: String(port) }), opts, `http://127.0.0.1:${port}`);
+  }
+
+  private constructor(
+    command: string,
+    { env, onOutput, onExit }: ServerLaunch,
+    /** Where the server answers: `http://127.0.0.1:{port}`. */
+    readonly base: string,
+  ) {
     this.child = spawn('sh', ['-c', command], { detached: true, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout?.on('data', (c: Buffer) => onOutput(c.toString()));
     this.child.stderr?.on('data', (c: Buffer) => onOutput(c.toString()));
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
-        this.exitReason = signal ? `killed by ${signal}` : `exited with code ${code}`;
+        this.exitReason = signal ? `was killed by ${signal}` : `exited with code ${code}`;
         onExit(this.exitReason);
         resolve();
       });
@@ -63,10 +84,21 @@ export class ServerProcess {
     });
   }
 
+  get running(): boolean {
+    return this.exitReason === undefined;
+  }
+
+  /** Resolves when the process has ended, or after `ms` (whichever is first). */
+  async waitExit(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
+  }
+
   /** SIGTERM to the whole process group, SIGKILL after `graceMs`; resolves once the shell is gone. */
   async stop(graceMs: number): Promise<void> {
     const pid = this.child.pid;
-    if (!pid || this.exitReason) return;
+    if (!pid) return;
     const signalGroup = (signal: NodeJS.Signals) => {
       try {
         process.kill(-pid, signal);
@@ -74,11 +106,14 @@ export class ServerProcess {
         // the group is already gone
       }
     };
-    signalGroup('SIGTERM');
-    const timer = setTimeout(() => signalGroup('SIGKILL'), graceMs);
-    await this.exited;
-    clearTimeout(timer);
-    // The shell may exit before children that ignored SIGTERM; they still get the kill.
+    if (this.running) {
+      signalGroup('SIGTERM');
+      const timer = setTimeout(() => signalGroup('SIGKILL'), graceMs);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    // The shell may be gone (it exited, or it died before children that ignored SIGTERM) while
+    // something it started lingers in the group: that still gets the kill.
     signalGroup('SIGKILL');
   }
 }

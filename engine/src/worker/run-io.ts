@@ -3,17 +3,19 @@
  * - inputs: values of `format: uri` inputs that are engine file URLs are read from the file
  *   store, http(s) URLs are downloaded through the SSRF guard, data URIs pass as they are;
  *   the predictor gets a local absolute path (or the data URI);
- * - outputs: `{ $file }` refs are moved into the file store and replaced by signed URLs;
+ * - outputs: `{ $file }` refs are moved into the file store and replaced by signed URLs (a ref
+ *   holds a path, or the bytes themselves: a Cog server's data-URL files, cog-files.ts);
  * - trainings: a fresh weights directory, and on success a new version of the destination.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import type { Db } from '../store/db';
 import type { VersionRow } from '../store/catalog';
 import type { PredictionRow } from '../core/prediction';
 import { engineFileId } from '../core/file-urls';
 import { fetchInput, InputFetchError } from '../runners/fetch-input';
-import type { FileStore } from '../files';
+import { FileTooLargeError, type FileMeta, type FileStore } from '../files';
 import { createVersion } from '../catalog';
 import type { VersionSpec } from '../core/version-spec';
 
@@ -124,20 +126,27 @@ export class RunIo {
     }
   }
 
-  /** Replaces `{ $file }` refs (anywhere in the output) by signed download URLs of stored copies. */
+  /**
+   * Replaces `{ $file }` refs (anywhere in the output) by signed download URLs of stored copies. A
+   * ref names a file on disk (`path`, moved into the store) or holds its `bytes`, which are held to
+   * the store's size limit: a file over it fails the run.
+   */
   async storeOutputFiles(row: PredictionRow, output: unknown): Promise<unknown> {
+    const { files } = this.opts;
     const visit = async (v: unknown): Promise<unknown> => {
       if (Array.isArray(v)) return Promise.all(v.map(visit));
       if (v && typeof v === 'object') {
-        const ref = (v as { $file?: { path?: unknown; content_type?: unknown; name?: unknown } }).$file;
-        if (ref && typeof ref.path === 'string' && Object.keys(v).length === 1) {
-          const stored = await this.opts.files.adoptFile(ref.path, {
+        const ref = (v as { $file?: { path?: unknown; bytes?: unknown; content_type?: unknown; name?: unknown } }).$file;
+        const bytes = ref && Buffer.isBuffer(ref.bytes) ? ref.bytes : undefined;
+        if (ref && (typeof ref.path === 'string' || bytes) && Object.keys(v).length === 1) {
+          const meta: FileMeta = {
             name: typeof ref.name === 'string' ? ref.name : 'output',
             contentType: typeof ref.content_type === 'string' ? ref.content_type : 'application/octet-stream',
             predictionId: row.id,
             tokenId: row.token_id,
-          });
-          return this.opts.files.downloadUrl(stored.id);
+          };
+          const stored = bytes ? await this.storeBytes(bytes, meta) : await files.adoptFile(ref.path as string, meta);
+          return files.downloadUrl(stored.id);
         }
         const out: Record<string, unknown> = {};
         for (const [k, x] of Object.entries(v)) out[k] = await visit(x);
@@ -146,6 +155,16 @@ export class RunIo {
       return v;
     };
     return visit(output);
+  }
+
+  private async storeBytes(bytes: Buffer, meta: FileMeta) {
+    const { files } = this.opts;
+    try {
+      return await files.record(await files.writeStream(Readable.from([bytes])), meta);
+    } catch (err) {
+      if (err instanceof FileTooLargeError) throw new Error(`the output file ${meta.name} is ${bytes.length} bytes, over the file size limit of ${err.limit} bytes`);
+      throw err;
+    }
   }
 
   /** After a successful training: a new version of the destination whose weights are `outputDir`. */
