@@ -145,9 +145,10 @@ test('409 busy: a second prediction on a one-slot server waits and retries inste
   expect(waited).toHaveLength(1);
 }, 60_000);
 
-test('sync mode: the PUT carries the result; cancel drops the connection; a crash fails the run and the instance is replaced', async () => {
+test("sync mode: Cog's synchronous POST carries the result; cancel drops the connection; a crash fails the run and the instance is replaced", async () => {
+  const events = join(mkdtempSync(join(tmpdir(), 'fake-cog-')), 'events');
   const v = await createVersion({
-    runner: { type: 'cog', command: `node ${FAKE} --port {port} --concurrency 1`, mode: 'sync' },
+    runner: { type: 'cog', command: `node ${FAKE} --port {port} --concurrency 1 --events ${events}`, mode: 'sync' },
     hardware: 'gpu-t4',
     openapi_schema: schema,
   });
@@ -156,6 +157,7 @@ test('sync mode: the PUT carries the result; cancel drops the connection; a cras
   expect(ok.json.status).toBe('succeeded');
   expect(ok.json.output.text).toBe('IN SYNC');
   expect(ok.json.logs).toContain('uppercasing');
+  expect(readFileSync(events, 'utf8')).toContain('create POST /predictions\n');
 
   const slow = await call('POST', '/v1/predictions', { version: v.id, input: { sleep: 20 } });
   await waitFor(slow.json.id, (p) => p.status === 'processing');
@@ -184,7 +186,7 @@ test('stop sends POST /shutdown (no signal needed) when the instance is evicted'
   const b = await createVersion({ runner: { type: 'cog', command: `node ${FAKE} --port {port} --setup-ms 100` }, hardware: 'gpu-t4', openapi_schema: schema });
   expect((await call('POST', '/v1/predictions', { version: b.id, input: { text: 'b' } }, { prefer: 'wait=30' })).json.status).toBe('succeeded');
   for (let i = 0; i < 100 && !existsSync(events); i++) await sleep(50);
-  expect(readFileSync(events, 'utf8').split('\n').filter(Boolean)).toEqual(['shutdown']);
+  expect(readFileSync(events, 'utf8').split('\n').filter((e) => e && !e.startsWith('create '))).toEqual(['shutdown']);
 }, 60_000);
 
 test('a URL server: schema from /openapi.json, 422 before it is called, and a server that dies fails its run', async () => {

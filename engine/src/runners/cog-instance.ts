@@ -5,10 +5,10 @@
  *
  * - Boot: poll `GET /health-check` until READY; SETUP_FAILED (or DEFUNCT) ends the boot with the
  *   setup logs. The setup time is the server's own `setup.completed_at - setup.started_at`.
- * - Runs: an idempotent `PUT /predictions/{id}` (or `/trainings/{id}`). By default with
+ * - Runs: by default an idempotent `PUT /predictions/{id}` (or `/trainings/{id}`) with
  *   `Prefer: respond-async` and a webhook to this instance's receiver (cog-webhooks.ts), so logs
- *   and streamed output reach the prediction as they happen; with `mode: "sync"` the PUT waits for
- *   the result. A 409 (every slot of the server busy) never fails a run: it waits for a run here
+ *   and streamed output reach the prediction as they happen; with `mode: "sync"` Cog's
+ *   synchronous `POST /predictions` (id in the body), which answers with the result. A 409 (every slot of the server busy) never fails a run: it waits for a run here
  *   to finish, or a short backoff, and asks again.
  * - Cancel: `POST {path}/cancel` for async runs; a sync run's connection is dropped, which is how
  *   Cog cancels those.
@@ -247,23 +247,28 @@ export class CogInstance implements ModelInstance {
     return run.terminal;
   }
 
+  /** Cog's synchronous create: `POST /predictions` (or `/trainings`) with the id in the body. */
   private async runSync(run: CogRun, input: Record<string, unknown>) {
-    const res = await this.submit(run, { id: run.id, input }, {}, run.abort.signal);
+    const res = await this.submit(run, { id: run.id, input }, {}, run.abort.signal, 'POST');
     run.accepted = true;
     run.receive(res.body);
     if (!run.done) run.fail(new RunError(`the Cog server answered HTTP ${res.status} without a result (status ${String(res.body.status)})`, false));
     return run.terminal;
   }
 
-  /** PUTs the run until the server takes it: a 409 waits for a free slot and asks again. */
-  private async submit(run: CogRun, body: unknown, headers: Record<string, string>, signal?: AbortSignal): Promise<CogResponse> {
+  /**
+   * Creates the run until the server takes it: a 409 waits for a free slot and asks again.
+   * `PUT /predictions/{id}` (idempotent) by default; `POST /predictions` for sync mode.
+   */
+  private async submit(run: CogRun, body: unknown, headers: Record<string, string>, signal?: AbortSignal, method: 'PUT' | 'POST' = 'PUT'): Promise<CogResponse> {
+    const url = `${this.base}${method === 'PUT' ? run.path : run.path.slice(0, run.path.lastIndexOf('/'))}`;
     let toldBusy = false;
     for (let attempt = 0; ; attempt++) {
       if (run.canceled) throw new RunError('canceled', true);
       if (run.done) return { status: 200, body: await run.terminal };
       let res: CogResponse;
       try {
-        res = await cogRequest(`${this.base}${run.path}`, 'PUT', { body, headers, signal });
+        res = await cogRequest(url, method, { body, headers, signal });
       } catch (err) {
         if (run.canceled) throw new RunError('canceled', true);
         // A crash shows up as a dropped connection a moment before the process exit.
