@@ -1,8 +1,9 @@
 /**
  * End to end: this package, packed with `npm pack` and installed as a community node into a real
- * n8n 2.41.1 on Node 24, runs every workflow in examples/ against a real Gantry engine.
- * Manual workflows go through `n8n import:workflow` + `n8n execute --id`; webhook-triggered ones
- * through `n8n start`, HTTP calls, and n8n's public API.
+ * n8n on Node 24 — 2.41.1, and 1.123.81 (the last 1.x) — runs every workflow in examples/ against
+ * a real Gantry engine. Manual workflows go through `n8n import:workflow` + `n8n execute --id`;
+ * webhook-triggered ones through `n8n start`, HTTP calls, and n8n's public API.
+ * `GANTRY_E2E_N8N_VERSIONS="2.41.1"` limits the run to the versions given.
  */
 import { api, startEngine, type EngineHandle } from '../helpers/engine';
 import { exampleFiles, loadExample } from './harness/examples';
@@ -17,9 +18,7 @@ const IDS: Record<string, string> = {
   '05-alert-on-failed-predictions.json': 'gantryExample05',
 };
 
-let engine: EngineHandle;
-let n8n: N8n;
-let call: ReturnType<typeof api>;
+const N8N_VERSIONS = (process.env.GANTRY_E2E_N8N_VERSIONS ?? '2.41.1 1.123.81').split(/[\s,]+/).filter(Boolean);
 
 function expectSuccess(execution: Execution): void {
   const error = execution.data.resultData.error;
@@ -27,159 +26,172 @@ function expectSuccess(execution: Execution): void {
 }
 
 /** Requests the engine logged (GANTRY_LOG=debug makes Fastify log each one as a JSON line). */
-function engineRequests(method: string, url: string): number {
+function engineRequests(engine: EngineHandle, method: string, url: string): number {
   return engine
     .output()
     .split('\n')
     .filter((line) => line.includes('"incoming request"') && line.includes(`"method":"${method}"`) && line.includes(`"url":"${url}"`)).length;
 }
 
-beforeAll(async () => {
-  const runtime = provision();
-  const tarball = packPackage();
-  engine = await startEngine({ env: { GANTRY_LOG: 'debug' } });
-  call = api(engine);
-  n8n = await N8n.create(runtime, tarball);
-  await n8n.importCredential({ ...CREDENTIAL, type: 'gantryApi', data: { baseUrl: engine.url, apiToken: engine.token } });
-  for (const file of exampleFiles()) {
-    const workflow = loadExample(file, IDS[file] ?? file, CREDENTIAL);
-    await n8n.importWorkflow(workflow);
-  }
-}, 1_800_000);
+describe.each(N8N_VERSIONS)('n8n %s', (version) => {
+  let engine: EngineHandle;
+  let n8n: N8n;
+  let call: ReturnType<typeof api>;
 
-afterAll(async () => {
-  await n8n?.remove();
-  await engine?.stop();
-});
-
-test('every example in examples/ has an end-to-end test here', () => {
-  expect(exampleFiles()).toEqual(Object.keys(IDS));
-  expect(n8n.installedPackages()).toEqual(expect.arrayContaining(['n8n-nodes-gantry', 'n8n-workflow']));
-});
-
-describe('manual workflows (n8n execute)', () => {
-  test('1: OCR reads two review images, the classifier labels them, the cost is summed', async () => {
-    const execution = await n8n.execute(IDS['01-ocr-then-classify.json']);
-    expectSuccess(execution);
-    const perImage = nodeOutput(execution, 'Per image');
-    expect(perImage).toEqual([
-      expect.objectContaining({ file: 'review-positive.png', text: expect.stringMatching(/great service/i), label: 'positive' }),
-      expect.objectContaining({ file: 'review-negative.png', text: expect.stringMatching(/arrived broken/i), label: 'negative' }),
-    ]);
-    for (const item of perImage) {
-      expect(item.ocr_cost_usd).toBeGreaterThan(0);
-      expect(item.classifier_cost_usd).toBeGreaterThan(0);
-      expect(item.cost_usd).toBeCloseTo(item.ocr_cost_usd + item.classifier_cost_usd, 12);
-    }
-    const [total] = nodeOutput(execution, 'Total cost');
-    expect(total.count_file).toBe(2);
-    expect(total.sum_cost_usd).toBeCloseTo(perImage[0].cost_usd + perImage[1].cost_usd, 12);
-    // The OCR step got the image as n8n binary data, and its predictions carry the workflow's tags.
-    const ocr = nodeOutput(execution, 'Read text (OCR)');
-    expect(ocr[0].tags).toEqual(expect.objectContaining({ n8n_workflow_id: IDS['01-ocr-then-classify.json'], n8n_node: 'Read text (OCR)' }));
-    expect(ocr[0].input.image).toMatch(/^data:image\/png;base64,/);
-  });
-
-  test('2: fine-tunes the classifier on labelled tickets, then the new version routes a new ticket', async () => {
-    const execution = await n8n.execute(IDS['02-fine-tune-classifier.json']);
-    expectSuccess(execution);
-    const [training] = nodeOutput(execution, 'Fine-tune');
-    expect(training).toEqual(expect.objectContaining({ status: 'succeeded', new_version: expect.stringMatching(/^[0-9a-f]{64}$/) }));
-    const [result] = nodeOutput(execution, 'Result');
-    expect(result).toEqual(expect.objectContaining({ label: 'billing', new_version: training.new_version }));
-    expect(result.training_cost_usd).toBeGreaterThan(0);
-    expect(result.prediction_cost_usd).toBeGreaterThan(0);
-    // The destination did not exist: the node created it under the token's account.
-    const account = await call('GET', '/v1/account');
-    const model = await call('GET', `/v1/models/${account.json.username}/ticket-router`);
-    expect(model.status).toBe(200);
-    expect(model.json.latest_version.id).toBe(training.new_version);
-  });
-
-  test('3: a min-1 deployment takes a burst of 8, scales to zero, and reports setup, idle and prediction cost', async () => {
-    const execution = await n8n.execute(IDS['03-deployment-burst.json']);
-    expectSuccess(execution);
-    const awaited = nodeOutput(execution, 'Await all');
-    expect(awaited).toHaveLength(8);
-    expect(new Set(awaited.map((p) => p.status))).toEqual(new Set(['succeeded']));
-    expect(awaited.map((p) => p.output)).toEqual(['one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight']);
-    const [report] = nodeOutput(execution, 'Cost report');
-    expect(report.predictions).toBe(8);
-    expect(report.prediction_usd).toBeGreaterThan(0);
-    expect(report.setup_seconds).toBeGreaterThan(0);
-    expect(report.setup_usd).toBeGreaterThan(0);
-    expect(report.idle_seconds).toBeGreaterThan(0);
-    expect(report.total_usd).toBeCloseTo(report.prediction_usd + report.setup_usd + report.idle_usd, 9);
-    expect(report.instances_now).toBe(0);
-    const [summed] = nodeOutput(execution, 'Prediction cost');
-    expect(summed.sum_cost_total_usd).toBeCloseTo(report.prediction_usd, 9);
-    const deployment = await call('GET', `/v1/deployments/${report.deployment}`);
-    expect(deployment.json.current_release.configuration).toEqual(expect.objectContaining({ min_instances: 0, max_instances: 0 }));
-  });
-});
-
-describe('webhook-triggered workflows (n8n start)', () => {
   beforeAll(async () => {
-    await n8n.publish(IDS['04-webhook-await-respond.json']);
-    await n8n.publish(IDS['05-alert-on-failed-predictions.json']);
-    await n8n.start();
-  }, 180_000);
+    const runtime = provision(version);
+    expect(runtime.version).toBe(version);
+    const tarball = packPackage();
+    engine = await startEngine({ env: { GANTRY_LOG: 'debug' } });
+    call = api(engine);
+    n8n = await N8n.create(runtime, tarball);
+    await n8n.importCredential({ ...CREDENTIAL, type: 'gantryApi', data: { baseUrl: engine.url, apiToken: engine.token } });
+    for (const file of exampleFiles()) {
+      const workflow = loadExample(file, IDS[file] ?? file, CREDENTIAL);
+      await n8n.importWorkflow(workflow);
+    }
+  }, 1_800_000);
 
-  test('4: Await Prediction sleeps until the engine calls back (no polling), then the webhook caller gets the result', async () => {
-    const workflowId = IDS['04-webhook-await-respond.json'];
-    const pending = fetch(`${n8n.url}/webhook/gantry-pipeline`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ text: 'resumed by the engine', sleep: 5 }),
-    });
-    // While the model runs, the execution is parked in n8n's database as `waiting`.
-    const [waiting] = await n8n.waitForExecutions(workflowId, (list) => list.some((e) => e.status === 'waiting'), 30_000);
-    expect(waiting.waitTill).not.toBeNull();
-    const response = await pending;
-    expect(response.status).toBe(200);
-    const body = (await response.json()) as { id: string; status: string; output: string; cost_usd: number };
-    expect(body).toEqual(expect.objectContaining({ status: 'succeeded', output: 'resumed by the engine' }));
-    expect(body.cost_usd).toBeGreaterThan(0);
-
-    const [done] = await n8n.waitForExecutions(workflowId, (list) => list.some((e) => e.id === waiting.id && e.status === 'success'));
-    const finished = (await n8n.executions(workflowId)).find((e) => e.id === done.id) as ExecutionSummary;
-    const [started] = nodeOutput(finished, 'Start prediction');
-    expect(started.id).toBe(body.id);
-    expect(started.webhook).toMatch(new RegExp(`^${n8n.url}/webhook-waiting/${waiting.id}\\?signature=`));
-    expect(nodeOutput(finished, 'Await Prediction')[0]).toEqual(expect.objectContaining({ id: body.id, status: 'succeeded', awaitStatus: 'completed' }));
-    // No polling: over a 5-second prediction the prediction was read exactly twice, once by
-    // Await Prediction before the execution went to sleep, once by its webhook() to confirm the
-    // callback (a poll loop reads it every interval).
-    expect(engineRequests('GET', `/v1/predictions/${body.id}`)).toBe(2);
+  afterAll(async () => {
+    await n8n?.remove();
+    await engine?.stop();
   });
 
-  test('5: Gantry Trigger fires for a failed prediction of the model, not for a successful one', async () => {
-    const workflowId = IDS['05-alert-on-failed-predictions.json'];
-    const subscriptions = await call('GET', '/v1/webhooks');
-    expect(subscriptions.json.results).toEqual([expect.objectContaining({ model: 'gantry/echo', events: ['completed'], url: expect.stringContaining(n8n.url) })]);
-    const before = (await n8n.executions(workflowId)).length;
+  test('every example in examples/ has an end-to-end test here', () => {
+    expect(exampleFiles()).toEqual(Object.keys(IDS));
+    expect(n8n.installedPackages()).toEqual(expect.arrayContaining(['n8n-nodes-gantry', 'n8n-workflow']));
+  });
 
-    const ok = await call('POST', '/v1/models/gantry/echo/predictions', { input: { text: 'fine' } }, { Prefer: 'wait' });
-    expect(ok.json.status).toBe('succeeded');
-    const failed = await call('POST', '/v1/models/gantry/echo/predictions', { input: { text: 'boom', fail: true } }, { Prefer: 'wait' });
-    expect(failed.json.status).toBe('failed');
+  describe('manual workflows (n8n execute)', () => {
+    test('1: OCR reads two review images, the classifier labels them, the cost is summed', async () => {
+      const execution = await n8n.execute(IDS['01-ocr-then-classify.json']);
+      expectSuccess(execution);
+      const perImage = nodeOutput(execution, 'Per image');
+      expect(perImage).toEqual([
+        expect.objectContaining({ file: 'review-positive.png', text: expect.stringMatching(/great service/i), label: 'positive' }),
+        expect.objectContaining({ file: 'review-negative.png', text: expect.stringMatching(/arrived broken/i), label: 'negative' }),
+      ]);
+      for (const item of perImage) {
+        expect(item.ocr_cost_usd).toBeGreaterThan(0);
+        expect(item.classifier_cost_usd).toBeGreaterThan(0);
+        expect(item.cost_usd).toBeCloseTo(item.ocr_cost_usd + item.classifier_cost_usd, 12);
+      }
+      const [total] = nodeOutput(execution, 'Total cost');
+      expect(total.count_file).toBe(2);
+      expect(total.sum_cost_usd).toBeCloseTo(perImage[0].cost_usd + perImage[1].cost_usd, 12);
+      // The OCR step got the image as n8n binary data, and its predictions carry the workflow's tags.
+      const ocr = nodeOutput(execution, 'Read text (OCR)');
+      expect(ocr[0].tags).toEqual(expect.objectContaining({ n8n_workflow_id: IDS['01-ocr-then-classify.json'], n8n_node: 'Read text (OCR)' }));
+      expect(ocr[0].input.image).toMatch(/^data:image\/png;base64,/);
+    });
 
-    const list = await n8n.waitForExecutions(workflowId, (l) => l.length > before && l.every((e) => e.status === 'success'), 60_000);
-    // Give a wrongly delivered "succeeded" event time to show up before counting.
-    await new Promise((r) => setTimeout(r, 2000));
-    expect((await n8n.executions(workflowId)).length).toBe(before + 1);
-    const [alert] = nodeOutput(list[0], 'Alert');
-    expect(alert).toEqual({ alert: `Prediction ${failed.json.id} of gantry/echo failed: echo asked to fail`, prediction_id: failed.json.id, status: 'failed' });
+    test('2: fine-tunes the classifier on labelled tickets, then the new version routes a new ticket', async () => {
+      const execution = await n8n.execute(IDS['02-fine-tune-classifier.json']);
+      expectSuccess(execution);
+      const [training] = nodeOutput(execution, 'Fine-tune');
+      expect(training).toEqual(expect.objectContaining({ status: 'succeeded', new_version: expect.stringMatching(/^[0-9a-f]{64}$/) }));
+      const [result] = nodeOutput(execution, 'Result');
+      expect(result).toEqual(expect.objectContaining({ label: 'billing', new_version: training.new_version }));
+      expect(result.training_cost_usd).toBeGreaterThan(0);
+      expect(result.prediction_cost_usd).toBeGreaterThan(0);
+      // The destination did not exist: the node created it under the token's account.
+      const account = await call('GET', '/v1/account');
+      const model = await call('GET', `/v1/models/${account.json.username}/ticket-router`);
+      expect(model.status).toBe(200);
+      expect(model.json.latest_version.id).toBe(training.new_version);
+    });
 
-    // Unpublishing the workflow removes the trigger's subscription from the engine.
-    // (n8n tears triggers down after it answers, so wait for it.)
-    await n8n.api(`/workflows/${workflowId}/unpublish`, 'POST');
-    const deadline = Date.now() + 20_000;
-    let left = (await call('GET', '/v1/webhooks')).json.results;
-    while (left.length > 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 250));
-      left = (await call('GET', '/v1/webhooks')).json.results;
-    }
-    if (left.length > 0) throw new Error(`subscription still there after unpublish; n8n said:\n${n8n.log().slice(-3000)}`);
+    test('3: a min-1 deployment takes a burst of 8, scales to zero, and reports setup, idle and prediction cost', async () => {
+      const execution = await n8n.execute(IDS['03-deployment-burst.json']);
+      expectSuccess(execution);
+      const awaited = nodeOutput(execution, 'Await all');
+      expect(awaited).toHaveLength(8);
+      expect(new Set(awaited.map((p) => p.status))).toEqual(new Set(['succeeded']));
+      expect(awaited.map((p) => p.output)).toEqual(['one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight']);
+      const [report] = nodeOutput(execution, 'Cost report');
+      expect(report.predictions).toBe(8);
+      expect(report.prediction_usd).toBeGreaterThan(0);
+      expect(report.setup_seconds).toBeGreaterThan(0);
+      expect(report.setup_usd).toBeGreaterThan(0);
+      expect(report.idle_seconds).toBeGreaterThan(0);
+      expect(report.total_usd).toBeCloseTo(report.prediction_usd + report.setup_usd + report.idle_usd, 9);
+      expect(report.instances_now).toBe(0);
+      const [summed] = nodeOutput(execution, 'Prediction cost');
+      expect(summed.sum_cost_total_usd).toBeCloseTo(report.prediction_usd, 9);
+      const deployment = await call('GET', `/v1/deployments/${report.deployment}`);
+      expect(deployment.json.current_release.configuration).toEqual(expect.objectContaining({ min_instances: 0, max_instances: 0 }));
+    });
+  });
+
+  describe('webhook-triggered workflows (n8n start)', () => {
+    beforeAll(async () => {
+      await n8n.publish(IDS['04-webhook-await-respond.json']);
+      await n8n.publish(IDS['05-alert-on-failed-predictions.json']);
+      await n8n.start();
+    }, 180_000);
+
+    test('4: Await Prediction sleeps until the engine calls back (no polling), then the webhook caller gets the result', async () => {
+      const workflowId = IDS['04-webhook-await-respond.json'];
+      const pending = fetch(`${n8n.url}/webhook/gantry-pipeline`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text: 'resumed by the engine', sleep: 5 }),
+      });
+      // While the model runs, the execution is parked in n8n's database as `waiting`.
+      let waiting = (await n8n.waitingExecutions(workflowId))[0];
+      for (let i = 0; !waiting && i < 100; i++) {
+        await new Promise((r) => setTimeout(r, 300));
+        waiting = (await n8n.waitingExecutions(workflowId))[0];
+      }
+      expect(waiting).toEqual(expect.objectContaining({ status: 'waiting', waitTill: expect.any(String) }));
+      const response = await pending;
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { id: string; status: string; output: string; cost_usd: number };
+      expect(body).toEqual(expect.objectContaining({ status: 'succeeded', output: 'resumed by the engine' }));
+      expect(body.cost_usd).toBeGreaterThan(0);
+
+      const [done] = await n8n.waitForExecutions(workflowId, (list) => list.some((e) => e.id === waiting.id && e.status === 'success'));
+      const finished = (await n8n.executions(workflowId)).find((e) => e.id === done.id) as ExecutionSummary;
+      const [started] = nodeOutput(finished, 'Start prediction');
+      expect(started.id).toBe(body.id);
+      // 2.x signs resume URLs; 1.x's carry no signature.
+      const resumeUrl = `^${n8n.url}/webhook-waiting/${waiting.id}${n8n.major >= 2 ? '\\?signature=' : '$'}`;
+      expect(started.webhook).toMatch(new RegExp(resumeUrl));
+      expect(nodeOutput(finished, 'Await Prediction')[0]).toEqual(expect.objectContaining({ id: body.id, status: 'succeeded', awaitStatus: 'completed' }));
+      // No polling: over a 5-second prediction the prediction was read exactly twice, once by
+      // Await Prediction before the execution went to sleep, once by its webhook() to confirm the
+      // callback (a poll loop reads it every interval).
+      expect(engineRequests(engine, 'GET', `/v1/predictions/${body.id}`)).toBe(2);
+    });
+
+    test('5: Gantry Trigger fires for a failed prediction of the model, not for a successful one', async () => {
+      const workflowId = IDS['05-alert-on-failed-predictions.json'];
+      const subscriptions = await call('GET', '/v1/webhooks');
+      expect(subscriptions.json.results).toEqual([expect.objectContaining({ model: 'gantry/echo', events: ['completed'], url: expect.stringContaining(n8n.url) })]);
+      const before = (await n8n.executions(workflowId)).length;
+
+      const ok = await call('POST', '/v1/models/gantry/echo/predictions', { input: { text: 'fine' } }, { Prefer: 'wait' });
+      expect(ok.json.status).toBe('succeeded');
+      const failed = await call('POST', '/v1/models/gantry/echo/predictions', { input: { text: 'boom', fail: true } }, { Prefer: 'wait' });
+      expect(failed.json.status).toBe('failed');
+
+      const list = await n8n.waitForExecutions(workflowId, (l) => l.length > before && l.every((e) => e.status === 'success'), 60_000);
+      // Give a wrongly delivered "succeeded" event time to show up before counting.
+      await new Promise((r) => setTimeout(r, 2000));
+      expect((await n8n.executions(workflowId)).length).toBe(before + 1);
+      const [alert] = nodeOutput(list[0], 'Alert');
+      expect(alert).toEqual({ alert: `Prediction ${failed.json.id} of gantry/echo failed: echo asked to fail`, prediction_id: failed.json.id, status: 'failed' });
+
+      // Unpublishing the workflow removes the trigger's subscription from the engine.
+      // (n8n tears triggers down after it answers, so wait for it.)
+      await n8n.unpublish(workflowId);
+      const deadline = Date.now() + 20_000;
+      let left = (await call('GET', '/v1/webhooks')).json.results;
+      while (left.length > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 250));
+        left = (await call('GET', '/v1/webhooks')).json.results;
+      }
+      if (left.length > 0) throw new Error(`subscription still there after unpublish; n8n said:\n${n8n.log().slice(-3000)}`);
+    });
   });
 });

