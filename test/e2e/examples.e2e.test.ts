@@ -132,10 +132,12 @@ describe.each(N8N_VERSIONS)('n8n %s', (version) => {
 
     test('4: Await Prediction sleeps until the engine calls back (no polling), then the webhook caller gets the result', async () => {
       const workflowId = IDS['04-webhook-await-respond.json'];
+      // Log in and create the API key first, so the first look at the executions is quick.
+      expect(await n8n.waitingExecutions(workflowId)).toEqual([]);
       const pending = fetch(`${n8n.url}/webhook/gantry-pipeline`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ text: 'resumed by the engine', sleep: 5 }),
+        body: JSON.stringify({ text: 'resumed by the engine', sleep: 8 }),
       });
       // While the model runs, the execution is parked in n8n's database as `waiting`.
       let waiting = (await n8n.waitingExecutions(workflowId))[0];
@@ -158,7 +160,7 @@ describe.each(N8N_VERSIONS)('n8n %s', (version) => {
       const resumeUrl = `^${n8n.url}/webhook-waiting/${waiting.id}${n8n.major >= 2 ? '\\?signature=' : '$'}`;
       expect(started.webhook).toMatch(new RegExp(resumeUrl));
       expect(nodeOutput(finished, 'Await Prediction')[0]).toEqual(expect.objectContaining({ id: body.id, status: 'succeeded', awaitStatus: 'completed' }));
-      // No polling: over a 5-second prediction the prediction was read exactly twice, once by
+      // No polling: over an 8-second prediction the prediction was read exactly twice, once by
       // Await Prediction before the execution went to sleep, once by its webhook() to confirm the
       // callback (a poll loop reads it every interval).
       expect(engineRequests(engine, 'GET', `/v1/predictions/${body.id}`)).toBe(2);

@@ -6,6 +6,10 @@
 #                               against Node 24's headers. The tests also provision n8n 1.123.81 this way.
 # A finished step leaves a stamp file, so a second run costs nothing and an interrupted one resumes.
 set -euo pipefail
+# Under `npm run`, npm exports this repository's settings (legacy-peer-deps from .npmrc among them)
+# as npm_config_* variables; n8n must be installed with npm's defaults (its peer dependencies
+# matter: without them an older @langchain/core is hoisted and 1.x's `n8n start` cannot load).
+for var in $(env | grep -o '^npm_config_[A-Za-z0-9_]*' || true); do unset "$var"; done
 
 NODE_VERSION="${GANTRY_E2E_NODE_VERSION:-24.21.0}"
 N8N_VERSION="${GANTRY_E2E_N8N_VERSION:-2.41.1}"
