@@ -30,6 +30,11 @@ const env = z.object({
   GANTRY_WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(1).default(35 * 60_000),
   GANTRY_MAX_FILE_BYTES: z.coerce.number().int().min(1).default(100 * 1024 * 1024),
   GANTRY_FILE_TTL: z.coerce.number().int().min(1).default(24 * 3600),
+  GANTRY_DATA_RETENTION: z
+    .string()
+    .trim()
+    .default('3600')
+    .refine((v) => v === 'off' || /^\d+(\.\d+)?$/.test(v), 'must be a number of seconds (0 or "off" keeps data forever)'),
   GANTRY_COG_COMMAND: z.string().min(1).default(`docker run --rm --gpus '"device={gpus}"' -p {port}:5000 {image}`),
   GANTRY_COG_CPU_COMMAND: z.string().min(1).default('docker run --rm -p {port}:5000 {image}'),
   GANTRY_IMPORT_HARDWARE: z.string().default('gpu-l40s'),
@@ -63,6 +68,11 @@ export interface Config {
   maxFileBytes: number;
   /** Lifetime of stored files and of signed download URLs, in seconds. */
   fileTtlSeconds: number;
+  /**
+   * Seconds after completion at which an API prediction's input, output, logs and output files are
+   * removed (`data_removed`); null keeps them forever.
+   */
+  dataRetentionSeconds: number | null;
   /** How versions imported from the public catalogue start their Cog image (see docs/catalogue.md). */
   catalogueImport: {
     /** Command template for GPU hardware ({port}, {gpus}, {image}). */
@@ -126,6 +136,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     webhookRetryMaxMs: e.GANTRY_WEBHOOK_RETRY_MAX_MS,
     maxFileBytes: e.GANTRY_MAX_FILE_BYTES,
     fileTtlSeconds: e.GANTRY_FILE_TTL,
+    dataRetentionSeconds: e.GANTRY_DATA_RETENTION === 'off' || Number(e.GANTRY_DATA_RETENTION) === 0 ? null : Number(e.GANTRY_DATA_RETENTION),
     catalogueImport: { gpuCommand: e.GANTRY_COG_COMMAND, cpuCommand: e.GANTRY_COG_CPU_COMMAND, hardware: e.GANTRY_IMPORT_HARDWARE },
   };
 }

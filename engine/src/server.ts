@@ -1,9 +1,10 @@
 /**
  * `gantry serve`: Postgres (embedded or DATABASE_URL), migrations, BullMQ, the HTTP API and, by
  * default, one in-process worker. Also the sweeper that enforces deadlines and recovers work
- * after a crash, so that no accepted prediction is ever left behind.
+ * after a crash, so that no accepted prediction is ever left behind, and removes old predictions'
+ * data (GANTRY_DATA_RETENTION).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadInventory } from './scheduler';
 import type { Config } from './config';
@@ -11,7 +12,7 @@ import { Db } from './store/db';
 import { migrate } from './store/migrate';
 import { startEmbeddedPostgres, type EmbeddedHandle } from './store/embedded';
 import { Listener } from './store/listen';
-import { PREDICTION_CHANNEL, expiredQueued, expiredRunning, orphanedRunning, queuedPredictions, requestCancel, getPrediction } from './store/predictions';
+import { PREDICTION_CHANNEL, expiredQueued, expiredRunning, orphanedRunning, queuedPredictions, requestCancel, getPrediction, removeExpiredData } from './store/predictions';
 import { countTokens, insertToken } from './store/tokens';
 import { Dispatcher } from './queue';
 import { buildApp } from './api/app';
@@ -27,6 +28,9 @@ import { FileStore } from './files';
 import { startWebhooks } from './webhooks/runtime';
 
 const WORKER_STALE_SECONDS = 15;
+/** Data retention works in batches of this many predictions, at most this many batches a sweep. */
+const RETENTION_BATCH = 500;
+const RETENTION_BATCHES_PER_SWEEP = 20;
 
 export interface Engine {
   url: string;
@@ -62,8 +66,20 @@ async function bootstrapToken(db: Db, config: Config, log: Log): Promise<void> {
   log(`generated an admin API token (shown once; also in ${file}):\n\n    ${secret}\n`);
 }
 
-/** Periodic recovery and deadline enforcement. Everything it does is idempotent. */
-function startSweeper(db: Db, dispatcher: Dispatcher, log: Log, lifecycle: Lifecycle): () => void {
+/**
+ * Clears the data of predictions past the retention, a batch per statement so that a large backlog
+ * never holds many row locks at once; what is left waits for the next sweep.
+ */
+async function removeOldData(db: Db, retentionSeconds: number): Promise<void> {
+  for (let i = 0; i < RETENTION_BATCHES_PER_SWEEP; i++) {
+    const { removed, paths } = await removeExpiredData(db, retentionSeconds, RETENTION_BATCH);
+    for (const path of paths) await rm(path, { force: true });
+    if (removed < RETENTION_BATCH) return;
+  }
+}
+
+/** Periodic recovery, deadline enforcement and data retention. Everything it does is idempotent. */
+function startSweeper(db: Db, dispatcher: Dispatcher, log: Log, lifecycle: Lifecycle, retentionSeconds: number | null): () => void {
   let running = false;
   const sweep = async () => {
     if (running) return;
@@ -78,6 +94,7 @@ function startSweeper(db: Db, dispatcher: Dispatcher, log: Log, lifecycle: Lifec
         const row = await getPrediction(db, id);
         if (row) await lifecycle.endWithoutRun(row, { status: 'failed', error: 'interrupted: the worker running this prediction stopped responding' });
       }
+      if (retentionSeconds !== null) await removeOldData(db, retentionSeconds);
     } catch (err) {
       log(`sweeper: ${(err as Error).message}`);
     } finally {
@@ -142,7 +159,7 @@ export async function serve(config: Config, log: Log): Promise<Engine> {
     await worker.start();
     ctx.localWorker = worker;
   }
-  const stopSweeper = startSweeper(db, dispatcher, log, lifecycle);
+  const stopSweeper = startSweeper(db, dispatcher, log, lifecycle, config.dataRetentionSeconds);
 
   const app = buildApp(ctx, {
     bodyLimitBytes: config.bodyLimit,

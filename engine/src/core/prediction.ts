@@ -36,6 +36,8 @@ export interface PredictionRow {
   attempts: number;
   worker_id: string | null;
   cancel_requested_at: Date | null;
+  /** Input, output and logs were cleared by data retention (GANTRY_DATA_RETENTION). */
+  data_removed: boolean;
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -55,7 +57,7 @@ export function toWire(row: PredictionRow, publicUrl: string): Record<string, un
     input: row.input,
     logs: row.logs,
     output: row.output ?? null,
-    data_removed: false,
+    data_removed: row.data_removed ?? false,
     error: row.error,
     status: row.status,
     source: row.source,

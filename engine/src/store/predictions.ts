@@ -215,3 +215,29 @@ export async function orphanedRunning(db: Db, staleAfterSeconds: number): Promis
 export async function appendLogs(db: Queryable, id: string, text: string): Promise<void> {
   await db.query(`UPDATE predictions SET logs = logs || $2 WHERE id = $1 AND status IN ('starting', 'processing')`, [id, text]);
 }
+
+/**
+ * Data retention: clears input, output and logs of up to `limit` API predictions that finished
+ * more than `afterSeconds` ago, marks them `data_removed`, and deletes the rows of the files they
+ * produced, in one statement. Returns how many predictions it cleared and the files' paths on disk
+ * (the caller deletes the bytes). Status, timestamps, metrics, cost, tags, version and the usage
+ * records stay. Trainings are never touched: their output names the version they created.
+ */
+export async function removeExpiredData(db: Db, afterSeconds: number, limit = 500): Promise<{ removed: number; paths: string[] }> {
+  const [row] = await db.query<{ removed: string | number; paths: string[] }>(
+    `WITH batch AS (
+       SELECT id FROM predictions
+       WHERE NOT data_removed AND completed_at IS NOT NULL
+         AND completed_at < clock_timestamp() - make_interval(secs => $1::double precision)
+         AND kind = 'prediction' AND source = 'api' AND status IN ('succeeded', 'failed', 'canceled', 'aborted')
+       ORDER BY completed_at LIMIT $2 FOR UPDATE SKIP LOCKED),
+     u AS (
+       UPDATE predictions p SET input = '{}'::jsonb, output = NULL, logs = '', data_removed = true
+       FROM batch WHERE p.id = batch.id RETURNING p.id),
+     f AS (DELETE FROM files WHERE prediction_id IN (SELECT id FROM u) RETURNING path)
+     SELECT (SELECT count(*) FROM u) AS removed, COALESCE((SELECT array_agg(path) FROM f), '{}') AS paths`,
+    [afterSeconds, limit],
+    'remove-expired-data',
+  );
+  return { removed: Number(row.removed), paths: row.paths };
+}
