@@ -16,6 +16,7 @@ import { webhookRoutes } from './webhooks';
 import { streamRoutes } from './streams';
 import { fileRoutes } from './files';
 import { trainingRoutes } from './trainings';
+import { searchRoutes } from './search';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -96,6 +97,7 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
   streamRoutes(app, ctx);
   fileRoutes(app, ctx);
   trainingRoutes(app, ctx);
+  searchRoutes(app, ctx);
   for (const plugin of opts.plugins ?? []) plugin(app, ctx);
   return app;
 }

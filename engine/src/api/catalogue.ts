@@ -15,17 +15,11 @@ import { existingModels } from '../store/catalog';
 import { catalogueSource, findCatalogueModel, importFromCatalogue, liteModels, searchModels, type ImportSettings, type LiteModel } from '../public-catalogue';
 import type { ApiContext } from './context';
 import { modelWire } from './models';
+import { parseLimit } from './paginate';
 
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
 const IMPORT_FIELDS = ['model', 'hardware', 'command'];
-
-function parseLimit(raw: string | undefined): number {
-  if (raw === undefined || raw === '') return DEFAULT_LIMIT;
-  const limit = Number(raw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw invalid([{ pointer: '/limit', detail: `must be an integer from 1 to ${MAX_LIMIT}` }]);
-  return limit;
-}
 
 function liteWire(m: LiteModel, imported: boolean) {
   return {
@@ -66,7 +60,7 @@ export function catalogueRoutes(app: FastifyInstance, ctx: ApiContext, settings:
     const unknown = Object.keys(req.query).filter((k) => k !== 'query' && k !== 'limit');
     if (unknown.length) throw invalid(unknown.map((k) => ({ pointer: `/${k}`, detail: 'is not a recognised parameter' })));
     const query = req.query.query ?? '';
-    const found = searchModels(await liteModels(), query, parseLimit(req.query.limit));
+    const found = searchModels(await liteModels(), query, parseLimit(req.query.limit, MAX_LIMIT, DEFAULT_LIMIT));
     const here = await existingModels(ctx.db, found.map((m) => `${m.owner}/${m.name}`));
     return { query, source: await catalogueSource(), results: found.map((m) => liteWire(m, here.has(`${m.owner}/${m.name}`))) };
   });

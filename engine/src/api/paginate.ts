@@ -1,5 +1,5 @@
 /** Cursor pagination with absolute `next` URLs (the official client follows them verbatim). */
-import { badRequest } from '../core/errors';
+import { badRequest, invalid } from '../core/errors';
 
 export const PAGE_SIZE = 100;
 
@@ -24,4 +24,12 @@ export function page<T>(results: T[], publicUrl: string, path: string, nextPosit
     next: nextPosition ? `${publicUrl}${path}?cursor=${encodeCursor(nextPosition)}${extraQuery}` : null,
     results,
   };
+}
+
+/** A `limit` query parameter: absent or empty gives `fallback`; otherwise an integer 1..max, or 422 naming `/limit`. */
+export function parseLimit(raw: string | undefined, max: number, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const limit = Number(raw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > max) throw invalid([{ pointer: '/limit', detail: `must be an integer from 1 to ${max}` }]);
+  return limit;
 }

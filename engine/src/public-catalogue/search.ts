@@ -6,6 +6,13 @@
  */
 import type { LiteModel } from './data';
 
+/** What the ranker reads: catalogue entries and the engine's own models both have these. */
+export interface Searchable {
+  owner: string;
+  name: string;
+  description: string | null;
+}
+
 /** What one query word earns, by where it matches (best place only). */
 const SCORE = {
   fullRef: 12, // "stability-ai/sdxl"
@@ -16,7 +23,7 @@ const SCORE = {
   description: 1,
 } as const;
 
-function wordScore(model: LiteModel, word: string): number {
+function wordScore(model: Searchable, word: string): number {
   const owner = model.owner.toLowerCase();
   const name = model.name.toLowerCase();
   const ref = `${owner}/${name}`;
@@ -34,10 +41,10 @@ export function queryWords(query: string): string[] {
 }
 
 /**
- * The best `limit` models for `query`. An empty query lists the most-run models; otherwise a model
- * must match at least one word.
+ * `models` ranked for `query`, best first, each with its score: a model must match at least one
+ * word (an empty query keeps them all, unscored). Ties are broken by `popularity`, higher first.
  */
-export function searchModels<T extends LiteModel>(models: readonly T[], query: string, limit: number): T[] {
+export function rankModels<T extends Searchable>(models: readonly T[], query: string, popularity: (m: T) => number = () => 0): Array<{ model: T; score: number }> {
   const words = queryWords(query);
   const ranked: Array<{ model: T; matched: number; score: number }> = [];
   for (const model of models) {
@@ -50,6 +57,14 @@ export function searchModels<T extends LiteModel>(models: readonly T[], query: s
     }
     if (words.length === 0 || matched > 0) ranked.push({ model, matched, score });
   }
-  ranked.sort((a, b) => b.matched - a.matched || b.score - a.score || b.model.run_count - a.model.run_count);
-  return ranked.slice(0, limit).map((r) => r.model);
+  ranked.sort((a, b) => b.matched - a.matched || b.score - a.score || popularity(b.model) - popularity(a.model));
+  return ranked.map(({ model, score }) => ({ model, score }));
+}
+
+/**
+ * The best `limit` models for `query`. An empty query lists the most-run models; otherwise a model
+ * must match at least one word.
+ */
+export function searchModels<T extends LiteModel>(models: readonly T[], query: string, limit: number): T[] {
+  return rankModels(models, query, (m) => m.run_count).slice(0, limit).map((r) => r.model);
 }

@@ -64,6 +64,15 @@ export async function listModels(db: Db, limit: number, cursor?: { createdAt: st
   return db.query<ModelRow & { cursor_at: string }>(`SELECT *, ${CURSOR_AT} FROM models ORDER BY created_at DESC, owner || '/' || name DESC LIMIT $1`, [limit]);
 }
 
+/** Every model with what its latest version runs on (for search and collections), newest first. */
+export async function modelsWithRunner(db: Db): Promise<Array<ModelRow & { runner_type: string | null; trainable: boolean }>> {
+  return db.query<ModelRow & { runner_type: string | null; trainable: boolean }>(
+    `SELECT m.*, v.runner->>'type' AS runner_type, COALESCE(v.trainable, false) AS trainable
+       FROM models m LEFT JOIN versions v ON v.id = m.latest_version
+      ORDER BY m.created_at DESC, m.owner || '/' || m.name DESC`,
+  );
+}
+
 type CatalogueFields = 'default_example' | 'weights_url' | 'imported_from';
 export type NewModel = Omit<ModelRow, 'latest_version' | 'created_at' | CatalogueFields> & Partial<Pick<ModelRow, CatalogueFields>>;
 
