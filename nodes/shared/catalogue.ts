@@ -1,7 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { parseModelRef } from './refs';
-import { ApiHttpError, apiRequest, type ApiContext } from './transport';
+import { apiRequest, isNotFound, type ApiContext } from './transport';
 import type { VersionObject } from './types';
 
 /**
@@ -24,7 +24,6 @@ export async function searchCatalogue(this: ApiContext, query: string, limit = 2
 	return ((page.results as unknown as CatalogueEntry[]) ?? []).filter((entry) => entry.owner && entry.name);
 }
 
-export const isNotFound = (error: unknown): boolean => error instanceof ApiHttpError && error.status === 404;
 
 /** `request`'s answer, or undefined when the API answers 404; other errors pass through. */
 async function unlessNotFound<T>(request: Promise<T>): Promise<T | undefined> {

@@ -161,3 +161,15 @@ export const downloadOptions: INodeProperties[] = [
 		description: 'Name of the binary property for a single file; several files get _0, _1 … suffixes',
 	},
 ];
+
+/** A hardware SKU from `GET /v1/hardware`. */
+export const hardwareField = (overrides: Partial<INodeProperties> = {}): INodeProperties => ({
+	displayName: 'Hardware Name or ID',
+	name: 'hardware',
+	type: 'options',
+	typeOptions: { loadOptionsMethod: 'getHardware' },
+	default: '',
+	description:
+		'Hardware SKU from GET /v1/hardware. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+	...overrides,
+});

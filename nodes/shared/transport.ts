@@ -53,6 +53,8 @@ export class ApiHttpError extends Error {
 	}
 }
 
+export const isNotFound = (error: unknown): boolean => error instanceof ApiHttpError && error.status === 404;
+
 /** Make an authenticated request to the Replicate-compatible API; non-2xx throws ApiHttpError. */
 export async function apiRequest(
 	this: ApiContext,

@@ -1,8 +1,7 @@
 import type { IDataObject, ILoadOptionsFunctions, INodePropertyOptions } from 'n8n-workflow';
 
-import { isNotFound } from '../catalogue';
 import { parseModelRef } from '../refs';
-import { apiRequest } from '../transport';
+import { apiRequest, isNotFound } from '../transport';
 import { withNodeErrors } from './nodeErrors';
 
 function currentModel(this: ILoadOptionsFunctions, parameter = 'model'): string {

@@ -1,10 +1,10 @@
 import type { ILoadOptionsFunctions, ResourceMapperFields } from 'n8n-workflow';
 
-import { catalogueVersion, isNotFound } from '../catalogue';
+import { catalogueVersion } from '../catalogue';
 import { deploymentTarget, modelTarget, type Target } from '../jobs';
 import { parseModelRef } from '../refs';
 import { inputProperties, toMapperFields } from '../schema';
-import { getBaseUrl, isReplicate } from '../transport';
+import { getBaseUrl, isNotFound, isReplicate } from '../transport';
 import { withNodeErrors } from './nodeErrors';
 
 async function fieldsFor(

@@ -1,18 +1,8 @@
-import type { IDataObject, IExecuteFunctions, INodeProperties } from 'n8n-workflow';
+import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 
 import { parseModelRef } from '../../../shared/refs';
 import { apiRequest, getBaseUrl, isReplicate } from '../../../shared/transport';
 
-export const hardwareField = (overrides: Partial<INodeProperties> = {}): INodeProperties => ({
-	displayName: 'Hardware Name or ID',
-	name: 'hardware',
-	type: 'options',
-	typeOptions: { loadOptionsMethod: 'getHardware' },
-	default: '',
-	description:
-		'Hardware SKU from GET /v1/hardware. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
-	...overrides,
-});
 
 export function deploymentRef(this: IExecuteFunctions, i: number): { owner: string; name: string } {
 	return parseModelRef(this.getNodeParameter('deployment', i, '', { extractValue: true }) as string);

@@ -1,11 +1,11 @@
 import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { modelLocator, versionField } from '../../../shared/descriptions';
+import { hardwareField, modelLocator, versionField } from '../../../shared/descriptions';
 import { getLatestVersion } from '../../../shared/jobs';
 import { parseModelRef } from '../../../shared/refs';
 import { apiRequest } from '../../../shared/transport';
-import { hardwareField, withCost } from './common';
+import { withCost } from './common';
 
 const properties: INodeProperties[] = [
 	{ displayName: 'Name', name: 'name', type: 'string', default: '', required: true, placeholder: 'my-deployment' },

@@ -1,7 +1,8 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
-import { hardwareField, patchDeployment, withCost } from './common';
+import { hardwareField } from '../../../shared/descriptions';
+import { patchDeployment, withCost } from './common';
 
 const properties: INodeProperties[] = [
 	{

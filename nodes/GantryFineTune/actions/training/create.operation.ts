@@ -8,7 +8,7 @@ import { attachBinaryInputs, readInput } from '../../../shared/inputs';
 import { getLatestVersion, getVersion } from '../../../shared/jobs';
 import { parseModelRef } from '../../../shared/refs';
 import { inputProperties } from '../../../shared/schema';
-import { ApiHttpError, apiRequest } from '../../../shared/transport';
+import { apiRequest, isNotFound } from '../../../shared/transport';
 import type { Prediction, VersionObject } from '../../../shared/types';
 
 const properties: INodeProperties[] = [
@@ -116,7 +116,7 @@ async function destinationFor(this: IExecuteFunctions, i: number, baseOwner: str
 	try {
 		await apiRequest.call(this, 'GET', `/models/${owner}/${name}`);
 	} catch (error) {
-		if (!(error instanceof ApiHttpError) || error.status !== 404) throw toNodeError(this.getNode(), error, i);
+		if (!isNotFound(error)) throw toNodeError(this.getNode(), error, i);
 		const base = await apiRequest.call(this, 'GET', `/models/${baseOwner}/${baseName}`).catch(() => ({}) as IDataObject);
 		await apiRequest.call(this, 'POST', '/models', {
 			body: {

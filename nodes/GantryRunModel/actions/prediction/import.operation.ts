@@ -2,7 +2,7 @@ import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
 import { importModel } from '../../../shared/catalogue';
-import { modelLocator } from '../../../shared/descriptions';
+import { hardwareField, modelLocator } from '../../../shared/descriptions';
 import { getBaseUrl, isReplicate } from '../../../shared/transport';
 
 const properties: INodeProperties[] = [
@@ -21,15 +21,10 @@ const properties: INodeProperties[] = [
 		placeholder: 'Add Option',
 		default: {},
 		options: [
-			{
-				displayName: 'Hardware Name or ID',
-				name: 'hardware',
-				type: 'options',
-				typeOptions: { loadOptionsMethod: 'getHardware' },
-				default: '',
+			hardwareField({
 				description:
 					'Hardware SKU for the imported version; by default the engine picks its import default (larger for models whose name states a large parameter count). Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
-			},
+			}),
 			{
 				displayName: 'Command Template',
 				name: 'command',
