@@ -118,9 +118,13 @@ export class InstancePool {
     return this.instances;
   }
 
-  /** Whether a ready instance of `key` has a free slot now (a run would start without waiting). */
-  hasFreeSlot(key: string): boolean {
-    return this.instances.some((i) => i.key === key && (i.state === 'ready' || i.state === 'busy') && i.inUse < i.needs.maxConcurrency);
+  /** A slot on a ready instance of `needs.key` if one is free right now, without waiting. */
+  tryAcquire(needs: InstanceNeeds): Slot | undefined {
+    const ready = this.freeInstance(needs.key);
+    // Waiters of the key go first (they are served on every release; this is only a race guard).
+    if (!ready || this.nextWaiter(needs.key)) return undefined;
+    this.noteArrival(needs);
+    return this.slot(ready);
   }
 
   /** A slot on a ready instance of `needs.key`; waits for the autoscaler to provide one. */

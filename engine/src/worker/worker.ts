@@ -23,13 +23,13 @@ import { newId } from '../core/ids';
 import { timings, type PredictionRow } from '../core/prediction';
 import { computeCost, rulesFor, type PricingRule } from '../core/pricing';
 import type { PriceTable } from '../core/hardware';
-import { InstancePool, type PoolInstance } from './instance-pool';
+import { InstancePool, type InstanceNeeds, type PoolInstance, type Slot } from './instance-pool';
 import { Ledger, place, type AutoscalerKnobs, type Cluster, type GpuDevice, type HardwareRequest } from '../scheduler';
 import { SKUS } from '../core/hardware';
 import { InstanceBook } from './instance-book';
 import { stopInstancesOf } from '../store/instances';
 import { DeploymentKeeper } from './deployment-keeper';
-import { specFor, type ModelInstance } from '../runners/instance';
+import { specFor, type InstanceSpec, type ModelInstance } from '../runners/instance';
 import { RunError } from '../runners/node-instance';
 import { Lifecycle } from '../lifecycle';
 import type { FileStore } from '../files';
@@ -157,19 +157,36 @@ export class Worker {
    */
   offer(row: { id: string; version: string; deployment: string | null; hardware: string }): boolean {
     if (this.stopping || !this.servedHardware.has(row.hardware)) return false;
-    const key = row.deployment ? `${row.version}@${row.deployment}` : row.version;
     const version = this.versions.get(row.version);
-    if (!version || !this.pool.hasFreeSlot(key)) return false;
-    void this.executeWarm(row.id, version);
+    const spec = version && specFor(version.runner, version.weights);
+    if (!version || !spec || typeof spec === 'string') return false;
+    // Take the slot now, synchronously: two offers in a row must not both count on one free slot.
+    const slot = this.pool.tryAcquire(this.needsOf(row, version, spec));
+    if (!slot) return false;
+    void this.executeWarm(row.id, version, spec, slot);
     return true;
   }
 
-  /** The fast path: claim and start in one statement, then run on the warm instance. */
-  private async executeWarm(id: string, version: VersionRow): Promise<void> {
+  /** The fast path: claim and start in one statement, then run on the slot already taken. */
+  private async executeWarm(id: string, version: VersionRow, spec: InstanceSpec, slot: Slot): Promise<void> {
     const row = await claimAndStart(this.opts.db, id, this.id).catch(() => undefined);
-    // Not startable here (canceled, deadline passed, a database hiccup): the normal path decides.
-    if (!row) return this.execute(id);
-    await this.run(row, version);
+    if (!row) {
+      // Not startable here (canceled, deadline passed, a database hiccup): the normal path decides.
+      slot.release();
+      return this.execute(id);
+    }
+    await this.run(row, version, spec, slot);
+  }
+
+  private needsOf(row: { version: string; deployment: string | null; hardware: string }, version: VersionRow, spec: InstanceSpec): InstanceNeeds {
+    return {
+      key: row.deployment ? `${version.id}@${row.deployment}` : version.id,
+      versionId: version.id,
+      deployment: row.deployment ?? undefined,
+      hardware: hardwareRequest(version, row.hardware),
+      spec,
+      maxConcurrency: version.max_concurrency,
+    };
   }
 
   private servedHardware = new Set<string>();
@@ -210,15 +227,16 @@ export class Worker {
       await this.finish(id, { status: 'failed', error: `version ${row.version} no longer exists` });
       return;
     }
-    await this.run(row, version);
-  }
-
-  private async run(row: PredictionRow, version: VersionRow): Promise<void> {
     const spec = specFor(version.runner, version.weights);
     if (typeof spec === 'string') {
       await this.finish(row.id, { status: 'failed', error: spec });
       return;
     }
+    await this.run(row, version, spec);
+  }
+
+  /** Runs a claimed prediction on `taken` (the fast path) or on a slot the pool provides. */
+  private async run(row: PredictionRow, version: VersionRow, spec: InstanceSpec, taken?: Slot): Promise<void> {
     let canceled = false;
     let cancelRun: () => void = () => undefined;
     this.running.set(row.id, { cancel: () => ((canceled = true), cancelRun()) });
@@ -226,15 +244,8 @@ export class Worker {
       ? setTimeout(() => this.running.get(row.id)?.cancel(), Math.max(0, row.deadline.getTime() - Date.now()))
       : undefined;
     try {
-      const slot = await this.pool
-        .acquire({
-          key: row.deployment ? `${version.id}@${row.deployment}` : version.id,
-          versionId: version.id,
-          deployment: row.deployment ?? undefined,
-          hardware: hardwareRequest(version, row.hardware),
-          spec,
-          maxConcurrency: version.max_concurrency,
-        }, (reasons) => void appendLogs(this.opts.db, row.id, `waiting for capacity: ${reasons.join('; ')}\n`))
+      const slot = taken ?? await this.pool
+        .acquire(this.needsOf(row, version, spec), (reasons) => void appendLogs(this.opts.db, row.id, `waiting for capacity: ${reasons.join('; ')}\n`))
         .catch((err: Error) => err);
       if (slot instanceof Error) {
         // Shutting down before it started: leave it `starting` for the next worker to run.
