@@ -1,12 +1,15 @@
 /**
  * Data retention over real HTTP (Replicate's `data_removed`): with GANTRY_DATA_RETENTION=1 the
  * sweeper (every second) clears a finished prediction's input, output and logs, deletes its output
- * files and sets `data_removed`, keeping status, timestamps, metrics, cost, tags and version;
+ * files and its delivered webhook records (their bodies carry the same data) and sets `data_removed`, keeping status, timestamps, metrics, cost, tags and version;
  * running and queued predictions are untouched; `off` keeps data forever; a bad value stops the
  * engine from starting.
  */
 import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { api, startEngine, type EngineHandle } from '../helpers/engine';
 
 const CLI = join(__dirname, '..', '..', 'engine', 'dist', 'src', 'cli.js');
@@ -40,8 +43,21 @@ describe('GANTRY_DATA_RETENTION=1', () => {
   }, 90_000);
   afterAll(async () => engine?.stop());
 
-  test('a finished prediction loses input, output, logs and files, and keeps the rest', async () => {
-    const created = await call('POST', '/v1/models/me/retained/predictions', { input: { text: 'secret words' }, tags: { team: 'a' } }, { prefer: 'wait=30' });
+  test('a finished prediction loses input, output, logs, files and webhook records, and keeps the rest', async () => {
+    const received: string[] = [];
+    const receiver: Server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => (received.push(body), res.end('ok')));
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const webhook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const created = await call(
+      'POST',
+      '/v1/models/me/retained/predictions',
+      { input: { text: 'secret words' }, tags: { team: 'a' }, webhook, webhook_events_filter: ['completed'] },
+      { prefer: 'wait=30' },
+    );
     const p = created.json;
     expect(p.status).toBe('succeeded');
     expect(p.data_removed).toBe(false);
@@ -58,6 +74,17 @@ describe('GANTRY_DATA_RETENTION=1', () => {
       expect([k, gone[k]]).toEqual([k, p[k]]);
     }
     expect((await fetch(p.output.file)).status).not.toBe(200);
+    // The webhook went out with the data; its delivery record is gone with it.
+    expect(received.some((b) => b.includes('secret words'))).toBe(true);
+    receiver.close();
+    const db = new Client({ connectionString: engine.databaseUrl });
+    await db.connect();
+    try {
+      const { rows } = await db.query('SELECT status FROM webhook_deliveries WHERE prediction_id = $1', [p.id]);
+      expect(rows).toEqual([]);
+    } finally {
+      await db.end();
+    }
     // The list shows it the same way.
     const { json: page } = await call('GET', '/v1/predictions');
     expect(page.results.find((x: any) => x.id === p.id)).toEqual(expect.objectContaining({ data_removed: true, input: {}, output: null }));

@@ -219,9 +219,10 @@ export async function appendLogs(db: Queryable, id: string, text: string): Promi
 /**
  * Data retention: clears input, output and logs of up to `limit` API predictions that finished
  * more than `afterSeconds` ago, marks them `data_removed`, and deletes the rows of the files they
- * produced, in one statement. Returns how many predictions it cleared and the files' paths on disk
- * (the caller deletes the bytes). Status, timestamps, metrics, cost, tags, version and the usage
- * records stay. Trainings are never touched: their output names the version they created.
+ * produced and the webhook deliveries already sent or given up (their bodies hold the same data;
+ * one still being retried stays until the outbox is done with it and prunes it), in one statement.
+ * Returns how many predictions it cleared and the files' paths on disk (the caller deletes the
+ * bytes). Status, timestamps, metrics, cost, tags, version and the usage records stay. Trainings are never touched: their output names the version they created.
  */
 export async function removeExpiredData(db: Db, afterSeconds: number, limit = 500): Promise<{ removed: number; paths: string[] }> {
   const [row] = await db.query<{ removed: string | number; paths: string[] }>(
@@ -234,7 +235,8 @@ export async function removeExpiredData(db: Db, afterSeconds: number, limit = 50
      u AS (
        UPDATE predictions p SET input = '{}'::jsonb, output = NULL, logs = '', data_removed = true
        FROM batch WHERE p.id = batch.id RETURNING p.id),
-     f AS (DELETE FROM files WHERE prediction_id IN (SELECT id FROM u) RETURNING path)
+     f AS (DELETE FROM files WHERE prediction_id IN (SELECT id FROM u) RETURNING path),
+     d AS (DELETE FROM webhook_deliveries WHERE prediction_id IN (SELECT id FROM u) AND status <> 'pending')
      SELECT (SELECT count(*) FROM u) AS removed, COALESCE((SELECT array_agg(path) FROM f), '{}') AS paths`,
     [afterSeconds, limit],
     'remove-expired-data',
