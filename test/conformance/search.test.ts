@@ -21,7 +21,7 @@ const call = (method: string, path: string, body?: string) => api(engine)(method
 test('replicate.models.search finds gantry/echo first', async () => {
   const found = (await replicate.models.search('echo')) as any;
   expect(found.previous).toBeNull();
-  expect(found.next).toBeNull();
+  expect(found.next).toBeNull(); // fewer than a page of matches
   expect(found.results[0]).toMatchObject({ owner: 'gantry', name: 'echo', url: `${engine.url}/gantry/echo` });
   expect(found.results[0].latest_version.id).toMatch(/^[0-9a-f]{64}$/);
 });
@@ -94,3 +94,28 @@ test('GET /v1/search rejects a bad limit and a missing query', async () => {
   expect(missing.status).toBe(422);
   expect(missing.json.errors).toEqual([expect.objectContaining({ pointer: '/query' })]);
 });
+
+test('a search with more than a page of matches pages through `next` (GET), as the official client follows it', async () => {
+  const created = api(engine);
+  for (let i = 0; i < 105; i++) {
+    const res = await created('POST', '/v1/models', { owner: 'pager', name: `probe-${i}`, visibility: 'private', hardware: 'cpu', description: 'a pagination probe' });
+    expect(res.status).toBe(201);
+  }
+  const first = (await replicate.models.search('pagination probe')) as any;
+  expect(first.results).toHaveLength(100);
+  expect(first.next).toMatch(new RegExp(`^${engine.url}/v1/models\\?cursor=`));
+  const seen: string[] = [];
+  for await (const batch of replicate.paginate(() => replicate.models.search('pagination probe') as any)) {
+    seen.push(...batch.map((m: any) => `${m.owner}/${m.name}`));
+  }
+  expect(seen).toHaveLength(105);
+  expect(new Set(seen).size).toBe(105);
+  expect(seen.every((ref) => ref.startsWith('pager/probe-'))).toBe(true);
+
+  // The plain list is unaffected, and a tampered search cursor is a 400 naming the cursor.
+  const bad = Buffer.from(JSON.stringify({ search: 'probe', offset: '-3' })).toString('base64url');
+  const res = await call('GET', `/v1/models?cursor=${bad}`);
+  expect(res.status).toBe(400);
+  expect(res.json.errors).toEqual([expect.objectContaining({ pointer: '/cursor' })]);
+  expect((await call('GET', '/v1/models')).json.results.length).toBe(100);
+}, 60_000);

@@ -14,7 +14,7 @@ import { isValidName } from '../core/prediction';
 import { existingModels } from '../store/catalog';
 import { catalogueSource, findCatalogueModel, importFromCatalogue, liteModels, searchModels, type ImportSettings, type LiteModel } from '../public-catalogue';
 import type { ApiContext } from './context';
-import { modelWire } from './models';
+import { modelWire } from './model-wire';
 import { parseLimit } from './paginate';
 
 const DEFAULT_LIMIT = 20;

@@ -4,53 +4,13 @@ import { ApiError, conflict, invalid, notFound, type FieldError } from '../core/
 import { isValidName } from '../core/prediction';
 import { findSku } from '../core/hardware';
 import { parseVersionSpec } from '../core/version-spec';
-import { deleteVersion, getVersion, insertModel, listModels, listVersions, runCount, type ModelRow, type VersionRow } from '../store/catalog';
+import { deleteVersion, insertModel, listModels, listVersions } from '../store/catalog';
 import { createVersion } from '../catalog';
 import type { ApiContext } from './context';
 import { decodeCursor, page, PAGE_SIZE } from './paginate';
 import { requireModel, requireVersion } from './resolve';
-
-export function versionWire(v: VersionRow) {
-  const runner = { ...v.runner };
-  // Secrets never leave the engine: a runner's credentials are redacted.
-  for (const key of Object.keys(runner)) if (/key|token|secret|password/i.test(key)) runner[key] = '[redacted]';
-  return {
-    id: v.id,
-    created_at: v.created_at.toISOString(),
-    cog_version: v.cog_version ?? null,
-    openapi_schema: v.openapi_schema,
-    runner,
-    hardware: v.hardware,
-    gpu_count: v.gpu_count,
-    gpu_memory_gb: v.gpu_memory_gb,
-    max_concurrency: v.max_concurrency,
-    pricing: v.pricing,
-    streams: v.streams,
-    trainable: v.trainable,
-  };
-}
-
-export async function modelWire(ctx: ApiContext, m: ModelRow) {
-  const latest = m.latest_version ? await getVersion(ctx.db, m.latest_version) : undefined;
-  return {
-    url: `${ctx.publicUrl}/${m.owner}/${m.name}`,
-    owner: m.owner,
-    name: m.name,
-    description: m.description,
-    visibility: m.visibility,
-    github_url: m.github_url,
-    paper_url: m.paper_url,
-    license_url: m.license_url,
-    cover_image_url: m.cover_image_url,
-    weights_url: m.weights_url ?? null,
-    run_count: await runCount(ctx.db, `${m.owner}/${m.name}`),
-    created_at: m.created_at.toISOString(),
-    default_example: m.default_example ?? null,
-    latest_version: latest ? versionWire(latest) : null,
-    // Extension: the public catalogue page this model was imported from (null when made here).
-    imported_from: m.imported_from ?? null,
-  };
-}
+import { modelWire, versionWire } from './model-wire';
+import { searchCursor, searchPage } from './search';
 
 const optionalUrl = (body: Record<string, unknown>, key: string, errors: FieldError[]) => {
   const v = body[key];
@@ -61,6 +21,9 @@ const optionalUrl = (body: Record<string, unknown>, key: string, errors: FieldEr
 
 export function modelRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Querystring: { cursor?: string } }>('/v1/models', async (req) => {
+    // A search's later pages (QUERY /v1/models answers with a GET `next`).
+    const search = searchCursor(req.query.cursor);
+    if (search) return searchPage(ctx, search.search, search.offset);
     const cursor = decodeCursor<{ createdAt: string; key: string }>(req.query.cursor, ['createdAt', 'key']);
     const rows = await listModels(ctx.db, PAGE_SIZE + 1, cursor);
     const results = rows.slice(0, PAGE_SIZE);

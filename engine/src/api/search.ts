@@ -1,6 +1,7 @@
 /**
  * Model search and collections (Replicate API):
- *   QUERY /v1/models                 body = the search text (`text/plain`) → a page of models, best first
+ *   QUERY /v1/models                 body = the search text (`text/plain`) → a page of models, best first;
+ *                                    `next` is a GET /v1/models URL whose cursor carries the words
  *   GET   /v1/search?query=&limit=   beta: `{query, models:[{model, metadata}], collections, pages}`
  *   GET   /v1/collections            a page of `{name, slug, description}`
  *   GET   /v1/collections/{slug}     `{name, slug, description, full_description, models}`
@@ -10,11 +11,11 @@
  * there is nothing to create or edit.
  */
 import type { FastifyInstance } from 'fastify';
-import { invalid, notFound } from '../core/errors';
+import { badRequest, invalid, notFound } from '../core/errors';
 import { rankModels } from '../public-catalogue/search';
 import { modelsWithRunner, type ModelRow } from '../store/catalog';
 import type { ApiContext } from './context';
-import { modelWire } from './models';
+import { modelWire } from './model-wire';
 import { page, PAGE_SIZE, parseLimit } from './paginate';
 
 type Row = ModelRow & { runner_type: string | null; trainable: boolean };
@@ -89,15 +90,37 @@ function searchText(body: unknown): string {
   return text;
 }
 
+/**
+ * The cursor of a search result's later page, or undefined for a plain list cursor. The official
+ * client follows `next` with GET, so the words travel in the cursor with the offset. Results are
+ * ranked afresh for each page: a model created in between can shift the ranking by a place.
+ */
+export function searchCursor(cursor: string | undefined): { search: string; offset: number } | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as Record<string, unknown>;
+    if (typeof value.search !== 'string') return undefined;
+    const offset = Number(value.offset);
+    if (value.search.trim() && Number.isInteger(offset) && offset > 0) return { search: value.search, offset };
+  } catch {
+    return undefined; // not ours: the list's own cursor check answers it
+  }
+  throw badRequest('The cursor is malformed; use the `next` URL of a previous page.', [{ pointer: '/cursor', detail: 'is malformed' }]);
+}
+
+/** One page of models ranked for `text`, from `offset`, with the next page's cursor when there is one. */
+export async function searchPage(ctx: ApiContext, text: string, offset: number) {
+  const ranked = rankModels(await modelsWithRunner(ctx.db), text);
+  const found = ranked.slice(offset, offset + PAGE_SIZE);
+  const next = ranked.length > offset + PAGE_SIZE ? { search: text, offset: String(offset + PAGE_SIZE) } : undefined;
+  return page(await Promise.all(found.map((r) => modelWire(ctx, r.model))), ctx.publicUrl, '/v1/models', next);
+}
+
 export function searchRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  // Ranked, not cursor-ordered: one page of the best PAGE_SIZE matches (`next` is always null).
   app.route({
     method: 'QUERY',
     url: '/v1/models',
-    handler: async (req) => {
-      const found = rankModels(await modelsWithRunner(ctx.db), searchText(req.body)).slice(0, PAGE_SIZE);
-      return page(await Promise.all(found.map((r) => modelWire(ctx, r.model))), ctx.publicUrl, '/v1/models', undefined);
-    },
+    handler: async (req) => searchPage(ctx, searchText(req.body), 0),
   });
 
   app.get<{ Querystring: { query?: string; limit?: string } }>('/v1/search', async (req) => {
