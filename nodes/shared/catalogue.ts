@@ -1,7 +1,7 @@
 import type { IDataObject } from 'n8n-workflow';
 
 import { parseModelRef } from './refs';
-import { apiRequest, isNotFound, type ApiContext } from './transport';
+import { apiRequest, unlessNotFound, type ApiContext } from './transport';
 import type { VersionObject } from './types';
 
 /**
@@ -22,15 +22,6 @@ export interface CatalogueEntry {
 export async function searchCatalogue(this: ApiContext, query: string, limit = 20): Promise<CatalogueEntry[]> {
 	const page = await apiRequest.call(this, 'GET', '/catalogue', { qs: { query, limit } });
 	return ((page.results as unknown as CatalogueEntry[]) ?? []).filter((entry) => entry.owner && entry.name);
-}
-
-
-/** `request`'s answer, or undefined when the API answers 404; other errors pass through. */
-async function unlessNotFound<T>(request: Promise<T>): Promise<T | undefined> {
-	return await request.catch((error: unknown) => {
-		if (isNotFound(error)) return undefined;
-		throw error;
-	});
 }
 
 /** The catalogue's latest version of a model (with its input schema), or undefined when not there. */

@@ -55,6 +55,14 @@ export class ApiHttpError extends Error {
 
 export const isNotFound = (error: unknown): boolean => error instanceof ApiHttpError && error.status === 404;
 
+/** `request`'s answer, or undefined when the API answers 404; other errors pass through. */
+export async function unlessNotFound<T>(request: Promise<T>): Promise<T | undefined> {
+	return await request.catch((error: unknown) => {
+		if (isNotFound(error)) return undefined;
+		throw error;
+	});
+}
+
 /** Make an authenticated request to the Replicate-compatible API; non-2xx throws ApiHttpError. */
 export async function apiRequest(
 	this: ApiContext,

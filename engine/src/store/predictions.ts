@@ -222,7 +222,8 @@ export async function appendLogs(db: Queryable, id: string, text: string): Promi
  * produced and the webhook deliveries already sent or given up (their bodies hold the same data;
  * one still being retried stays until the outbox is done with it and prunes it), in one statement.
  * Returns how many predictions it cleared and the files' paths on disk (the caller deletes the
- * bytes). Status, timestamps, metrics, cost, tags, version and the usage records stay. Trainings are never touched: their output names the version they created.
+ * bytes). Status, timestamps, metrics, cost, tags, version and the usage records stay. Trainings
+ * are never touched: their output names the version they created.
  */
 export async function removeExpiredData(db: Db, afterSeconds: number, limit = 500): Promise<{ removed: number; paths: string[] }> {
   const [row] = await db.query<{ removed: string | number; paths: string[] }>(

@@ -1,7 +1,7 @@
 import type { IDataObject, ILoadOptionsFunctions, INodePropertyOptions } from 'n8n-workflow';
 
 import { parseModelRef } from '../refs';
-import { apiRequest, isNotFound } from '../transport';
+import { apiRequest, unlessNotFound } from '../transport';
 import { withNodeErrors } from './nodeErrors';
 
 function currentModel(this: ILoadOptionsFunctions, parameter = 'model'): string {
@@ -17,12 +17,9 @@ async function getVersionsMethod(this: ILoadOptionsFunctions): Promise<INodeProp
 	const ref = currentModel.call(this);
 	if (!ref) return options;
 	const { owner, name } = parseModelRef(ref);
-	const page = await apiRequest.call(this, 'GET', `/models/${owner}/${name}/versions`).catch((error: unknown) => {
-		// A catalogue model not imported yet (Gantry) has no versions here: "Latest" is what it will run.
-		if (isNotFound(error)) return { results: [] } as IDataObject;
-		throw error;
-	});
-	for (const version of (page.results as IDataObject[]) ?? []) {
+	// A catalogue model not imported yet (Gantry) has no versions here: "Latest" is what it will run.
+	const page = await unlessNotFound(apiRequest.call(this, 'GET', `/models/${owner}/${name}/versions`));
+	for (const version of (page?.results as IDataObject[] | undefined) ?? []) {
 		options.push({
 			name: `${String(version.id).slice(0, 12)}… (${String(version.created_at ?? '').slice(0, 10)})`,
 			value: version.id as string,

@@ -8,7 +8,7 @@ import { attachBinaryInputs, readInput } from '../../../shared/inputs';
 import { getLatestVersion, getVersion } from '../../../shared/jobs';
 import { parseModelRef } from '../../../shared/refs';
 import { inputProperties } from '../../../shared/schema';
-import { apiRequest, isNotFound } from '../../../shared/transport';
+import { apiRequest, unlessNotFound } from '../../../shared/transport';
 import type { Prediction, VersionObject } from '../../../shared/types';
 
 const properties: INodeProperties[] = [
@@ -113,10 +113,8 @@ async function destinationFor(this: IExecuteFunctions, i: number, baseOwner: str
 		? raw.split('/')
 		: [(await apiRequest.call(this, 'GET', '/account')).username as string, raw];
 	if (!(this.getNodeParameter('createDestination', i, true) as boolean)) return `${owner}/${name}`;
-	try {
-		await apiRequest.call(this, 'GET', `/models/${owner}/${name}`);
-	} catch (error) {
-		if (!isNotFound(error)) throw toNodeError(this.getNode(), error, i);
+	const existing = await unlessNotFound(apiRequest.call(this, 'GET', `/models/${owner}/${name}`));
+	if (!existing) {
 		const base = await apiRequest.call(this, 'GET', `/models/${baseOwner}/${baseName}`).catch(() => ({}) as IDataObject);
 		await apiRequest.call(this, 'POST', '/models', {
 			body: {
