@@ -4,12 +4,17 @@ import { versionId, type VersionSpec } from './core/version-spec';
 import { insertVersion, type VersionRow } from './store/catalog';
 import type { Db } from './store/db';
 import { describeNodeModule } from './runners/node-schema';
-import { cogStreams, probeCogCommand, readCogSchema } from './runners/cog-schema';
+import { cogStreams, describeCogServer, probeCogCommand } from './runners/cog-schema';
 import { languageModelOpenApi } from './runners/openai-inputs';
 import { resolveModule } from './runners/resolve-module';
 
-export async function createVersion(db: Db, owner: string, name: string, spec: VersionSpec): Promise<VersionRow> {
+/**
+ * `cogVersion`: the Cog release of a version made from another (a trained version keeps its
+ * base's); a Cog server read for its schema may name its own.
+ */
+export async function createVersion(db: Db, owner: string, name: string, spec: VersionSpec, inherited: { cogVersion?: string | null } = {}): Promise<VersionRow> {
   let openapi = spec.openapi_schema;
+  let cogVersion = inherited.cogVersion ?? null;
   let streams = false;
   let trainable = false;
   if (spec.runner.type === 'node') {
@@ -25,7 +30,9 @@ export async function createVersion(db: Db, owner: string, name: string, spec: V
     // A Cog server describes itself: the one at the URL, or one booted from the command for it.
     const { url, command, image } = spec.runner;
     try {
-      openapi = url ? await readCogSchema(url) : await probeCogCommand(command ?? '', image);
+      const described = url ? await describeCogServer(url) : await probeCogCommand(command ?? '', image);
+      openapi = described.openapi;
+      cogVersion = described.cogVersion ?? cogVersion;
     } catch (err) {
       const detail = `cannot read the Cog server's /openapi.json (${(err as Error).message}); the server must be reachable, or give the version an openapi_schema`;
       throw invalid([{ pointer: url ? '/runner/url' : '/runner/command', detail }]);
@@ -59,5 +66,6 @@ export async function createVersion(db: Db, owner: string, name: string, spec: V
     weights: spec.weights ?? null,
     streams,
     trainable,
+    cog_version: cogVersion,
   });
 }

@@ -5,6 +5,14 @@ import { z } from 'zod';
 import { defaultPrices, findSku, type PriceTable } from './core/hardware';
 import type { AutoscalerKnobs } from './scheduler';
 
+/**
+ * How an imported Cog image runs: its port published on loopback only, the worker reachable from
+ * the container as host.docker.internal (for webhooks and uploads), and Cog's server started with
+ * an upload URL, so file outputs of async predictions reach the engine (without one, the legacy
+ * server answers with paths inside the container).
+ */
+const COG_DOCKER_TAIL = '-p 127.0.0.1:{port}:5000 --add-host=host.docker.internal:host-gateway {image} python -m cog.server.http --upload-url={upload_url}';
+
 const env = z.object({
   GANTRY_HOST: z.string().default('127.0.0.1'),
   GANTRY_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
@@ -35,8 +43,9 @@ const env = z.object({
     .trim()
     .default('3600')
     .refine((v) => v === 'off' || /^\d+(\.\d+)?$/.test(v), 'must be a number of seconds (0 or "off" keeps data forever)'),
-  GANTRY_COG_COMMAND: z.string().min(1).default(`docker run --rm --gpus '"device={gpus}"' -p {port}:5000 {image}`),
-  GANTRY_COG_CPU_COMMAND: z.string().min(1).default('docker run --rm -p {port}:5000 {image}'),
+  GANTRY_COG_COMMAND: z.string().min(1).default(`docker run --rm --gpus '"device={gpus}"' ${COG_DOCKER_TAIL}`),
+  GANTRY_COG_CPU_COMMAND: z.string().min(1).default(`docker run --rm ${COG_DOCKER_TAIL}`),
+  GANTRY_COG_WEBHOOK_HOST: z.string().default('host.docker.internal'),
   GANTRY_IMPORT_HARDWARE: z.string().default('gpu-l40s'),
   DATABASE_URL: z.string().optional(),
   REDIS_URL: z.string().optional(),
@@ -81,6 +90,8 @@ export interface Config {
     cpuCommand: string;
     /** Hardware SKU an import gets unless the request names one (the catalogue does not say). */
     hardware: string;
+    /** The host a container reaches the worker at (the runner's webhook_host); empty: loopback. */
+    webhookHost: string;
   };
 }
 
@@ -137,6 +148,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     maxFileBytes: e.GANTRY_MAX_FILE_BYTES,
     fileTtlSeconds: e.GANTRY_FILE_TTL,
     dataRetentionSeconds: e.GANTRY_DATA_RETENTION === 'off' || Number(e.GANTRY_DATA_RETENTION) === 0 ? null : Number(e.GANTRY_DATA_RETENTION),
-    catalogueImport: { gpuCommand: e.GANTRY_COG_COMMAND, cpuCommand: e.GANTRY_COG_CPU_COMMAND, hardware: e.GANTRY_IMPORT_HARDWARE },
+    catalogueImport: { gpuCommand: e.GANTRY_COG_COMMAND, cpuCommand: e.GANTRY_COG_CPU_COMMAND, hardware: e.GANTRY_IMPORT_HARDWARE, webhookHost: e.GANTRY_COG_WEBHOOK_HOST },
   };
 }

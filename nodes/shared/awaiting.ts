@@ -9,7 +9,7 @@ import type {
 } from 'n8n-workflow';
 import { WAIT_INDEFINITELY } from 'n8n-workflow';
 
-import { getJob, getVersion, pollUntilDone } from './jobs';
+import { getJob, getVersion, pollUntilDone, trainedVersion } from './jobs';
 import { jobToItem } from './outputs';
 import { parseModelRef } from './refs';
 import { outputSchema } from './schema';
@@ -126,7 +126,9 @@ export async function finishedItems(
 		const final = isTerminal(job.status);
 		const extra: IDataObject = { awaitStatus: final ? 'completed' : 'timeout' };
 		if (kind === 'training') {
-			extra.new_version = ((job.output ?? {}) as IDataObject).version ?? null;
+			const trained = trainedVersion(job);
+			extra.new_version = trained.id;
+			extra.new_version_ref = trained.ref;
 		}
 		items.push(
 			await jobToItem.call(this, job, { item: awaited[index].item }, {

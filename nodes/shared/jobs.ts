@@ -5,6 +5,19 @@ import { apiRequest, type ApiContext } from './transport';
 import { isTerminal, jobPath, type JobKind, type Prediction, type VersionObject } from './types';
 import { parseModelRef } from './refs';
 
+/**
+ * The version a succeeded training made, from its `output.version`: Replicate (and Gantry) send
+ * `owner/name:id`; older Gantry engines sent the bare id. `id` is what a pinned version field
+ * takes; `ref` what `owner/name:version` fields take (null when the output names no version).
+ */
+export function trainedVersion(job: Prediction): { id: string | null; ref: string | null } {
+	const value = ((job.output ?? {}) as IDataObject).version;
+	if (typeof value !== 'string' || !value) return { id: null, ref: null };
+	const colon = value.lastIndexOf(':');
+	if (colon < 0) return { id: value, ref: null };
+	return { id: value.slice(colon + 1), ref: value };
+}
+
 /** Where a prediction is created: a version, an official model's endpoint, or a deployment. */
 export interface Target {
 	path: string;

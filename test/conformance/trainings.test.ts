@@ -41,8 +41,10 @@ test('train gantry/text-classifier into me/support-classifier and run the new ve
   expect(current.error).toBeNull();
   expect(current.status).toBe('succeeded');
   const output = current.output as any;
-  expect(output.version).toMatch(/^[0-9a-f]{64}$/);
-  expect(output.version).not.toBe(base.latest_version!.id);
+  // Replicate's shape (the Python client parses it): `owner/name:<version id>`.
+  expect(output.version).toMatch(/^me\/support-classifier:[0-9a-f]{64}$/);
+  const trainedId = output.version.split(':')[1];
+  expect(trainedId).not.toBe(base.latest_version!.id);
   expect(typeof output.weights).toBe('string');
   expect(output.metrics.labels.sort()).toEqual(['billing', 'shipping', 'technical']);
   expect(output.metrics.holdout_accuracy).toBeGreaterThanOrEqual(0.7);
@@ -52,9 +54,9 @@ test('train gantry/text-classifier into me/support-classifier and run the new ve
 
   // The destination has the new version as its latest.
   const dest = await replicate.models.get('me', 'support-classifier');
-  expect(dest.latest_version!.id).toBe(output.version);
+  expect(dest.latest_version!.id).toBe(trainedId);
 
-  const pinned = (await replicate.run(`me/support-classifier:${output.version}`, { input: { text: 'I was charged twice for my subscription.' } })) as any;
+  const pinned = (await replicate.run(output.version, { input: { text: 'I was charged twice for my subscription.' } })) as any;
   expect(pinned.label).toBe('billing');
   expect(Object.keys(pinned.scores).sort()).toEqual(['billing', 'shipping', 'technical']);
   const latest = (await replicate.run('me/support-classifier', { input: { text: 'My package has not arrived yet, where is my delivery?' } })) as any;

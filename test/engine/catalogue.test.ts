@@ -12,7 +12,8 @@ import { api, startEngine, type EngineHandle } from '../helpers/engine';
 
 const CLI = join(__dirname, '..', '..', 'engine', 'dist', 'src', 'cli.js');
 const FAKE_COG = join(__dirname, '..', 'fixtures', 'fake-cog.js');
-const DEFAULT_GPU_COMMAND = `docker run --rm --gpus '"device={gpus}"' -p {port}:5000 {image}`;
+// Cog's server started with an upload URL: async file outputs reach the engine (not container paths).
+const DEFAULT_GPU_COMMAND = `docker run --rm --gpus '"device={gpus}"' -p 127.0.0.1:{port}:5000 --add-host=host.docker.internal:host-gateway {image} python -m cog.server.http --upload-url={upload_url}`;
 
 interface Entry {
   owner: string;
@@ -131,7 +132,7 @@ describe('import', () => {
         cog_version: sdxl.latest_version.cog_version,
         openapi_schema: sdxl.latest_version.openapi_schema,
         hardware: 'gpu-l40s',
-        runner: { type: 'cog', image: `r8.im/stability-ai/sdxl@sha256:${id}`, command: DEFAULT_GPU_COMMAND },
+        runner: { type: 'cog', image: `r8.im/stability-ai/sdxl@sha256:${id}`, command: DEFAULT_GPU_COMMAND, webhook_host: 'host.docker.internal' },
       }),
     );
     const version = await call('GET', `/v1/models/stability-ai/sdxl/versions/${id}`);

@@ -8,8 +8,9 @@
  * stops answering), streamed iterator output reaching the prediction, its stream and its webhooks
  * as it is yielded, respond-async + webhooks (logs, metrics, cancel through POST .../cancel), sync
  * mode (cancel by dropping the connection), trainings through PUT /trainings/{id} producing a
- * version that boots with the trained weights, file outputs (data URLs) stored and served by the
- * engine, POST /shutdown on stop, schema import from /openapi.json (URL and command), and bad
+ * version that boots with the trained weights, file outputs stored and served by the engine in
+ * each mode (sync: data URLs; async: uploads to the instance's receiver through --upload-url; async
+ * without one: the legacy server's bare path fails the run), POST /shutdown on stop, schema import from /openapi.json (URL and command), and bad
  * runner specs answered 422 naming the field.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -265,8 +266,8 @@ async function readStream(url: string): Promise<Array<{ event: string; data: str
     .filter((e) => e.event);
 }
 
-test('training: PUT /trainings/{id} by webhook; the weights become a version that boots with them', async () => {
-  const v = await createVersion({ runner: { type: 'cog', command: `${FAST} node ${FAKE} --port {port} --train --setup-ms 100` } });
+test('training: PUT /trainings/{id} by webhook; the uploaded weights become a version that boots with them', async () => {
+  const v = await createVersion({ runner: { type: 'cog', command: `${FAST} node ${FAKE} --port {port} --train --setup-ms 100 --upload-url {upload_url}` } });
   expect(v.trainable).toBe(true);
   const bad = await call('POST', `/v1/models/cog/upper/versions/${v.id}/trainings`, { destination: 'cog/trained', input: {} });
   expect(bad.status).toBe(422);
@@ -274,6 +275,7 @@ test('training: PUT /trainings/{id} by webhook; the weights become a version tha
   expect(training.status).toBe(201);
   const trained = await done(training.json.id, 'trainings');
   expect(trained.status).toBe('succeeded');
+  expect(trained.output.version).toMatch(/^cog\/trained:[0-9a-f]{64}$/);
   expect(trained.logs).toContain('training with prefix "tuned"');
   expect(readdirSync(trained.output.weights)).toEqual(['weights.txt']);
   expect(readFileSync(join(trained.output.weights, 'weights.txt'), 'utf8')).toBe('tuned');
@@ -283,8 +285,7 @@ test('training: PUT /trainings/{id} by webhook; the weights become a version tha
   expect(res.json.output.text).toBe('TUNED SHOUT');
 }, 60_000);
 
-test('file outputs: Cog\'s data URLs become files the engine stores and serves, named and typed, within its size limit', async () => {
-  await call('POST', '/v1/models', { owner: 'cog', name: 'files', visibility: 'private', hardware: 'cpu' });
+describe('file outputs', () => {
   // What the fake model writes: the PNG signature, the text, `pad` bytes of "x".
   const png = (text: string, pad = 0) => Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from(text), Buffer.alloc(pad, 'x')]);
   const expectFile = async (url: unknown, bytes: Buffer, name: string) => {
@@ -298,26 +299,69 @@ test('file outputs: Cog\'s data URLs become files the engine stores and serves, 
     const file = await call('GET', `/v1/files/${id}`); // with the API token
     expect(file.json).toEqual(expect.objectContaining({ name, content_type: 'image/png', size: bytes.length }));
   };
+  const finished = async (res: { json: any }) => (TERMINAL.includes(res.json.status) ? res.json : done(res.json.id));
+  beforeAll(async () => {
+    await call('POST', '/v1/models', { owner: 'cog', name: 'files', visibility: 'private', hardware: 'cpu' });
+  });
 
-  // No openapi_schema: read from the server, where a Path output is a string of format uri.
-  const one = await createVersion({ runner: { type: 'cog', command: `node ${FAKE} --port {port} --files one --setup-ms 100` } }, 'cog/files');
-  expect(one.openapi_schema.components.schemas.Output).toEqual(expect.objectContaining({ type: 'string', format: 'uri' }));
-  const single = await call('POST', '/v1/predictions', { version: one.id, input: { text: 'a picture', pad: 1000 } }, { prefer: 'wait=30' });
-  expect(single.json.status).toBe('succeeded');
-  await expectFile(single.json.output, png('A PICTURE', 1000), 'output.png');
+  test("sync mode: Cog's data URLs become files the engine stores and serves, named and typed, within its size limit", async () => {
+    // No openapi_schema: read from the server, where a Path output is a string of format uri.
+    const one = await createVersion({ runner: { type: 'cog', command: `node ${FAKE} --port {port} --files one --setup-ms 100`, mode: 'sync' } }, 'cog/files');
+    expect(one.openapi_schema.components.schemas.Output).toEqual(expect.objectContaining({ type: 'string', format: 'uri' }));
+    const single = await call('POST', '/v1/predictions', { version: one.id, input: { text: 'a picture', pad: 1000 } }, { prefer: 'wait=30' });
+    expect(single.json.status).toBe('succeeded');
+    await expectFile(single.json.output, png('A PICTURE', 1000), 'output.png');
 
-  const list = await createVersion({ runner: { type: 'cog', command: `node ${FAKE} --port {port} --files list --setup-ms 100` } }, 'cog/files');
-  const many = await call('POST', '/v1/predictions', { version: list.id, input: { text: 'frame', count: 3 } }, { prefer: 'wait=30' });
-  expect(many.json.status).toBe('succeeded');
-  expect(many.json.output).toHaveLength(3);
-  for (const [i, url] of many.json.output.entries()) await expectFile(url, png(`FRAME ${i}`), `output_${i}.png`);
+    const list = await createVersion({ runner: { type: 'cog', command: `node ${FAKE} --port {port} --files list --setup-ms 100`, mode: 'sync' } }, 'cog/files');
+    const many = await call('POST', '/v1/predictions', { version: list.id, input: { text: 'frame', count: 3 } }, { prefer: 'wait=30' });
+    expect(many.json.status).toBe('succeeded');
+    expect(many.json.output).toHaveLength(3);
+    for (const [i, url] of many.json.output.entries()) await expectFile(url, png(`FRAME ${i}`), `output_${i}.png`);
 
-  // Over GANTRY_MAX_FILE_BYTES: the run fails saying so, as an upload over it would be refused.
-  const big = await call('POST', '/v1/predictions', { version: one.id, input: { text: 'huge', pad: MAX_FILE_BYTES } }, { prefer: 'wait=30' });
-  const failed = TERMINAL.includes(big.json.status) ? big.json : await done(big.json.id);
-  expect(failed.status).toBe('failed');
-  expect(failed.error).toMatch(new RegExp(`output file output.png is \\d+ bytes, over the file size limit of ${MAX_FILE_BYTES} bytes`));
-}, 60_000);
+    // Over GANTRY_MAX_FILE_BYTES: the run fails saying so, as an upload over it would be refused.
+    const failed = await finished(await call('POST', '/v1/predictions', { version: one.id, input: { text: 'huge', pad: MAX_FILE_BYTES } }, { prefer: 'wait=30' }));
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(new RegExp(`output file output.png is \\d+ bytes, over the file size limit of ${MAX_FILE_BYTES} bytes`));
+  }, 60_000);
+
+  test('async mode with {upload_url}: the server PUTs each file to the instance, the engine stores and serves it', async () => {
+    const one = await createVersion({ runner: { type: 'cog', command: `${FAST} node ${FAKE} --port {port} --files one --setup-ms 100 --upload-url {upload_url}` } }, 'cog/files');
+    const single = await call('POST', '/v1/predictions', { version: one.id, input: { text: 'uploaded', pad: 5000 } }, { prefer: 'wait=30' });
+    expect(single.json.status).toBe('succeeded');
+    // The server's own file name, as Cog names the uploaded file.
+    await expectFile(single.json.output, png('UPLOADED', 5000), 'out.png');
+
+    const list = await createVersion({ runner: { type: 'cog', command: `${FAST} node ${FAKE} --port {port} --files list --setup-ms 100 --upload-url {upload_url}` } }, 'cog/files');
+    const many = await call('POST', '/v1/predictions', { version: list.id, input: { text: 'still', count: 2 } }, { prefer: 'wait=30' });
+    expect(many.json.status).toBe('succeeded');
+    expect(many.json.output).toHaveLength(2);
+    for (const [i, url] of many.json.output.entries()) await expectFile(url, png(`STILL ${i}`), `out-${i}.png`);
+    // Nothing of the receiver (its address, its secret) leaks into what clients see.
+    expect(JSON.stringify(many.json)).not.toMatch(/127\.0\.0\.1:\d+\/[0-9a-f]{32}/);
+
+    // An upload over the size limit is refused (413); the server fails the run and the error says why.
+    const failed = await finished(await call('POST', '/v1/predictions', { version: one.id, input: { text: 'huge', pad: MAX_FILE_BYTES } }, { prefer: 'wait=30' }));
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(new RegExp(`Got error trying to upload output files: the output file out.png is \\d+ bytes, over the file size limit of ${MAX_FILE_BYTES} bytes`));
+  }, 60_000);
+
+  test("async mode without an upload URL: the legacy server's bare path fails the prediction instead of succeeding", async () => {
+    const one = await createVersion({ runner: { type: 'cog', command: `${FAST} node ${FAKE} --port {port} --files one --setup-ms 100` } }, 'cog/files');
+    const failed = await finished(await call('POST', '/v1/predictions', { version: one.id, input: { text: 'lost' } }, { prefer: 'wait=30' }));
+    expect(failed.status).toBe('failed');
+    expect(failed.output).toBeNull();
+    expect(failed.error).toMatch(/returned the output file "\/.*out\.png" as a path on its own machine/);
+    expect(failed.error).toContain('--upload-url={upload_url}');
+    // A text output that merely looks like a path is not a file: only `format: uri` positions are.
+    const text = await createVersion({
+      runner: { type: 'cog', command: `${FAST} node ${FAKE} --port {port} --setup-ms 100` },
+      openapi_schema: { ...schema, components: { schemas: { ...schema.components.schemas, Output: { type: 'object', properties: { text: { type: 'string' } } } } } },
+    }, 'cog/files');
+    const ok = await call('POST', '/v1/predictions', { version: text.id, input: { text: '/tmp/not-a-file' } }, { prefer: 'wait=30' });
+    expect(ok.json.status).toBe('succeeded');
+    expect(ok.json.output.text).toBe('/TMP/NOT-A-FILE');
+  }, 60_000);
+});
 
 test('bad cog runner specs are 422 naming the field', async () => {
   const expectError = async (runner: Record<string, unknown>, pointer: string, detail: RegExp) => {

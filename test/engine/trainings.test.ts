@@ -79,9 +79,10 @@ test("a training's completed webhook carries the new version", async () => {
   });
   const d = await receiver.waitFor((x) => x.json?.id === json.id, 30_000);
   expect(d.json.status).toBe('succeeded');
-  expect(d.json.output.version).toMatch(/^[0-9a-f]{64}$/);
+  // Replicate's shape, which the Python client parses: `owner/name:<version id>`.
+  expect(d.json.output.version).toMatch(/^me\/clf:[0-9a-f]{64}$/);
   expect(d.json.urls.get).toBe(`${engine.url}/v1/trainings/${json.id}`);
-  const run = await call('POST', `/v1/predictions`, { version: `me/clf:${d.json.output.version}`, input: { text: 'cats purr' } }, { prefer: 'wait=30' });
+  const run = await call('POST', `/v1/predictions`, { version: d.json.output.version, input: { text: 'cats purr' } }, { prefer: 'wait=30' });
   expect(run.json.output.label).toBe('cat');
   await receiver.close();
 });

@@ -38,6 +38,9 @@ describe('Fine-tune', () => {
     const json = item.json as any;
     expect(json.status).toBe('succeeded');
     expect(json.new_version).toMatch(/^[0-9a-f]{64}$/);
+    // The training's own output names the version as Replicate does; the node gives both forms.
+    expect(json.output.version).toBe(`${destination}:${json.new_version}`);
+    expect(json.new_version_ref).toBe(json.output.version);
     expect(json.cost).toEqual(expect.objectContaining({ total_usd: expect.any(Number) }));
     expect(item.pairedItem).toEqual({ item: 0 });
     const version = await env.api('GET', `/v1/models/${destination}/versions/${json.new_version}`);

@@ -2,6 +2,17 @@
 import { getVersion, runCount, type ModelRow, type VersionRow } from '../store/catalog';
 import type { ApiContext } from './context';
 
+/**
+ * Replicate always sends `cog_version` as a string and the Python client requires one. A Cog
+ * version shows the Cog release that built it when known (imported from the catalogue); anything
+ * else names what runs it, stably, so the field never changes for an existing version.
+ */
+export function cogVersionOf(v: Pick<VersionRow, 'cog_version' | 'runner'>): string {
+  if (v.cog_version) return v.cog_version;
+  if (v.runner.type === 'cog') return 'unknown';
+  return `gantry-${String(v.runner.type)}`;
+}
+
 export function versionWire(v: VersionRow) {
   const runner = { ...v.runner };
   // Secrets never leave the engine: a runner's credentials are redacted.
@@ -9,7 +20,7 @@ export function versionWire(v: VersionRow) {
   return {
     id: v.id,
     created_at: v.created_at.toISOString(),
-    cog_version: v.cog_version ?? null,
+    cog_version: cogVersionOf(v),
     openapi_schema: v.openapi_schema,
     runner,
     hardware: v.hardware,

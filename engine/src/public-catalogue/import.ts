@@ -18,6 +18,8 @@ export interface ImportSettings {
   cpuCommand: string;
   /** Default hardware SKU (see hardware.ts for when a bigger one is chosen). */
   hardware: string;
+  /** The runner's `webhook_host`: how the container reaches the worker; empty for loopback. */
+  webhookHost: string;
 }
 
 export interface ImportRequest {
@@ -101,6 +103,9 @@ export async function importFromCatalogue(db: Db, request: ImportRequest, settin
   const hardware = request.hardware ?? existing?.hardware ?? importHardware(name, settings.hardware);
   const image = catalogueImage(owner, name, catalogueVersion.id);
   const command = request.command ?? (hardware === 'cpu' ? settings.cpuCommand : settings.gpuCommand);
+  // The default commands run a container on Docker's bridge, which reaches the worker by this
+  // name; a command of the request's own says nothing about its network (loopback receiver).
+  const webhookHost = request.command === undefined ? settings.webhookHost : '';
   // A concurrent import of the same model may win the insert; then this one only adds the version.
   const created = existing ? undefined : await insertModel(db, modelFields(entry, hardware));
   if (existing) await updateImportedModel(db, modelFields(entry, existing.hardware));
@@ -108,7 +113,7 @@ export async function importFromCatalogue(db: Db, request: ImportRequest, settin
     id: catalogueVersion.id,
     owner,
     name,
-    runner: { type: 'cog', image, command },
+    runner: { type: 'cog', image, command, ...(webhookHost ? { webhook_host: webhookHost } : {}) },
     openapi_schema: catalogueVersion.openapi_schema,
     hardware,
     gpu_count: null,

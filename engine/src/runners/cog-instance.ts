@@ -6,7 +6,7 @@
  * - Boot: poll `GET /health-check` until READY; SETUP_FAILED (or DEFUNCT) ends the boot with the
  *   setup logs. The setup time is the server's own `setup.completed_at - setup.started_at`.
  * - Runs: by default an idempotent `PUT /predictions/{id}` (or `/trainings/{id}`) with
- *   `Prefer: respond-async` and a webhook to this instance's receiver (cog-webhooks.ts), so logs
+ *   `Prefer: respond-async` and a webhook to this instance's receiver (cog-receiver.ts), so logs
  *   and streamed output reach the prediction as they happen; with `mode: "sync"` Cog's
  *   synchronous `POST /predictions` (id in the body), which answers with the result. A 409 (every slot of the server busy) never fails a run: it waits for a run here
  *   to finish, or a short backoff, and asks again.
@@ -17,15 +17,17 @@
  *   pool replaces the instance.
  * - Stop: `POST /shutdown`, then the process group is killed if it lingers (command-started only:
  *   a server reached by URL is not ours to shut down).
- * - Outputs: files (base64 data URLs, Cog's default) become engine-stored files (cog-files.ts);
- *   a training's are written into its weights directory instead.
+ * - Outputs: files (base64 data URLs, or files the server uploaded to the receiver when its command
+ *   passes `--upload-url={upload_url}`) become engine-stored files (cog-files.ts); a training's are
+ *   written into its weights directory instead. A bare path (the legacy server's async answer
+ *   without an upload URL) fails the run with a clear error.
  */
 import { RunError, type RunHandlers, type RunResult } from './node-instance';
 import type { ModelInstance } from './instance';
 import { cogHealth, cogRequest, type CogHealth, type CogResponse } from './cog-http';
 import { CogRun, outcome } from './cog-run';
-import { CogWebhookReceiver } from './cog-webhooks';
-import { outputFileRefs, saveTrainingFiles } from './cog-files';
+import { CogReceiver } from './cog-receiver';
+import { BarePathError, outputFileRefs, saveTrainingFiles, type FileSources } from './cog-files';
 import { LogTail, ServerProcess } from './server-process';
 
 export interface CogSpec {
@@ -37,8 +39,12 @@ export interface CogSpec {
   gpus: string;
   /** `async` (default): respond-async PUTs and webhooks; `sync`: each PUT waits for its result. */
   mode?: 'async' | 'sync';
-  /** The host a containerised server reaches this worker at, for webhooks; loopback when unset. */
+  /** The host a containerised server reaches this worker at, for webhooks and uploads; loopback when unset. */
   webhookHost?: string;
+  /** The version's `components.schemas` (where its outputs hold files). */
+  schemas?: Record<string, unknown>;
+  /** Largest output file the server may upload (the engine's file size limit). */
+  maxUploadBytes?: number;
 }
 
 const HEALTH_POLL_MS = 200;
@@ -63,6 +69,8 @@ export interface CogCommandVars {
   gpus: string;
   image?: string;
   weights?: string;
+  /** Where the server PUTs output files (`--upload-url`); empty when nothing receives them. */
+  uploadUrl?: string;
 }
 
 /**
@@ -70,13 +78,15 @@ export interface CogCommandVars {
  * `docker run --rm --gpus '"device={gpus}"' -p 127.0.0.1:{port}:5000 {image}`. Placeholders:
  * {port} (a free local port the server must listen on), {gpus} (the devices the placement chose,
  * as CUDA_VISIBLE_DEVICES reads them; empty on CPU), {image}, {weights} (the version's weights
- * directory or URL; empty when it has none).
+ * directory or URL; empty when it has none), {upload_url} (this instance's file receiver, for
+ * Cog's `--upload-url`).
  */
 export function launchCog(template: string, vars: CogCommandVars, onOutput: (text: string) => void, onExit: (reason: string) => void): Promise<ServerProcess> {
   const env: Record<string, string> = { CUDA_VISIBLE_DEVICES: vars.gpus };
   // Cog hands COG_WEIGHTS to setup(); a command that runs the server directly gets it as is.
   if (vars.weights) env.COG_WEIGHTS = vars.weights;
-  return ServerProcess.launch(template, { values: { gpus: vars.gpus, image: vars.image ?? '', weights: vars.weights ?? '' }, env, onOutput, onExit });
+  const values = { gpus: vars.gpus, image: vars.image ?? '', weights: vars.weights ?? '', upload_url: vars.uploadUrl ?? '' };
+  return ServerProcess.launch(template, { values, env, onOutput, onExit });
 }
 
 /**
@@ -102,7 +112,9 @@ export class CogInstance implements ModelInstance {
   private readonly logs = new LogTail();
   private base = '';
   private process?: ServerProcess;
-  private readonly receiver?: CogWebhookReceiver;
+  /** Webhooks (async mode) and uploads (a command with {upload_url}) come back through it. */
+  private readonly receiver?: CogReceiver;
+  private readonly async: boolean;
   private readonly inflight = new Map<string, CogRun>();
   /** Runs waiting after a 409, woken when a run here ends. */
   private readonly slotWaiters = new Set<() => void>();
@@ -117,7 +129,10 @@ export class CogInstance implements ModelInstance {
   private released?: Promise<void>;
 
   constructor(private readonly spec: CogSpec) {
-    if (spec.mode !== 'sync') this.receiver = new CogWebhookReceiver(spec.webhookHost);
+    this.async = spec.mode !== 'sync';
+    if (this.async || spec.command?.includes('{upload_url}')) {
+      this.receiver = new CogReceiver({ publicHost: spec.webhookHost, maxUploadBytes: spec.maxUploadBytes });
+    }
   }
 
   get setupLogs(): string[] {
@@ -130,7 +145,8 @@ export class CogInstance implements ModelInstance {
       await this.receiver?.start();
       if (this.spec.command) {
         const { gpus, image, weights } = this.spec;
-        this.process = await launchCog(this.spec.command, { gpus, image, weights }, (text) => this.logs.push(text), (reason) => this.die(reason));
+        const vars = { gpus, image, weights, uploadUrl: this.receiver?.uploadUrl };
+        this.process = await launchCog(this.spec.command, vars, (text) => this.logs.push(text), (reason) => this.die(reason));
         this.base = this.process.base;
       } else {
         this.base = (this.spec.url ?? '').replace(/\/$/, '');
@@ -224,12 +240,25 @@ export class CogInstance implements ModelInstance {
     if (this.dead) throw new RunError(`the Cog server ${this.dead}`, false);
     const run = new CogRun(id, `/${mode === 'train' ? 'trainings' : 'predictions'}/${encodeURIComponent(id)}`, handlers);
     this.inflight.set(id, run);
-    const unlisten = this.receiver?.listen(id, (state) => run.receive(state));
+    const receiver = this.receiver;
+    const unlisten = receiver?.listen(id, (state) => run.receive(state));
     try {
-      const state = this.receiver ? await this.runAsync(run, input, this.receiver) : await this.runSync(run, input);
-      const result = outcome(state, run.canceled);
-      if (mode === 'train' && outputDir) return { output: await saveTrainingFiles(result.output, outputDir) };
-      return { output: await outputFileRefs(result.output) };
+      const state = this.async && receiver ? await this.runAsync(run, input, receiver) : await this.runSync(run, input);
+      const refused = receiver?.uploadError(id);
+      // The server only reports that an upload failed; the receiver knows why.
+      const result = outcome(refused && state.status === 'failed' ? { ...state, error: `${state.error ?? 'upload failed'}: ${refused}` } : state, run.canceled);
+      const sources: FileSources = {
+        uploaded: (url) => receiver?.takeUpload(url),
+        schemas: this.spec.schemas,
+        root: mode === 'train' ? 'TrainingOutput' : 'Output',
+      };
+      try {
+        if (mode === 'train' && outputDir) return { output: await saveTrainingFiles(result.output, outputDir, sources) };
+        return { output: await outputFileRefs(result.output, sources) };
+      } catch (err) {
+        if (err instanceof BarePathError) throw new RunError(err.message, false);
+        throw err;
+      }
     } finally {
       unlisten?.();
       this.inflight.delete(id);
@@ -237,7 +266,7 @@ export class CogInstance implements ModelInstance {
     }
   }
 
-  private async runAsync(run: CogRun, input: Record<string, unknown>, receiver: CogWebhookReceiver) {
+  private async runAsync(run: CogRun, input: Record<string, unknown>, receiver: CogReceiver) {
     const body = { id: run.id, input, webhook: receiver.urlFor(run.id), webhook_events_filter: WEBHOOK_EVENTS };
     const res = await this.submit(run, body, { prefer: 'respond-async' });
     run.accepted = true;
@@ -307,7 +336,7 @@ export class CogInstance implements ModelInstance {
     const run = this.inflight.get(id);
     if (!run || run.done) return;
     run.cancel();
-    if (!this.receiver) run.abort.abort();
+    if (!this.async) run.abort.abort();
     else if (run.accepted) this.sendCancel(run);
     // Not accepted yet: submit() sees the flag, before or right after the server takes the run.
   }

@@ -21,18 +21,37 @@ function hasInput(doc: unknown): doc is OpenApi {
   return !!schemas && typeof schemas.Input === 'object';
 }
 
+/** What a Cog server says about itself: its schema, and its Cog release when it names one. */
+export interface CogDescription {
+  openapi: OpenApi;
+  cogVersion?: string;
+}
+
 /** The server's OpenAPI document; throws with the reason when it cannot be read. */
-export async function readCogSchema(url: string): Promise<OpenApi> {
+async function readOpenApi(url: string): Promise<OpenApi> {
   const res = await cogRequest(`${url.replace(/\/$/, '')}/openapi.json`, 'GET', { timeoutMs: 10_000 });
   if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
   return res.body;
+}
+
+/** `cog_version` of the discovery document `GET /` (coglet sends it; the legacy server does not). */
+async function readCogVersion(url: string): Promise<string | undefined> {
+  const res = await cogRequest(`${url.replace(/\/$/, '')}/`, 'GET', { timeoutMs: 5000 }).catch(() => undefined);
+  const version = res?.status === 200 ? res.body.cog_version : undefined;
+  return typeof version === 'string' && version.length > 0 && version.length <= 64 ? version : undefined;
+}
+
+/** Describes the server at `url`; throws with the reason when its schema cannot be read. */
+export async function describeCogServer(url: string): Promise<CogDescription> {
+  const openapi = await readOpenApi(url);
+  return { openapi, cogVersion: await readCogVersion(url) };
 }
 
 /**
  * Starts `command` without GPUs ({gpus} empty), waits for `/openapi.json` to describe an Input,
  * and stops it. Throws with the command's last output when it exits or never serves a schema.
  */
-export async function probeCogCommand(command: string, image?: string): Promise<OpenApi> {
+export async function probeCogCommand(command: string, image?: string): Promise<CogDescription> {
   const output = new LogTail();
   const proc = await launchCog(command, { gpus: '', image }, (text) => output.push(text), () => undefined);
   const tail = () => (output.lines.length ? `: ${output.lines.slice(-3).join(' | ')}` : '');
@@ -42,8 +61,8 @@ export async function probeCogCommand(command: string, image?: string): Promise<
       if (proc.exitReason) throw new Error(`the command ${proc.exitReason} before serving /openapi.json${tail()}`);
       if (Date.now() - started > PROBE_TIMEOUT_MS) throw new Error(`the command served no /openapi.json within ${PROBE_TIMEOUT_MS / 1000}s${tail()}`);
       // 503 (schema not available yet) and refused connections both mean: not yet.
-      const doc = await readCogSchema(proc.base).catch(() => undefined);
-      if (hasInput(doc)) return doc;
+      const doc = await readOpenApi(proc.base).catch(() => undefined);
+      if (hasInput(doc)) return { openapi: doc, cogVersion: await readCogVersion(proc.base) };
       await new Promise((r) => setTimeout(r, PROBE_POLL_MS));
     }
   } finally {

@@ -27,16 +27,32 @@ export interface ModelInstance {
 /** How to start an instance of a version, without the devices (the placement adds those). */
 export type InstanceSpec =
   | { type: 'node'; module: string; weights?: string }
-  | { type: 'cog'; url?: string; command?: string; image?: string; weights?: string; mode?: 'async' | 'sync'; webhookHost?: string }
+  | { type: 'cog'; url?: string; command?: string; image?: string; weights?: string; mode?: 'async' | 'sync'; webhookHost?: string; schemas?: Record<string, unknown> }
   | { type: 'openai'; url?: string; command?: string; model: string; apiKey?: string; weights?: string };
 
+/** What a version is, for starting its instances. */
+export interface VersionRunner {
+  runner: Record<string, unknown>;
+  weights: string | null;
+  openapi_schema: Record<string, unknown>;
+}
+
+/** What the worker lets every instance do. */
+export interface InstanceLimits {
+  /** Largest output file a server may hand over (the engine's file size limit). */
+  maxFileBytes?: number;
+}
+
 /** The instance spec of a version's runner, or an error message when this worker cannot run it. */
-export function specFor(runner: Record<string, unknown>, weights: string | null): InstanceSpec | string {
-  const w = weights ?? undefined;
+export function specFor(version: VersionRunner): InstanceSpec | string {
+  const { runner } = version;
+  const w = version.weights ?? undefined;
   if (runner.type === 'node' && typeof runner.module === 'string') return { type: 'node', module: resolveModule(runner.module), weights: w };
   if (runner.type === 'cog' && (typeof runner.url === 'string' || typeof runner.command === 'string')) {
     const { url, command, image, mode, webhook_host: webhookHost } = runner as { url?: string; command?: string; image?: string; mode?: 'async' | 'sync'; webhook_host?: string };
-    return { type: 'cog', url, command, image, weights: w, mode, webhookHost };
+    // The schemas tell where the outputs hold files (cog-files.ts).
+    const schemas = (version.openapi_schema.components as { schemas?: Record<string, unknown> } | undefined)?.schemas;
+    return { type: 'cog', url, command, image, weights: w, mode, webhookHost, schemas };
   }
   if (runner.type === 'openai' && typeof runner.model === 'string' && (typeof runner.url === 'string' || typeof runner.command === 'string')) {
     return { type: 'openai', url: runner.url as string | undefined, command: runner.command as string | undefined, model: runner.model, apiKey: runner.api_key as string | undefined, weights: w };
@@ -44,8 +60,8 @@ export function specFor(runner: Record<string, unknown>, weights: string | null)
   return `runner type "${String(runner.type)}" is not available on this worker`;
 }
 
-export function startInstance(spec: InstanceSpec, gpus: string): ModelInstance {
-  if (spec.type === 'cog') return new CogInstance({ ...spec, gpus });
+export function startInstance(spec: InstanceSpec, gpus: string, limits: InstanceLimits = {}): ModelInstance {
+  if (spec.type === 'cog') return new CogInstance({ ...spec, gpus, maxUploadBytes: limits.maxFileBytes });
   if (spec.type === 'openai') return new OpenAIInstance({ ...spec, gpus });
   return new NodeInstance({ module: spec.module, weights: spec.weights, gpus });
 }

@@ -69,7 +69,7 @@ export class DeploymentKeeper {
           version = await getVersion(this.db, d.version);
           if (version) this.versions.set(d.version, version);
         }
-        const spec = version ? specFor(version.runner, version.weights) : 'no version';
+        const spec = version ? specFor(version) : 'no version';
         if (!version || typeof spec === 'string') continue;
         standing.push({
           key: `${version.id}@${d.owner}/${d.name}`,

@@ -182,8 +182,9 @@ export class RunIo {
       ...(version.gpu_count ? { gpu_count: version.gpu_count } : {}),
       ...(version.gpu_memory_gb ? { gpu_memory_gb: version.gpu_memory_gb } : {}),
     };
-    const created = await createVersion(this.opts.db, owner, name, spec);
+    const created = await createVersion(this.opts.db, owner, name, spec, { cogVersion: version.cog_version });
     const result = (output && typeof output === 'object' ? output : {}) as Record<string, unknown>;
-    return { ...result, version: created.id, weights: outputDir };
+    // Replicate's shape: the new version as `owner/name:id` (the Python client parses it so).
+    return { ...result, version: `${owner}/${name}:${created.id}`, weights: outputDir };
   }
 }

@@ -102,6 +102,7 @@ export class Worker {
       bounds: (key) => this.deployments.bounds(key),
       standing: () => this.deployments.standing(),
       onInstance: (inst: PoolInstance) => this.book.record(inst),
+      limits: { maxFileBytes: opts.files?.maxBytes },
     });
     this.lifecycle = opts.lifecycle ?? new Lifecycle(opts.db, { publicUrl: () => '' });
     this.io = opts.files && opts.dataDir ? new RunIo({ db: opts.db, files: opts.files, dataDir: opts.dataDir }) : undefined;
@@ -158,7 +159,7 @@ export class Worker {
   offer(row: { id: string; version: string; deployment: string | null; hardware: string }): boolean {
     if (this.stopping || !this.servedHardware.has(row.hardware)) return false;
     const version = this.versions.get(row.version);
-    const spec = version && specFor(version.runner, version.weights);
+    const spec = version && specFor(version);
     if (!version || !spec || typeof spec === 'string') return false;
     // Take the slot now, synchronously: two offers in a row must not both count on one free slot.
     const slot = this.pool.tryAcquire(this.needsOf(row, version, spec));
@@ -227,7 +228,7 @@ export class Worker {
       await this.finish(id, { status: 'failed', error: `version ${row.version} no longer exists` });
       return;
     }
-    const spec = specFor(version.runner, version.weights);
+    const spec = specFor(version);
     if (typeof spec === 'string') {
       await this.finish(row.id, { status: 'failed', error: spec });
       return;

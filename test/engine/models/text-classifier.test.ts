@@ -277,7 +277,7 @@ describe('gantry/text-classifier over HTTP: cost', () => {
     expect(t.cost.quantity).toBe(t.metrics.predict_time);
     expect(t.cost.total_usd).toBeGreaterThan(0);
 
-    const trained = (await call('GET', `/v1/models/me/priced-clf/versions/${t.output.version}`)).json;
+    const trained = (await call('GET', `/v1/models/me/priced-clf/versions/${t.output.version.split(':')[1]}`)).json;
     expect(trained.pricing).toEqual([{ rule: 'per_input_token', unit_price_usd: PRICE_PER_INPUT_TOKEN }]);
     const p = await run('me/priced-clf', { text: 'I was charged twice for my order' });
     expect(p.cost).toEqual(expect.objectContaining({ rule: 'per_input_token', quantity: 7 }));

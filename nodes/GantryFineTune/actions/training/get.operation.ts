@@ -1,7 +1,7 @@
-import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { updateDisplayOptions } from 'n8n-workflow';
 
-import { cancelJob, getJob } from '../../../shared/jobs';
+import { cancelJob, getJob, trainedVersion } from '../../../shared/jobs';
 
 const properties: INodeProperties[] = [
 	{
@@ -19,6 +19,6 @@ export async function execute(this: IExecuteFunctions, i: number): Promise<INode
 	const id = this.getNodeParameter('trainingId', i) as string;
 	const operation = this.getNodeParameter('operation', i) as string;
 	const training = operation === 'cancel' ? await cancelJob.call(this, 'training', id) : await getJob.call(this, 'training', id);
-	const newVersion = ((training.output ?? {}) as IDataObject).version ?? null;
-	return [{ json: { ...training, new_version: newVersion, cost: training.cost ?? null }, pairedItem: { item: i } }];
+	const trained = trainedVersion(training);
+	return [{ json: { ...training, new_version: trained.id, new_version_ref: trained.ref, cost: training.cost ?? null }, pairedItem: { item: i } }];
 }
