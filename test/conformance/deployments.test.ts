@@ -1,14 +1,17 @@
 /** The official `replicate` client's deployment calls against a real engine. */
-import Replicate from 'replicate';
+import type Replicate from 'replicate';
 import { startEngine, type EngineHandle } from '../helpers/engine';
+import { checkedClient, expectConformant, type CheckedClient } from './wire/checked-client';
 
 let engine: EngineHandle;
 let replicate: Replicate;
+let client: CheckedClient;
 let echo: string;
 
 beforeAll(async () => {
   engine = await startEngine();
-  replicate = new Replicate({ auth: engine.token, baseUrl: `${engine.url}/v1` });
+  client = checkedClient(engine);
+  replicate = client.replicate;
   echo = (await replicate.models.get('gantry', 'echo')).latest_version!.id;
 }, 90_000);
 afterAll(async () => engine?.stop());
@@ -57,3 +60,5 @@ test('validation and fail-fast errors surface as client errors', async () => {
   await replicate.deployments.create({ name: 'no-gpu', model: 'gantry/echo', version: echo, hardware: 'gpu-h100', min_instances: 0, max_instances: 1 });
   await expect(replicate.deployments.predictions.create('gantry', 'no-gpu', { input: { text: 'x' } })).rejects.toThrow(/422[\s\S]*gpu-h100/);
 });
+
+test("every answer the engine gave in this file matches Replicate's object schemas", () => expectConformant(client));

@@ -2,15 +2,18 @@
  * The official `replicate` client (1.4.0), unmodified, pointed at a real engine with `baseUrl`.
  * Covers the client quirks the engine must serve (reference §10.4–10.6).
  */
-import Replicate from 'replicate';
-import { api, startEngine, type EngineHandle } from '../helpers/engine';
+import type Replicate from 'replicate';
+import { startEngine, type EngineHandle } from '../helpers/engine';
+import { checkedClient, expectConformant, type CheckedClient } from './wire/checked-client';
 
 let engine: EngineHandle;
 let replicate: Replicate;
+let client: CheckedClient;
 
 beforeAll(async () => {
   engine = await startEngine();
-  replicate = new Replicate({ auth: engine.token, baseUrl: `${engine.url}/v1` });
+  client = checkedClient(engine);
+  replicate = client.replicate;
 }, 90_000);
 
 afterAll(async () => engine?.stop());
@@ -75,7 +78,7 @@ test('predictions.create with version and wait returns the finished prediction w
 
 test('predictions.list and paginate follow absolute next URLs across pages', async () => {
   // 105 quick predictions: more than one page of 100.
-  const call = api(engine);
+  const call = client.call;
   const created = await Promise.all(
     Array.from({ length: 105 }, (_, i) => call('POST', '/v1/models/gantry/echo/predictions', { input: { text: `p${i}` } })),
   );
@@ -106,8 +109,10 @@ test('models.get, models.list, models.versions.list/get, hardware.list, accounts
 
 test('a bad input is an ApiError 422 naming the field', async () => {
   await expect(replicate.predictions.create({ model: 'gantry/echo', input: { text: 42 } as any })).rejects.toThrow(/422/);
-  const res = await api(engine)('POST', '/v1/models/gantry/echo/predictions', { input: { text: 42 } });
+  const res = await client.call('POST', '/v1/models/gantry/echo/predictions', { input: { text: 42 } });
   expect(res.status).toBe(422);
   expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
   expect(res.json.errors).toEqual([expect.objectContaining({ pointer: '/input/text' })]);
 });
+
+test("every answer the engine gave in this file matches Replicate's object schemas", () => expectConformant(client));

@@ -3,20 +3,23 @@
  * a JSON-quoted text/plain body; collections.list/get), plus raw HTTP for the beta /v1/search and
  * the bad inputs.
  */
-import Replicate from 'replicate';
-import { api, startEngine, type EngineHandle } from '../helpers/engine';
+import type Replicate from 'replicate';
+import { startEngine, type EngineHandle } from '../helpers/engine';
+import { checkedClient, expectConformant, type CheckedClient } from './wire/checked-client';
 
 let engine: EngineHandle;
 let replicate: Replicate;
+let client: CheckedClient;
 
 beforeAll(async () => {
   engine = await startEngine();
-  replicate = new Replicate({ auth: engine.token, baseUrl: `${engine.url}/v1` });
+  client = checkedClient(engine);
+  replicate = client.replicate;
 }, 90_000);
 
 afterAll(async () => engine?.stop());
 
-const call = (method: string, path: string, body?: string) => api(engine)(method, path, body, body === undefined ? {} : { 'content-type': 'text/plain' });
+const call = (method: string, path: string, body?: string) => client.call(method, path, body, body === undefined ? {} : { 'content-type': 'text/plain' });
 
 test('replicate.models.search finds gantry/echo first', async () => {
   const found = (await replicate.models.search('echo')) as any;
@@ -96,7 +99,7 @@ test('GET /v1/search rejects a bad limit and a missing query', async () => {
 });
 
 test('a search with more than a page of matches pages through `next` (GET), as the official client follows it', async () => {
-  const created = api(engine);
+  const created = client.call;
   for (let i = 0; i < 105; i++) {
     const res = await created('POST', '/v1/models', { owner: 'pager', name: `probe-${i}`, visibility: 'private', hardware: 'cpu', description: 'a pagination probe' });
     expect(res.status).toBe(201);
@@ -119,3 +122,5 @@ test('a search with more than a page of matches pages through `next` (GET), as t
   expect(res.json.errors).toEqual([expect.objectContaining({ pointer: '/cursor' })]);
   expect((await call('GET', '/v1/models')).json.results.length).toBe(100);
 }, 60_000);
+
+test("every answer the engine gave in this file matches Replicate's object schemas", () => expectConformant(client));

@@ -2,15 +2,18 @@
  * Streaming: `urls.stream` served as server-sent events, read by the official client's
  * `replicate.stream()` (which sends no Authorization header), and by late subscribers.
  */
-import Replicate from 'replicate';
-import { api, startEngine, type EngineHandle } from '../helpers/engine';
+import type Replicate from 'replicate';
+import { startEngine, type EngineHandle } from '../helpers/engine';
+import { checkedClient, expectConformant, type CheckedClient } from './wire/checked-client';
 
 let engine: EngineHandle;
 let replicate: Replicate;
+let client: CheckedClient;
 
 beforeAll(async () => {
   engine = await startEngine();
-  replicate = new Replicate({ auth: engine.token, baseUrl: `${engine.url}/v1` });
+  client = checkedClient(engine);
+  replicate = client.replicate;
 }, 90_000);
 
 afterAll(async () => engine?.stop());
@@ -45,7 +48,7 @@ async function readEvents(url: string, headers: Record<string, string> = {}): Pr
 }
 
 async function waitDone(id: string) {
-  const call = api(engine);
+  const call = client.call;
   for (;;) {
     const { json } = await call('GET', `/v1/predictions/${id}`);
     if (['succeeded', 'failed', 'canceled', 'aborted'].includes(json.status)) return json;
@@ -82,7 +85,7 @@ test('a subscriber joining mid-stream gets what was emitted before and the rest 
   const p = await replicate.predictions.create({ model: 'gantry/echo', input: { text, stream_chunks: 60 } });
   // Join once some output exists (60 chunks, 10 ms apart: ~0.6 s in total).
   for (;;) {
-    const { json } = await api(engine)('GET', `/v1/predictions/${p.id}`);
+    const { json } = await client.call('GET', `/v1/predictions/${p.id}`);
     if (Array.isArray(json.output) && json.output.length > 0) {
       expect(json.status).toBe('processing');
       break;
@@ -141,3 +144,5 @@ test('a wrong key is 404, and the stream needs no token', async () => {
   const good = await readEvents(p.urls.stream!);
   expect(good.status).toBe(200);
 });
+
+test("every answer the engine gave in this file matches Replicate's object schemas", () => expectConformant(client));

@@ -5,16 +5,19 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Replicate from 'replicate';
+import type Replicate from 'replicate';
 import { startEngine, type EngineHandle } from '../helpers/engine';
+import { checkedClient, expectConformant, type CheckedClient } from './wire/checked-client';
 
 let engine: EngineHandle;
 let replicate: Replicate;
+let client: CheckedClient;
 const DATASET = join(__dirname, '..', 'engine', 'models', 'fixtures', 'support-tickets.jsonl');
 
 beforeAll(async () => {
   engine = await startEngine();
-  replicate = new Replicate({ auth: engine.token, baseUrl: `${engine.url}/v1` });
+  client = checkedClient(engine);
+  replicate = client.replicate;
 }, 90_000);
 
 afterAll(async () => engine?.stop());
@@ -88,3 +91,5 @@ test('trainings.cancel stops a running training', async () => {
   const dest = await replicate.models.get('me', 'long-training');
   expect(dest.latest_version).toBeNull();
 });
+
+test("every answer the engine gave in this file matches Replicate's object schemas", () => expectConformant(client));

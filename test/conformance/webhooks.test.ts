@@ -4,15 +4,18 @@
  */
 import Replicate, { validateWebhook } from 'replicate';
 import { startEngine, type EngineHandle } from '../helpers/engine';
+import { checkAnswer, checkedClient, expectConformant, type CheckedClient } from './wire/checked-client';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 
 let engine: EngineHandle;
 let replicate: Replicate;
+let client: CheckedClient;
 let receiver: Receiver;
 
 beforeAll(async () => {
   [engine, receiver] = await Promise.all([startEngine(), startReceiver()]);
-  replicate = new Replicate({ auth: engine.token, baseUrl: `${engine.url}/v1` });
+  client = checkedClient(engine);
+  replicate = client.replicate;
 }, 90_000);
 
 afterAll(async () => {
@@ -44,6 +47,8 @@ test('a prediction with a webhook delivers start, output and completed, signed s
   expect(mine[0].json.status).toBe('processing'); // start comes first
   expect(mine[mine.length - 1]).toBe(completed); // completed comes last
   for (const d of mine) {
+    // A webhook body is the prediction object, held to the same schema as a GET of it.
+    expect(checkAnswer('GET', `/predictions/${prediction.id}`, 200, 'application/json', d.body)).toBeUndefined();
     expect(d.headers['webhook-id']).toMatch(/.+/);
     expect(d.headers['content-type']).toMatch(/application\/json/);
     const ok = await validateWebhook(
@@ -96,3 +101,5 @@ test('the create endpoint rejects a bad webhook URL and filter, naming the field
     replicate.predictions.create({ model: 'gantry/echo', input: {}, webhook: `${receiver.url}/x`, webhook_events_filter: ['finished' as any] }),
   ).rejects.toThrow(/webhook_events_filter/);
 });
+
+test("every answer the engine gave in this file matches Replicate's object schemas", () => expectConformant(client));

@@ -137,10 +137,10 @@ export async function startWorker(databaseUrl: string, env: Record<string, strin
   };
 }
 
-/** A tiny API client for tests that do not go through the official client. */
-export function api(engine: { url: string; token: string }) {
+/** A tiny API client for tests that do not go through the official client (`fetchImpl`: a checking fetch). */
+export function api(engine: { url: string; token: string }, fetchImpl: typeof fetch = fetch) {
   return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${engine.url}${path}`, {
+    const res = await fetchImpl(`${engine.url}${path}`, {
       method,
       headers: { authorization: `Bearer ${engine.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),

@@ -8,7 +8,8 @@ import { liveWorkers } from '../store/workers';
 import type { ApiContext } from './context';
 
 export function accountRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.get('/v1/account', async () => ({ type: 'organization', username: 'gantry', name: 'Gantry', github_url: null }));
+  // No GitHub account: Replicate documents github_url as a URL string, so it is left out, not null.
+  app.get('/v1/account', async () => ({ type: 'organization', username: 'gantry', name: 'Gantry' }));
 
   // The SKUs some live worker can serve (Replicate returns a bare array of {name, sku}).
   app.get('/v1/hardware', async () => {

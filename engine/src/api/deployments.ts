@@ -54,7 +54,7 @@ async function deploymentWire(ctx: ApiContext, d: DeploymentRow) {
       model: d.model,
       version: d.version,
       created_at: d.release_created_at.toISOString(),
-      created_by: { type: 'organization', username: OWNER, name: 'Gantry', github_url: null },
+      created_by: { type: 'organization', username: OWNER, name: 'Gantry' },
       configuration: { hardware: d.hardware, min_instances: d.min_instances, max_instances: d.max_instances },
     },
     created_at: d.created_at.toISOString(),
