@@ -12,6 +12,10 @@ import type { AutoscalerKnobs } from './scheduler';
  * server answers with paths inside the container).
  */
 const COG_DOCKER_TAIL = '-p 127.0.0.1:{port}:5000 --add-host=host.docker.internal:host-gateway {image} python -m cog.server.http --upload-url={upload_url}';
+const DEFAULT_COG_GPU_COMMAND = `docker run --rm --gpus '"device={gpus}"' ${COG_DOCKER_TAIL}`;
+const DEFAULT_COG_CPU_COMMAND = `docker run --rm ${COG_DOCKER_TAIL}`;
+/** How the default commands' containers reach the worker (their --add-host). */
+const DOCKER_HOST_NAME = 'host.docker.internal';
 
 const env = z.object({
   GANTRY_HOST: z.string().default('127.0.0.1'),
@@ -43,9 +47,9 @@ const env = z.object({
     .trim()
     .default('3600')
     .refine((v) => v === 'off' || /^\d+(\.\d+)?$/.test(v), 'must be a number of seconds (0 or "off" keeps data forever)'),
-  GANTRY_COG_COMMAND: z.string().min(1).default(`docker run --rm --gpus '"device={gpus}"' ${COG_DOCKER_TAIL}`),
-  GANTRY_COG_CPU_COMMAND: z.string().min(1).default(`docker run --rm ${COG_DOCKER_TAIL}`),
-  GANTRY_COG_WEBHOOK_HOST: z.string().default('host.docker.internal'),
+  GANTRY_COG_COMMAND: z.string().min(1).default(DEFAULT_COG_GPU_COMMAND),
+  GANTRY_COG_CPU_COMMAND: z.string().min(1).default(DEFAULT_COG_CPU_COMMAND),
+  GANTRY_COG_WEBHOOK_HOST: z.string().optional(),
   GANTRY_IMPORT_HARDWARE: z.string().default('gpu-l40s'),
   DATABASE_URL: z.string().optional(),
   REDIS_URL: z.string().optional(),
@@ -90,8 +94,12 @@ export interface Config {
     cpuCommand: string;
     /** Hardware SKU an import gets unless the request names one (the catalogue does not say). */
     hardware: string;
-    /** The host a container reaches the worker at (the runner's webhook_host); empty: loopback. */
-    webhookHost: string;
+    /**
+     * The runner's webhook_host with each command: how its server reaches the worker; empty for
+     * loopback. GANTRY_COG_WEBHOOK_HOST, else host.docker.internal for the default (Docker)
+     * commands and loopback for commands the operator set.
+     */
+    webhookHost: { gpu: string; cpu: string };
   };
 }
 
@@ -148,6 +156,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     maxFileBytes: e.GANTRY_MAX_FILE_BYTES,
     fileTtlSeconds: e.GANTRY_FILE_TTL,
     dataRetentionSeconds: e.GANTRY_DATA_RETENTION === 'off' || Number(e.GANTRY_DATA_RETENTION) === 0 ? null : Number(e.GANTRY_DATA_RETENTION),
-    catalogueImport: { gpuCommand: e.GANTRY_COG_COMMAND, cpuCommand: e.GANTRY_COG_CPU_COMMAND, hardware: e.GANTRY_IMPORT_HARDWARE, webhookHost: e.GANTRY_COG_WEBHOOK_HOST },
+    catalogueImport: { gpuCommand: e.GANTRY_COG_COMMAND, cpuCommand: e.GANTRY_COG_CPU_COMMAND, hardware: e.GANTRY_IMPORT_HARDWARE,
+      webhookHost: {
+        gpu: e.GANTRY_COG_WEBHOOK_HOST ?? (e.GANTRY_COG_COMMAND === DEFAULT_COG_GPU_COMMAND ? DOCKER_HOST_NAME : ''),
+        cpu: e.GANTRY_COG_WEBHOOK_HOST ?? (e.GANTRY_COG_CPU_COMMAND === DEFAULT_COG_CPU_COMMAND ? DOCKER_HOST_NAME : ''),
+      },
+    },
   };
 }

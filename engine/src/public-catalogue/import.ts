@@ -18,8 +18,8 @@ export interface ImportSettings {
   cpuCommand: string;
   /** Default hardware SKU (see hardware.ts for when a bigger one is chosen). */
   hardware: string;
-  /** The runner's `webhook_host`: how the container reaches the worker; empty for loopback. */
-  webhookHost: string;
+  /** The runner's `webhook_host` with each command: how its server reaches the worker; empty for loopback. */
+  webhookHost: { gpu: string; cpu: string };
 }
 
 export interface ImportRequest {
@@ -105,7 +105,7 @@ export async function importFromCatalogue(db: Db, request: ImportRequest, settin
   const command = request.command ?? (hardware === 'cpu' ? settings.cpuCommand : settings.gpuCommand);
   // The default commands run a container on Docker's bridge, which reaches the worker by this
   // name; a command of the request's own says nothing about its network (loopback receiver).
-  const webhookHost = request.command === undefined ? settings.webhookHost : '';
+  const webhookHost = request.command === undefined ? settings.webhookHost[hardware === 'cpu' ? 'cpu' : 'gpu'] : '';
   // A concurrent import of the same model may win the insert; then this one only adds the version.
   const created = existing ? undefined : await insertModel(db, modelFields(entry, hardware));
   if (existing) await updateImportedModel(db, modelFields(entry, existing.hardware));
