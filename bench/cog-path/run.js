@@ -126,11 +126,24 @@ async function startDirect(setupMs) {
 }
 
 // ---- load ---------------------------------------------------------------------------------------
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuSeconds(pid) {
+  try {
+    const fields = require('node:fs').readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100/s)
+  } catch {
+    return NaN;
+  }
+}
+/** Whose CPU a phase is charged to: the engine process (set once it runs). */
+let enginePid;
+
 async function load(label, concurrency, send) {
   const warmEnd = Date.now() + 1000;
   await Promise.all(Array.from({ length: concurrency }, async () => { while (Date.now() < warmEnd) await send(); }));
   const latencies = [];
   let errors = 0;
+  const cpuBefore = enginePid ? cpuSeconds(enginePid) : NaN;
   const start = process.hrtime.bigint();
   const end = Date.now() + SECONDS * 1000;
   await Promise.all(
@@ -144,14 +157,17 @@ async function load(label, concurrency, send) {
     }),
   );
   const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+  // Engine CPU per request: a cost that does not depend on how busy the machine is.
+  const engineCpuMs = enginePid ? ((cpuSeconds(enginePid) - cpuBefore) * 1000) / latencies.length : undefined;
   latencies.sort((a, b) => a - b);
   const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
-  return { label, concurrency, requests: latencies.length, errors, throughput: latencies.length / elapsed, p50: q(0.5), p99: q(0.99) };
+  return { label, concurrency, requests: latencies.length, errors, throughput: latencies.length / elapsed, p50: q(0.5), p99: q(0.99), engineCpuMs };
 }
 
 // ---- Gantry -------------------------------------------------------------------------------------
 function startEngine(dataDir) {
-  const env = { ...process.env, GANTRY_PORT: '0', GANTRY_DATA_DIR: dataDir, GANTRY_API_TOKEN: TOKEN, GANTRY_LOG: 'info', GANTRY_CPU_SLOTS: '8', GANTRY_MAX_INSTANCES: '4' };
+  // Slots for every instance the run starts, so no boot waits for an eviction.
+  const env = { ...process.env, GANTRY_PORT: '0', GANTRY_DATA_DIR: dataDir, GANTRY_API_TOKEN: TOKEN, GANTRY_LOG: 'info', GANTRY_CPU_SLOTS: '32', GANTRY_MAX_INSTANCES: '4' };
   if (opt('database-url')) env.DATABASE_URL = opt('database-url');
   else delete env.DATABASE_URL;
   const child = spawn(process.execPath, [CLI, 'serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -170,6 +186,7 @@ function startEngine(dataDir) {
   const results = [];
   const dataDir = mkdtempSync(join(tmpdir(), 'gantry-bench-cog-'));
   const engine = await startEngine(dataDir);
+  enginePid = engine.child.pid;
   const auth = { authorization: `Bearer ${TOKEN}` };
   const api = (method, path, body, headers = {}) => request(method, `${engine.url}${path}`, body, { ...auth, ...headers });
   await api('POST', '/v1/models', { owner: 'bench', name: 'cog', visibility: 'private', hardware: 'cpu' });
@@ -181,15 +198,27 @@ function startEngine(dataDir) {
     if (r.status !== 201) throw new Error(`version: ${r.status} ${JSON.stringify(r.json)}`);
     return r.json.id;
   };
+  // Answers that were not a finished success, by HTTP status and prediction status (with one example).
+  const anomalies = new Map();
   const viaGantry = (path, body) => async () => {
     const r = await api('POST', path, body, { prefer: 'wait' });
-    return r.status === 201 && r.json?.status === 'succeeded';
+    const ok = r.status === 201 && r.json?.status === 'succeeded';
+    if (!ok) {
+      const key = `${r.status} ${r.json?.status}`;
+      const seen = anomalies.get(key) ?? { count: 0, example: r.json };
+      seen.count++;
+      anomalies.set(key, seen);
+    }
+    return ok;
   };
   const input = { text: 'bench' };
 
   // Direct, and Gantry by URL (async and sync) against the same server.
   const direct = await startDirect(0);
+  const directEngine = enginePid;
+  enginePid = undefined; // the direct run costs the engine nothing
   results.push(await load('direct: POST /predictions', 1, async () => (await request('POST', `${direct.url}/predictions`, { input })).json?.status === 'succeeded'));
+  enginePid = directEngine;
   const urlAsync = await version({ type: 'cog', url: direct.url });
   results.push(await load('gantry → URL, async (webhooks)', 1, viaGantry('/v1/predictions', { version: urlAsync, input })));
   const urlSync = await version({ type: 'cog', url: direct.url, mode: 'sync' });
@@ -212,14 +241,14 @@ function startEngine(dataDir) {
   const depVersion = await version({ type: 'cog', command: `V=${variant++} ${serverCommand(0)}` });
   await api('POST', '/v1/deployments', { name: 'bench-dep', model: 'bench/cog', version: depVersion, hardware: 'cpu', min_instances: 4, max_instances: 4 });
   for (let i = 0; i < 300; i++) {
-    const d = (await api('GET', '/v1/deployments/bench/bench-dep')).json;
+    const d = (await api('GET', '/v1/deployments/gantry/bench-dep')).json;
     if ((d.instances ?? []).filter((x) => x.state === 'ready' || x.state === 'busy').length >= 4) break;
     await sleep(100);
   }
-  const dep = await load('gantry → deployment, 4 instances, c=4', 4, viaGantry('/v1/deployments/bench/bench-dep/predictions', { input }));
+  const dep = await load('gantry → deployment, 4 instances, c=4', 4, viaGantry('/v1/deployments/gantry/bench-dep/predictions', { input }));
   dep.instances = 4;
   results.push(dep);
-  await api('PATCH', '/v1/deployments/bench/bench-dep', { min_instances: 0, max_instances: 0 });
+  await api('PATCH', '/v1/deployments/gantry/bench-dep', { min_instances: 0, max_instances: 0 });
 
   // Cold boot: Cog's own start-to-READY and one prediction, against Gantry's answer on a fresh version.
   const cold = [];
@@ -250,17 +279,19 @@ function startEngine(dataDir) {
     console.log(JSON.stringify({ server: SERVER, seconds: SECONDS, results, cold: coldSummary }, null, 2));
   } else {
     console.log(`\n${SECONDS}s per run, server: ${SERVER}, node ${process.version}\n`);
-    console.log('| path | c | requests | errors | req/s | p50 (ms) | p99 (ms) | p50 over direct (ms) | p99 over direct (ms) | req/s per instance ÷ direct |');
-    console.log('|---|---|---|---|---|---|---|---|---|---|');
+    console.log('| path | c | requests | errors | req/s | p50 (ms) | p99 (ms) | p50 over direct (ms) | p99 over direct (ms) | req/s per instance ÷ direct | engine CPU ms/request |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of results) {
       const instances = r.instances ?? 1;
       const overP50 = r === base ? '' : (r.p50 - base.p50).toFixed(2);
       const overP99 = r === base ? '' : (r.p99 - base.p99).toFixed(2);
       const perInstance = r === base ? '' : (r.throughput / instances / base.throughput).toFixed(2);
-      console.log(`| ${r.label}${r.instances !== undefined ? ` (${r.instances} instances)` : ''} | ${r.concurrency} | ${r.requests} | ${r.errors} | ${r.throughput.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${overP50} | ${overP99} | ${perInstance} |`);
+      const cpu = r.engineCpuMs === undefined ? '' : r.engineCpuMs.toFixed(2);
+      console.log(`| ${r.label}${r.instances !== undefined ? ` (${r.instances} instances)` : ''} | ${r.concurrency} | ${r.requests} | ${r.errors} | ${r.throughput.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${overP50} | ${overP99} | ${perInstance} | ${cpu} |`);
     }
     console.log(`\ncold boot (setup sleeps 1 s, median of ${coldSummary.runs}): Cog start→READY ${coldSummary.cog_ready_ms.toFixed(0)} ms, Gantry answers in ${coldSummary.gantry_answer_ms.toFixed(0)} ms, i.e. ${coldSummary.added_ms.toFixed(0)} ms over Cog's own start→READY + one prediction`);
   }
+  for (const [key, { count, example }] of anomalies) console.log(`\nnot a finished success: HTTP ${key} × ${count}, e.g. ${JSON.stringify(example).slice(0, 400)}`);
   engine.child.kill('SIGTERM');
   await new Promise((r) => engine.child.once('exit', r));
   agent.destroy();

@@ -8,6 +8,21 @@ import type { TtlCache } from '../core/ttl-cache';
 import type { TokenRow } from '../store/tokens';
 import type { VersionRow } from '../store/catalog';
 import type { FileStore } from '../files';
+import type { PredictionRow } from '../core/prediction';
+
+/** A warm slot taken for a prediction that is being stored (see Worker.claimWarm). */
+export interface WarmClaim {
+  /** The worker's id: the prediction is stored as started by it. */
+  startedBy: string;
+  start(row: PredictionRow): void;
+  release(): void;
+}
+
+/** What the API asks of the worker running in its own process (see Worker.claimWarm, Worker.accept). */
+export interface LocalWorker {
+  claimWarm(p: { id: string; version: string; deployment: string | null; hardware: string }): WarmClaim | undefined;
+  accept(row: { id: string; version: string; hardware: string }): boolean;
+}
 
 export interface ApiContext {
   db: Db;
@@ -22,10 +37,10 @@ export interface ApiContext {
   /** Models' latest versions and versions by id, briefly (a new version shows within the TTL). */
   versions: TtlCache<string, VersionRow>;
   /**
-   * The in-process worker, when `serve` embeds one. Offering it a new prediction skips the queue
-   * when a warm instance has a free slot; the row is already stored, so nothing is lost either way.
+   * The in-process worker, when `serve` embeds one: a new prediction skips the queue when a warm
+   * instance has a free slot (it is stored already started), or when no other worker could take it.
    */
-  localWorker?: { offer(row: { id: string; version: string; deployment: string | null; hardware: string }): boolean };
+  localWorker?: LocalWorker;
   /** Terminal transitions (with their webhooks) go through this. */
   lifecycle: Lifecycle;
   files: FileStore;

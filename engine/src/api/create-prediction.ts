@@ -105,6 +105,8 @@ export async function createPrediction(ctx: ApiContext, req: FastifyRequest, rep
   }
 
   const id = newId();
+  // A warm local instance with a free slot takes it at once: stored already started, one statement.
+  const warm = ctx.localWorker?.claimWarm({ id, version: version.id, deployment: args.deployment ?? null, hardware });
   const row = await insertPrediction(ctx.db, {
     id,
     kind: args.kind,
@@ -120,14 +122,22 @@ export async function createPrediction(ctx: ApiContext, req: FastifyRequest, rep
     tags: fields.tags,
     tokenId: req.tokenId ?? null,
     streamKey: version.streams && args.kind === 'prediction' ? newCapability() : null,
+    startedBy: warm?.startedBy,
+  }).catch((err: Error) => {
+    warm?.release();
+    throw err;
   });
   const waiting = wait ? ctx.waiter.untilCompleted(id, wait, async () => false) : undefined;
-  try {
-    // A warm local instance with a free slot takes it at once; otherwise it goes through the queue.
-    if (!ctx.localWorker?.offer(row)) await ctx.dispatcher.enqueue(id, row.hardware);
-  } catch (err) {
-    // Still safe: the row exists and the recovery sweep enqueues `starting` predictions.
-    req.log.warn({ err, id }, 'enqueue failed; the sweep will retry');
+  if (warm) warm.start(row);
+  else {
+    try {
+      // The local worker waits for an instance itself when no other worker could run it;
+      // otherwise the queue hands it to whichever worker has room.
+      if (!ctx.localWorker?.accept(row)) await ctx.dispatcher.enqueue(id, row.hardware);
+    } catch (err) {
+      // Still safe: the row exists and the recovery sweep enqueues `starting` predictions.
+      req.log.warn({ err, id }, 'enqueue failed; the sweep will retry');
+    }
   }
   let current = row;
   if (waiting) {

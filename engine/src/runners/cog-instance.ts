@@ -3,7 +3,8 @@
  * configure it: docs/runners-cog.md). The server is started from a command template (`launchCog`,
  * on server-process.ts) or reached at a `url`.
  *
- * - Boot: poll `GET /health-check` until READY; SETUP_FAILED (or DEFUNCT) ends the boot with the
+ * - Boot: poll `GET /health-check` until READY (every few ms at first, backing off to 100 ms as a
+ *   boot drags on, so a quick setup is noticed at once); SETUP_FAILED (or DEFUNCT) ends the boot with the
  *   setup logs. The setup time is the server's own `setup.completed_at - setup.started_at`.
  * - Runs: by default an idempotent `PUT /predictions/{id}` (or `/trainings/{id}`) with
  *   `Prefer: respond-async` and a webhook to this instance's receiver (cog-receiver.ts), so logs
@@ -28,7 +29,7 @@ import { cogHealth, cogRequest, type CogHealth, type CogResponse } from './cog-h
 import { CogRun, outcome } from './cog-run';
 import { CogReceiver } from './cog-receiver';
 import { BarePathError, outputFileRefs, saveTrainingFiles, type FileSources } from './cog-files';
-import { LogTail, ServerProcess } from './server-process';
+import { bootPollMs, LogTail, ServerProcess } from './server-process';
 
 export interface CogSpec {
   url?: string;
@@ -47,7 +48,6 @@ export interface CogSpec {
   maxUploadBytes?: number;
 }
 
-const HEALTH_POLL_MS = 200;
 const SETUP_TIMEOUT_MS = 20 * 60_000;
 /** A server given by URL is expected to be up already; a command may first pull an image. */
 const URL_UNREACHABLE_MS = 30_000;
@@ -61,7 +61,12 @@ const UNKNOWN_CANCEL_GRACE_MS = 1000;
 const CRASH_SETTLE_MS = 500;
 const SHUTDOWN_GRACE_MS = 5000;
 const KILL_GRACE_MS = 10_000;
-const WEBHOOK_EVENTS = ['start', 'output', 'logs', 'completed'];
+/**
+ * What the server posts back: new output and logs as they come, and the end. Not `start`: the
+ * engine marks a run processing itself, and each webhook costs the server a request (and
+ * throttles the next `output`/`logs` one by the same interval).
+ */
+const WEBHOOK_EVENTS = ['output', 'logs', 'completed'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -190,7 +195,7 @@ export class CogInstance implements ModelInstance {
         throw new Error(`setup failed: the Cog server reports ${status}${last ? ` (${last})` : ''}`);
       }
       if (status === 'STARTING') sawSetup = true;
-      await sleep(HEALTH_POLL_MS);
+      await sleep(bootPollMs(waited));
     }
   }
 

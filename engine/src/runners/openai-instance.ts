@@ -28,7 +28,6 @@ export interface OpenAISpec {
   gpus: string;
 }
 
-const READY_POLL_MS = 250;
 /** Loading a large model (downloading weights, compiling CUDA graphs) can take many minutes. */
 const SETUP_TIMEOUT_MS = 20 * 60_000;
 const STOP_GRACE_MS = 10_000;
@@ -85,7 +84,6 @@ export class OpenAIInstance implements ModelInstance {
               ? `the OpenAI-compatible server ${this.server.exitReason} during setup`
               : undefined,
         timeoutMs: SETUP_TIMEOUT_MS,
-        pollMs: READY_POLL_MS,
         unreachableAfterMs: this.server ? undefined : UNREACHABLE_MS,
         where: `${this.base}/v1/models`,
       });

@@ -128,6 +128,16 @@ export function fetchFailure(err: unknown): string {
   return e.message === 'fetch failed' ? cause : `${e.message} (${cause})`;
 }
 
+/**
+ * How long to wait before the next readiness poll of a booting server, `elapsedMs` into its boot:
+ * often at first (a quick setup is noticed within milliseconds of being ready), then less often
+ * as the boot drags on (a 1 s boot is polled every ~20 ms, anything past 5 s every 100 ms), so a
+ * long setup costs the server a request per 100 ms at most.
+ */
+export function bootPollMs(elapsedMs: number): number {
+  return Math.min(100, Math.max(5, Math.round(elapsedMs / 50)));
+}
+
 /** Thrown by a readiness probe when waiting longer cannot help (the server refuses our credentials). */
 export class SetupRejected extends Error {}
 
@@ -140,7 +150,6 @@ export interface ReadinessWait {
   /** A reason to give up now (the process exited, the instance is being stopped), or undefined. */
   giveUp(): string | undefined;
   timeoutMs: number;
-  pollMs: number;
   /**
    * Gives up after this long if nothing has answered at all. For a server reached by URL: it is
    * either running or mistyped, and waiting the full setup time for it would only hide that. A
@@ -168,6 +177,6 @@ export async function waitUntilReady(wait: ReadinessWait): Promise<number> {
         throw new Error(`nothing answered at ${wait.where} for ${Math.round(wait.unreachableAfterMs / 1000)}s (${fetchFailure(err)})`);
       }
     }
-    await new Promise((r) => setTimeout(r, wait.pollMs));
+    await new Promise((r) => setTimeout(r, bootPollMs(Date.now() - started)));
   }
 }

@@ -4,7 +4,9 @@
  * with no live instance, then carries out the actions in order.
  *
  * - On-demand versions scale from zero as soon as a prediction waits, add instances while the
- *   backlog per instance exceeds max concurrency, and stop idle instances: the last one after
+ *   backlog per instance exceeds max concurrency (once the backlog has lasted the scale-up delay,
+ *   or at once when working it off on the instances there are would take longer than a boot),
+ *   and stop idle instances: the last one after
  *   its adaptive keep-alive (keep-alive.ts), extra ones after their break-even window
  *   (extraInstanceKeepAliveMs below).
  * - Deployments keep ≥ min instances, never exceed max, and drop to zero after toZeroDelayMs.
@@ -28,6 +30,13 @@ export interface VersionDemand {
   queued: number;
   /** Enqueue time of the oldest waiting prediction; null when none waits. */
   oldestQueuedAt: number | null;
+  /**
+   * Since when predictions have waited without a break (null: none waits now). When given, the
+   * backlog's age is this, not the oldest wait: a steady backlog of short waits persists too.
+   */
+  backlogSince?: number | null;
+  /** Typical time one prediction holds a slot (ms), when measured. */
+  predictMs?: number;
   /** Present for deployments. */
   deployment?: { minInstances: number; maxInstances: number };
   /** Arrival gaps (see keep-alive.ts); feeds adaptive keep-alive. */
@@ -115,11 +124,10 @@ export function plan(state: AutoscalerState, now: number, partialKnobs: Partial<
         starts = floor - remaining;
         reason = 'min-instances';
       }
-      const backlogAged = version.oldestQueuedAt !== null && now - version.oldestQueuedAt >= knobs.scaleUpDelayMs;
       if (remaining === 0 && version.queued > 0) {
         starts = target;
         reason = floor > 0 ? 'min-instances' : 'scale-from-zero';
-      } else if (backlogAged) {
+      } else if (backlogPersists(version, now, knobs) || bootBeatsWaiting(version, remaining, knobs)) {
         starts = target - remaining;
       }
       if (starts > 0) wants.push({ version, starts, reason });
@@ -135,6 +143,22 @@ export function plan(state: AutoscalerState, now: number, partialKnobs: Partial<
     }
   }
   return actions;
+}
+
+/** The backlog has lasted the scale-up delay (without a break, when the caller tracks breaks). */
+function backlogPersists(version: VersionDemand, now: number, knobs: AutoscalerKnobs): boolean {
+  const since = version.backlogSince !== undefined ? version.backlogSince : version.oldestQueuedAt;
+  return since !== null && now - since >= knobs.scaleUpDelayMs;
+}
+
+/**
+ * Working off the queue on the `remaining` instances would take longer than booting one more
+ * (queued × predict time ÷ slots > boot time): waiting out the delay would only cost time.
+ */
+function bootBeatsWaiting(version: VersionDemand, remaining: number, knobs: AutoscalerKnobs): boolean {
+  if (version.predictMs === undefined || remaining === 0 || version.queued === 0) return false;
+  const drainMs = (version.queued * version.predictMs) / (remaining * Math.max(1, version.maxConcurrency));
+  return drainMs > (version.setupMs ?? knobs.defaultSetupMs);
 }
 
 function startOne(

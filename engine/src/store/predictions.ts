@@ -25,16 +25,24 @@ export interface NewPrediction {
   tags: Record<string, string>;
   tokenId: string | null;
   streamKey: string | null;
+  /**
+   * The worker that takes it at once on a warm instance (the local fast path): then it is stored
+   * already started (`processing`, its first attempt), in the same statement that accepts it.
+   */
+  startedBy?: string | null;
 }
 
 export async function insertPrediction(db: Db, p: NewPrediction): Promise<PredictionRow> {
+  const started = p.startedBy ?? null;
   const [row] = await db.query<PredictionRow>(
     `INSERT INTO predictions (id, kind, model, version, deployment, destination, input, status, hardware, deadline,
-       webhook, webhook_events_filter, tags, token_id, stream_key)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,'starting',$8,$9,$10,$11,$12,$13,$14) RETURNING *`,
+       webhook, webhook_events_filter, tags, token_id, stream_key, worker_id, started_at, attempts)
+     VALUES ($1,$2,$3,$4,$5,$6,$7, CASE WHEN $15::text IS NULL THEN 'starting' ELSE 'processing' END,$8,$9,$10,$11,$12,$13,$14,
+       $15, CASE WHEN $15::text IS NULL THEN NULL ELSE clock_timestamp() END, CASE WHEN $15::text IS NULL THEN 0 ELSE 1 END)
+     RETURNING *`,
     [
       p.id, p.kind, p.model, p.version, p.deployment, p.destination, JSON.stringify(p.input), p.hardware, p.deadline,
-      p.webhook, p.webhookEventsFilter, JSON.stringify(p.tags), p.tokenId, p.streamKey,
+      p.webhook, p.webhookEventsFilter, JSON.stringify(p.tags), p.tokenId, p.streamKey, started,
     ],
     'insert-prediction',
   );
@@ -88,22 +96,6 @@ export async function claimForStart(db: Db, id: string, workerId: string): Promi
     `UPDATE predictions SET attempts = attempts + 1, worker_id = $2
      WHERE id = $1 AND status = 'starting' RETURNING *`,
     [id, workerId],
-  );
-  return row;
-}
-
-/**
- * Claim and start in one statement, for a run that has a warm instance waiting for it (the local
- * fast path). Undefined when the prediction is no longer `starting` or its deadline passed.
- */
-export async function claimAndStart(db: Db, id: string, workerId: string): Promise<PredictionRow | undefined> {
-  const [row] = await db.query<PredictionRow>(
-    `WITH u AS (
-       UPDATE predictions SET status = 'processing', started_at = clock_timestamp(), attempts = attempts + 1, worker_id = $2
-       WHERE id = $1 AND status = 'starting' AND (deadline IS NULL OR deadline > clock_timestamp()) RETURNING *)
-     SELECT u.* FROM u`,
-    [id, workerId],
-    'claim-and-start',
   );
   return row;
 }

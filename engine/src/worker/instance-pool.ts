@@ -74,6 +74,10 @@ interface Demand {
   needs: InstanceNeeds;
   gaps: GapHistogram;
   lastArrival?: number;
+  /** Since when predictions of the key have waited, as seen at every tick (undefined: none waits). */
+  backlogSince?: number;
+  /** Moving average of how long a run holds a slot (ms). */
+  predictMs?: number;
   setupMs?: number;
   failures?: SetupFailures;
   lastError?: string;
@@ -159,7 +163,8 @@ export class InstancePool {
   }
 
   private slot(inst: PoolInstance, setupTime?: number): Slot {
-    inst.record = beginPrediction(inst.record, Date.now());
+    const taken = Date.now();
+    inst.record = beginPrediction(inst.record, taken);
     inst.inUse++;
     if (inst.state === 'ready') this.setState(inst, 'busy');
     let released = false;
@@ -169,6 +174,8 @@ export class InstancePool {
       release: () => {
         if (released) return;
         released = true;
+        const d = this.demand.get(inst.key);
+        if (d) d.predictMs = d.predictMs === undefined ? Date.now() - taken : 0.8 * d.predictMs + 0.2 * (Date.now() - taken);
         inst.inUse--;
         if (inst.state === 'busy' || inst.state === 'ready') inst.record = endPrediction(inst.record, Date.now());
         if (inst.state === 'busy' && inst.inUse === 0) this.setState(inst, 'ready');
@@ -214,12 +221,15 @@ export class InstancePool {
         this.demand.delete(key); // nothing running, nothing waiting: forget it (its gaps too)
         continue;
       }
+      d.backlogSince = waiting.length ? (d.backlogSince ?? waiting[0].since) : undefined;
       versions.push({
         versionId: key,
         hardware: d.needs.hardware,
         maxConcurrency: d.needs.maxConcurrency,
         queued: waiting.length,
         oldestQueuedAt: waiting.length ? waiting[0].since : null,
+        backlogSince: d.backlogSince ?? null,
+        predictMs: d.predictMs,
         deployment: bounds ? { minInstances: bounds.min, maxInstances: bounds.max } : undefined,
         gaps: d.gaps,
         setupMs: d.setupMs,

@@ -9,7 +9,6 @@ import { Listener } from '../store/listen';
 import {
   PREDICTION_CHANNEL,
   claimForStart,
-  claimAndStart,
   getPrediction,
   markProcessing,
   recordProgress,
@@ -17,7 +16,7 @@ import {
   type Finish,
 } from '../store/predictions';
 import { getVersion, type VersionRow } from '../store/catalog';
-import { heartbeat, registerWorker, stopWorker } from '../store/workers';
+import { heartbeat, liveWorkers, registerWorker, stopWorker } from '../store/workers';
 import type { Dispatcher } from '../queue';
 import { newId } from '../core/ids';
 import { timings, type PredictionRow } from '../core/prediction';
@@ -66,6 +65,20 @@ function hardwareRequest(version: VersionRow, hardware: string): HardwareRequest
 }
 /** A prediction may be retried once when its worker died before it started. */
 const MAX_ATTEMPTS = 2;
+/** Seconds without a heartbeat after which a worker counts as gone (as the API counts them). */
+const WORKER_STALE_SECONDS = 15;
+/** At most this many predictions wait here for an instance without going through the queue. */
+const LOCAL_WAIT_LIMIT = 256;
+
+/** A warm slot taken for a prediction that is being stored (see `Worker.claimWarm`). */
+export interface WarmClaim {
+  /** This worker's id: the prediction is stored as started by it. */
+  startedBy: string;
+  /** Runs the stored prediction on the slot. */
+  start(row: PredictionRow): void;
+  /** Gives the slot back (the prediction could not be stored). */
+  release(): void;
+}
 
 interface Running {
   cancel(): void;
@@ -129,7 +142,9 @@ export class Worker {
         return { version: at < 0 ? key : key.slice(0, at), deployment: at < 0 ? null : key.slice(at + 1), reasons };
       });
       void heartbeat(db, this.id, { ...devices, pending }).catch(() => undefined);
+      void this.readOtherWorkers().catch(() => (this.heardFromOthers = false));
     }, 2000).unref();
+    await this.readOtherWorkers().catch(() => undefined);
     this.listener = new Listener(this.opts.databaseUrl, [PREDICTION_CHANNEL]);
     this.listener.on(PREDICTION_CHANNEL, (payload: string) => {
       const [id, event] = payload.split(':');
@@ -153,30 +168,56 @@ export class Worker {
   }
 
   /**
-   * Runs a just-created prediction here, skipping the queue, when a warm instance of its version
-   * has a free slot right now. Returns false (the caller enqueues it) otherwise.
+   * The fast path, for a prediction about to be stored: when a warm instance of its version has a
+   * free slot right now, the slot is taken (synchronously: two creates in a row must not both
+   * count on one free slot) and the prediction is stored already started by this worker
+   * (`startedBy`), then `start`ed on that slot. Undefined when no slot is free.
    */
-  offer(row: { id: string; version: string; deployment: string | null; hardware: string }): boolean {
-    if (this.stopping || !this.servedHardware.has(row.hardware)) return false;
-    const version = this.versions.get(row.version);
-    const spec = version && specFor(version);
-    if (!version || !spec || typeof spec === 'string') return false;
-    // Take the slot now, synchronously: two offers in a row must not both count on one free slot.
-    const slot = this.pool.tryAcquire(this.needsOf(row, version, spec));
-    if (!slot) return false;
-    void this.executeWarm(row.id, version, spec, slot);
+  claimWarm(p: { id: string; version: string; deployment: string | null; hardware: string }): WarmClaim | undefined {
+    const runnable = this.runnable(p);
+    if (!runnable) return undefined;
+    const slot = this.pool.tryAcquire(this.needsOf(p, runnable.version, runnable.spec));
+    if (!slot) return undefined;
+    return {
+      startedBy: this.id,
+      start: (row) => void this.run(row, runnable.version, runnable.spec, slot),
+      release: () => slot.release(),
+    };
+  }
+
+  /**
+   * Takes a just-stored prediction into this worker's own wait for an instance, skipping the
+   * queue, when no other live worker serves its hardware (the queue would only hand it back
+   * here, later). False (the caller enqueues it) when another worker could run it, this one
+   * cannot, or enough already wait here. Nothing is lost either way: the row is stored, and a
+   * restart re-enqueues what never started.
+   */
+  accept(row: { id: string; version: string; hardware: string }): boolean {
+    if (!this.runnable(row) || this.othersServe.has(row.hardware) || !this.heardFromOthers) return false;
+    if (this.acceptedWaiting >= LOCAL_WAIT_LIMIT) return false;
+    this.acceptedWaiting++;
+    void this.execute(row.id).finally(() => this.acceptedWaiting--);
     return true;
   }
 
-  /** The fast path: claim and start in one statement, then run on the slot already taken. */
-  private async executeWarm(id: string, version: VersionRow, spec: InstanceSpec, slot: Slot): Promise<void> {
-    const row = await claimAndStart(this.opts.db, id, this.id).catch(() => undefined);
-    if (!row) {
-      // Not startable here (canceled, deadline passed, a database hiccup): the normal path decides.
-      slot.release();
-      return this.execute(id);
-    }
-    await this.run(row, version, spec, slot);
+  /** The version and instance spec for running `p` here, if this worker can and is not stopping. */
+  private runnable(p: { version: string; hardware: string }): { version: VersionRow; spec: InstanceSpec } | undefined {
+    if (this.stopping || !this.servedHardware.has(p.hardware)) return undefined;
+    const version = this.versions.get(p.version);
+    const spec = version && specFor(version);
+    if (!version || !spec || typeof spec === 'string') return undefined;
+    return { version, spec };
+  }
+
+  /** SKUs other live workers serve (from their heartbeats); until first read, assume any. */
+  private othersServe = new Set<string>();
+  private heardFromOthers = false;
+  private acceptedWaiting = 0;
+
+  private async readOtherWorkers(): Promise<void> {
+    const others = (await liveWorkers(this.opts.db, WORKER_STALE_SECONDS)).filter((w) => w.id !== this.id);
+    this.othersServe = new Set(others.flatMap((w) => (w.devices as { hardware?: string[] } | null)?.hardware ?? []));
+    this.heardFromOthers = true;
   }
 
   private needsOf(row: { version: string; deployment: string | null; hardware: string }, version: VersionRow, spec: InstanceSpec): InstanceNeeds {

@@ -85,6 +85,15 @@ describe('plan: on-demand versions', () => {
     ['backlog scale-up', state([eightH100()], [v('a', { queued: 2, oldestQueuedAt: 0 })], [busy('i1', 'a')]), 2 * S, {}, ['start a on w1:[1] (backlog)', 'start a on w1:[2] (backlog)']],
     // Within the scale-up delay (1 s) the backlog waits.
     ['backlog too young', state([eightH100()], [v('a', { queued: 2, oldestQueuedAt: 1.5 * S })], [busy('i1', 'a')]), 2 * S, {}, []],
+    // A steady backlog of short waits: no wait is 1 s old, but predictions have waited without a
+    // break for 1.5 s, which is how long the README says a backlog must persist.
+    ['steady backlog of short waits', state([eightH100()], [v('a', { queued: 3, oldestQueuedAt: 9.9 * S, backlogSince: 8.5 * S })], [busy('i1', 'a')]), 10 * S, {}, ['start a on w1:[1] (backlog)', 'start a on w1:[2] (backlog)', 'start a on w1:[3] (backlog)']],
+    // The backlog broke off and started again 0.5 s ago: not yet.
+    ['backlog that just began', state([eightH100()], [v('a', { queued: 3, oldestQueuedAt: 9.9 * S, backlogSince: 9.5 * S })], [busy('i1', 'a')]), 10 * S, {}, []],
+    // Slow predictions: 2 queued × 20 s on one slot would wait 40 s, longer than a 5 s boot: boot now.
+    ['booting beats waiting', state([eightH100()], [v('a', { queued: 2, oldestQueuedAt: 9.9 * S, backlogSince: 9.9 * S, predictMs: 20 * S, setupMs: 5 * S })], [busy('i1', 'a')]), 10 * S, {}, ['start a on w1:[1] (backlog)', 'start a on w1:[2] (backlog)']],
+    // Fast predictions: 3 × 5 ms drains in 15 ms, far less than a boot: the young backlog waits.
+    ['fast predictions wait', state([eightH100()], [v('a', { queued: 3, oldestQueuedAt: 9.9 * S, backlogSince: 9.9 * S, predictMs: 5, setupMs: 5 * S })], [busy('i1', 'a')]), 10 * S, {}, []],
     // Concurrency 4 with 3 waiting and 1 running fits one instance: no scale-up.
     ['within concurrency', state([eightH100()], [v('a', { maxConcurrency: 4, queued: 3, oldestQueuedAt: 0 })], [busy('i1', 'a')]), 10 * S, {}, []],
     // Never above onDemandMaxInstances.
