@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { defaultPrices, findSku, type PriceTable } from './core/hardware';
 import type { AutoscalerKnobs } from './scheduler';
+import { parseStorageUrl, type StorageSettings } from './storage/settings';
 
 const env = z.object({
   GANTRY_HOST: z.string().default('127.0.0.1'),
@@ -38,6 +39,7 @@ const env = z.object({
   GANTRY_COG_COMMAND: z.string().min(1).default(`docker run --rm --gpus '"device={gpus}"' -p {port}:5000 {image}`),
   GANTRY_COG_CPU_COMMAND: z.string().min(1).default('docker run --rm -p {port}:5000 {image}'),
   GANTRY_IMPORT_HARDWARE: z.string().default('gpu-l40s'),
+  GANTRY_STORAGE_URL: z.string().optional(),
   DATABASE_URL: z.string().optional(),
   REDIS_URL: z.string().optional(),
 });
@@ -73,6 +75,8 @@ export interface Config {
    * removed (`data_removed`); null keeps them forever.
    */
   dataRetentionSeconds: number | null;
+  /** Where files and weights live (GANTRY_STORAGE_URL): the data dir unless set. */
+  storage: StorageSettings;
   /** How versions imported from the public catalogue start their Cog image (see docs/catalogue.md). */
   catalogueImport: {
     /** Command template for GPU hardware ({port}, {gpus}, {image}). */
@@ -93,6 +97,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   if (!findSku(e.GANTRY_IMPORT_HARDWARE)) {
     throw new Error(`invalid configuration:\n  GANTRY_IMPORT_HARDWARE: unknown hardware SKU "${e.GANTRY_IMPORT_HARDWARE}"`);
+  }
+  let storage: StorageSettings;
+  try {
+    storage = parseStorageUrl(e.GANTRY_STORAGE_URL, source);
+  } catch (err) {
+    throw new Error(`invalid configuration:\n  ${(err as Error).message}`);
   }
   const prices = defaultPrices();
   if (e.GANTRY_PRICES) {
@@ -137,6 +147,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     maxFileBytes: e.GANTRY_MAX_FILE_BYTES,
     fileTtlSeconds: e.GANTRY_FILE_TTL,
     dataRetentionSeconds: e.GANTRY_DATA_RETENTION === 'off' || Number(e.GANTRY_DATA_RETENTION) === 0 ? null : Number(e.GANTRY_DATA_RETENTION),
+    storage,
     catalogueImport: { gpuCommand: e.GANTRY_COG_COMMAND, cpuCommand: e.GANTRY_COG_CPU_COMMAND, hardware: e.GANTRY_IMPORT_HARDWARE },
   };
 }

@@ -8,8 +8,9 @@ import { CogInstance } from './cog-instance';
 import { NodeInstance, type RunHandlers, type RunResult } from './node-instance';
 import { OpenAIInstance } from './openai-instance';
 import { resolveModule } from './resolve-module';
+import { WeightsFirstInstance, type LocalWeights } from './weights-first';
 
-export type { RunHandlers, RunResult };
+export type { RunHandlers, RunResult, LocalWeights };
 
 export interface ModelInstance {
   /** Boots the instance and runs its setup; resolves with the setup time in seconds. */
@@ -44,7 +45,11 @@ export function specFor(runner: Record<string, unknown>, weights: string | null)
   return `runner type "${String(runner.type)}" is not available on this worker`;
 }
 
-export function startInstance(spec: InstanceSpec, gpus: string): ModelInstance {
+/** An instance of `spec` on `gpus`; with `weights`, remote weights are fetched to this host first. */
+export function startInstance(spec: InstanceSpec, gpus: string, weights?: LocalWeights): ModelInstance {
+  if (weights && spec.weights && weights.needsFetch(spec.weights)) {
+    return new WeightsFirstInstance({ ...spec, weights: spec.weights }, weights, (local) => startInstance(local, gpus));
+  }
   if (spec.type === 'cog') return new CogInstance({ ...spec, gpus });
   if (spec.type === 'openai') return new OpenAIInstance({ ...spec, gpus });
   return new NodeInstance({ module: spec.module, weights: spec.weights, gpus });

@@ -7,7 +7,7 @@
  * A key is what instances are shared by: a version (`<version>`) or a version served by a
  * deployment (`<version>@<owner/name>`); the autoscaler sees each key as its own version.
  */
-import { startInstance, type InstanceSpec, type ModelInstance } from '../runners/instance';
+import { startInstance, type InstanceSpec, type LocalWeights, type ModelInstance } from '../runners/instance';
 import {
   Ledger,
   beginPrediction,
@@ -94,6 +94,8 @@ export interface PoolOptions {
   standing(): InstanceNeeds[];
   /** An instance changed state (for the instances table and deployment billing). */
   onInstance?(instance: PoolInstance): void;
+  /** Gets versions' weights onto this host before their instances boot (weights in a remote store). */
+  weights?: LocalWeights;
 }
 
 const TICK_MS = 500;
@@ -254,7 +256,7 @@ export class InstancePool {
   private boot(needs: InstanceNeeds, placement: PlacementOk): void {
     const id = `i${process.pid.toString(36)}${(++seq).toString(36)}${Date.now().toString(36)}`;
     if (!reserve(this.ledger, this.opts.cluster, id, placement).ok) return; // the next tick re-plans
-    const runner = startInstance(needs.spec, placement.cudaVisibleDevices);
+    const runner = startInstance(needs.spec, placement.cudaVisibleDevices, this.opts.weights);
     const inst: PoolInstance = { id, key: needs.key, needs, state: 'booting', runner, placement, record: createInstance(id, needs.key, Date.now()), inUse: 0 };
     this.instances.push(inst);
     this.opts.onInstance?.(inst);
