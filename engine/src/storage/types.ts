@@ -54,7 +54,7 @@ export interface ObjectStorage {
   stat(key: string): Promise<{ size: number } | undefined>;
   /** Deletes `key`. Idempotent: deleting a missing key is not an error. */
   delete(key: string): Promise<void>;
-  /** Every object whose key starts with `prefix` (a `/`-terminated "directory", or ''), in no set order. */
+  /** Every object whose key starts with `prefix` (a string prefix, as in S3; '' lists all), in no set order. */
   list(prefix: string): Promise<Array<{ key: string; size: number }>>;
   /**
    * A URL anyone holding it can download `key` from, valid `ttlSeconds`; undefined when this store
