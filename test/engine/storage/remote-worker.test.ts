@@ -155,7 +155,7 @@ test('a training on one host, a prediction on its weights on another, an output 
     expect((await fetch(url)).status).toBe(404);
     expect(await s3.keys(BUCKET, `${PREFIX}weights/${training.id}/`)).toEqual([`${PREFIX}weights/${training.id}/weights.json`]);
   } finally {
-    await hostA.stop().catch(() => undefined);
+    await hostA.stop();
     await hostB?.stop();
   }
 }, 180_000);
