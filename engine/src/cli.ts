@@ -7,6 +7,7 @@ import { modelsCommand } from './cli-models';
 import { loadConfig } from './config';
 import { serve, type Engine } from './server';
 import { runWorker } from './worker/main';
+import { StorageConfigError } from './storage/types';
 
 const USAGE = `usage: gantry <command>
 
@@ -59,6 +60,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
+  // A store that cannot be used is a configuration error: say which setting, without a stack.
+  if (err instanceof StorageConfigError) {
+    console.error(`[gantry] ${err.message}`);
+    process.exit(2);
+  }
   console.error(`[gantry] fatal: ${(err as Error).stack ?? err}`);
   process.exit(1);
 });

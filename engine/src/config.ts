@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { defaultPrices, findSku, type PriceTable } from './core/hardware';
 import type { AutoscalerKnobs } from './scheduler';
+import { parseStorageUrl, type StorageSettings } from './storage/settings';
 
 /**
  * How an imported Cog image runs: its port published on loopback only, the worker reachable from
@@ -51,6 +52,7 @@ const env = z.object({
   GANTRY_COG_CPU_COMMAND: z.string().min(1).default(DEFAULT_COG_CPU_COMMAND),
   GANTRY_COG_WEBHOOK_HOST: z.string().optional(),
   GANTRY_IMPORT_HARDWARE: z.string().default('gpu-l40s'),
+  GANTRY_STORAGE_URL: z.string().optional(),
   DATABASE_URL: z.string().optional(),
   REDIS_URL: z.string().optional(),
 });
@@ -86,6 +88,8 @@ export interface Config {
    * removed (`data_removed`); null keeps them forever.
    */
   dataRetentionSeconds: number | null;
+  /** Where files and weights live (GANTRY_STORAGE_URL): the data dir unless set. */
+  storage: StorageSettings;
   /** How versions imported from the public catalogue start their Cog image (see docs/catalogue.md). */
   catalogueImport: {
     /** Command template for GPU hardware ({port}, {gpus}, {image}). */
@@ -112,6 +116,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   if (!findSku(e.GANTRY_IMPORT_HARDWARE)) {
     throw new Error(`invalid configuration:\n  GANTRY_IMPORT_HARDWARE: unknown hardware SKU "${e.GANTRY_IMPORT_HARDWARE}"`);
+  }
+  let storage: StorageSettings;
+  try {
+    storage = parseStorageUrl(e.GANTRY_STORAGE_URL, source);
+  } catch (err) {
+    throw new Error(`invalid configuration:\n  ${(err as Error).message}`);
   }
   const prices = defaultPrices();
   if (e.GANTRY_PRICES) {
@@ -156,6 +166,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     maxFileBytes: e.GANTRY_MAX_FILE_BYTES,
     fileTtlSeconds: e.GANTRY_FILE_TTL,
     dataRetentionSeconds: e.GANTRY_DATA_RETENTION === 'off' || Number(e.GANTRY_DATA_RETENTION) === 0 ? null : Number(e.GANTRY_DATA_RETENTION),
+    storage,
     catalogueImport: { gpuCommand: e.GANTRY_COG_COMMAND, cpuCommand: e.GANTRY_COG_CPU_COMMAND, hardware: e.GANTRY_IMPORT_HARDWARE,
       webhookHost: {
         gpu: e.GANTRY_COG_WEBHOOK_HOST ?? (e.GANTRY_COG_COMMAND === DEFAULT_COG_GPU_COMMAND ? DOCKER_HOST_NAME : ''),

@@ -1,24 +1,32 @@
 /**
- * The file store: bytes on disk under `<data dir>/files/<id>`, rows in `files`, signed download
- * URLs. Used by the files API (uploads), the worker (input files, output files) and downloads.
+ * The file store: bytes in the configured storage (`files/<id>`, see storage/), rows in `files`,
+ * signed download URLs. Used by the files API (uploads), the worker (input files, output files),
+ * downloads, data retention and the TTL sweep. A row's `path` is the bytes' location in the store
+ * (an absolute path for a local directory, `s3://…` for a bucket).
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createWriteStream } from 'node:fs';
+import { dirname } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
 import type { Db } from './store/db';
 import { deleteExpiredFiles, deleteFile, getFile, getOrCreateSecret, insertFile, type FileRow } from './store/files';
 import { newId } from './core/ids';
 import { checkDownloadSignature, signedDownloadUrl, type DownloadCheck } from './core/file-urls';
+import { SizeLimitError, StorageNotFoundError, type ObjectStorage } from './storage';
 
 export const DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024;
 export const DEFAULT_FILE_TTL_SECONDS = 24 * 3600;
+/** How often expired files are swept: every minute, or as often as they expire when they live less. */
+export function fileSweepMs(ttlSeconds: number): number {
+  return Math.max(1000, Math.min(60_000, ttlSeconds * 1000));
+}
+
+/** A redirect to the store needs to be valid only while the client follows it. */
+const PRESIGNED_TTL_SECONDS = 600;
 
 export interface FileStoreOptions {
-  dataDir: string;
+  storage: ObjectStorage;
   /** Base of URLs in responses; a function because it is known only once the server listens. */
   publicUrl: () => string;
   maxBytes?: number;
@@ -26,11 +34,8 @@ export interface FileStoreOptions {
   ttlSeconds?: number;
 }
 
-export class FileTooLargeError extends Error {
-  constructor(readonly limit: number) {
-    super(`Files must be at most ${limit} bytes (${Math.round(limit / 1024 / 1024)} MiB).`);
-  }
-}
+/** Uploads and output files over the size limit (the storage's limit error, under the name callers know). */
+export { SizeLimitError as FileTooLargeError };
 
 export interface FileMeta {
   name: string;
@@ -40,21 +45,25 @@ export interface FileMeta {
   tokenId?: string | null;
 }
 
+/** Bytes in the store that are not a file (a row) yet. */
 export interface WrittenFile {
   id: string;
-  path: string;
+  key: string;
   size: number;
   sha256: string;
 }
 
+/** How a signed download is answered: a redirect to the store, or the bytes themselves. */
+export type DownloadTarget = { redirect: string } | { stream: Readable };
+
 export class FileStore {
-  readonly dir: string;
+  readonly storage: ObjectStorage;
   readonly maxBytes: number;
   readonly ttlSeconds: number;
   private secret?: Promise<string>;
 
   constructor(private readonly db: Db, private readonly opts: FileStoreOptions) {
-    this.dir = join(opts.dataDir, 'files');
+    this.storage = opts.storage;
     this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_FILE_BYTES;
     this.ttlSeconds = opts.ttlSeconds ?? DEFAULT_FILE_TTL_SECONDS;
   }
@@ -69,63 +78,46 @@ export class FileStore {
     return this.secret;
   }
 
-  /** Streams `source` to disk, hashing as it goes; `record` makes it a file. Throws FileTooLargeError past the limit. */
+  /** The store key of a row's bytes; undefined when they are not in this engine's store. */
+  private keyOf(row: Pick<FileRow, 'path'>): string | undefined {
+    return this.storage.keyOf(row.path);
+  }
+
+  /** Streams `source` into the store, hashing as it goes; `record` makes it a file. Throws FileTooLargeError past the limit. */
   async writeStream(source: Readable): Promise<WrittenFile> {
-    await mkdir(this.dir, { recursive: true });
     const id = newId();
-    const path = join(this.dir, id);
-    const hash = createHash('sha256');
-    let size = 0;
-    const limit = this.maxBytes;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        size += chunk.length;
-        if (size > limit) return done(new FileTooLargeError(limit));
-        hash.update(chunk);
-        done(null, chunk);
-      },
-    });
-    try {
-      await pipeline(source, meter, createWriteStream(path, { mode: 0o600 }));
-      // @fastify/multipart may truncate at its own limit instead of failing.
-      if ((source as Readable & { truncated?: boolean }).truncated) throw new FileTooLargeError(limit);
-    } catch (err) {
-      await rm(path, { force: true });
-      throw err;
+    const key = `files/${id}`;
+    const stored = await this.storage.put(key, source, { maxBytes: this.maxBytes });
+    // @fastify/multipart may truncate at its own limit instead of failing.
+    if ((source as Readable & { truncated?: boolean }).truncated) {
+      await this.storage.delete(key);
+      throw new SizeLimitError(this.maxBytes);
     }
-    return { id, path, size, sha256: hash.digest('hex') };
+    return { id, key, ...stored };
   }
 
   /** Removes bytes written by `writeStream` that never became a file. */
   async discard(written: WrittenFile): Promise<void> {
-    await rm(written.path, { force: true });
+    await this.storage.delete(written.key);
   }
 
-  /** Moves (or copies, across devices) a file a predictor wrote into the store. */
+  /** Moves a file a predictor wrote into the store. */
   async adoptFile(sourcePath: string, meta: FileMeta): Promise<FileRow> {
-    await mkdir(this.dir, { recursive: true });
     const id = newId();
-    const path = join(this.dir, id);
-    try {
-      await rename(sourcePath, path);
-    } catch {
-      await copyFile(sourcePath, path);
-    }
-    const { size } = await stat(path);
-    const hash = createHash('sha256');
-    await pipeline(createReadStream(path), hash);
-    return this.record({ id, path, size, sha256: hash.digest('hex') }, meta);
+    const key = `files/${id}`;
+    const stored = await this.storage.putFile(key, sourcePath, { contentType: meta.contentType });
+    return this.record({ id, key, ...stored }, meta);
   }
 
   async record(written: WrittenFile, meta: FileMeta): Promise<FileRow> {
-    const { id, path, size, sha256 } = written;
+    const { id, key, size, sha256 } = written;
     return insertFile(this.db, {
       id,
       name: meta.name,
       content_type: meta.contentType,
       size,
       sha256,
-      path,
+      path: this.storage.refFor(key),
       metadata: meta.metadata ?? {},
       prediction_id: meta.predictionId ?? null,
       token_id: meta.tokenId ?? null,
@@ -137,10 +129,55 @@ export class FileStore {
     return getFile(this.db, id);
   }
 
+  /** The file's bytes on this host without a copy, when the store is a local directory. */
+  localPath(row: FileRow): string | undefined {
+    const key = this.keyOf(row);
+    return key === undefined ? undefined : this.storage.localPath(key);
+  }
+
+  /** The file's bytes; undefined when they are gone (or in a store this engine is not configured with). */
+  async open(row: FileRow): Promise<Readable | undefined> {
+    const key = this.keyOf(row);
+    if (key === undefined) return undefined;
+    try {
+      return await this.storage.get(key);
+    } catch (err) {
+      if (err instanceof StorageNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  /** Copies the file's bytes to a local path (a worker's input on another host than the bytes). */
+  async copyTo(row: FileRow, path: string): Promise<void> {
+    const bytes = await this.open(row);
+    if (!bytes) throw new Error(`the bytes of file ${row.id} are missing from the store`);
+    await mkdir(dirname(path), { recursive: true });
+    await pipeline(bytes, createWriteStream(path, { mode: 0o600 }));
+  }
+
+  /** A presigned store URL when the store gives them (S3 with downloads=redirect), else the bytes. */
+  async downloadTarget(row: FileRow): Promise<DownloadTarget | undefined> {
+    const key = this.keyOf(row);
+    if (key === undefined) return undefined;
+    const expiresIn = row.expires_at ? Math.max(1, (row.expires_at.getTime() - Date.now()) / 1000) : PRESIGNED_TTL_SECONDS;
+    const url = await this.storage.presignedUrl(key, { ttlSeconds: Math.min(PRESIGNED_TTL_SECONDS, expiresIn), fileName: row.name, contentType: row.content_type });
+    if (url) return { redirect: url };
+    const stream = await this.open(row);
+    return stream && { stream };
+  }
+
   async delete(id: string): Promise<boolean> {
     const row = await deleteFile(this.db, id);
-    if (row) await rm(row.path, { force: true });
+    if (row) await this.deleteBytes([row.path]);
     return !!row;
+  }
+
+  /** Deletes the bytes at these locations (rows already gone: data retention, the sweep). */
+  async deleteBytes(locations: string[]): Promise<void> {
+    for (const location of locations) {
+      const key = this.storage.keyOf(location);
+      if (key !== undefined) await this.storage.delete(key);
+    }
   }
 
   async downloadUrl(id: string, ttlSeconds = this.ttlSeconds): Promise<string> {
@@ -170,7 +207,7 @@ export class FileStore {
   /** Deletes expired files (rows and bytes). */
   async sweep(): Promise<number> {
     const rows = await deleteExpiredFiles(this.db);
-    for (const r of rows) await rm(r.path, { force: true });
+    await this.deleteBytes(rows.map((r) => r.path));
     return rows.length;
   }
 }

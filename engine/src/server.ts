@@ -4,7 +4,7 @@
  * after a crash, so that no accepted prediction is ever left behind, and removes old predictions'
  * data (GANTRY_DATA_RETENTION).
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadInventory } from './scheduler';
 import type { Config } from './config';
@@ -24,7 +24,8 @@ import { ensureBuiltins } from './builtins';
 import { newToken } from './core/ids';
 import { Lifecycle } from './lifecycle';
 import { TtlCache } from './core/ttl-cache';
-import { FileStore } from './files';
+import { FileStore, fileSweepMs } from './files';
+import { openStorage } from './storage';
 import { startWebhooks } from './webhooks/runtime';
 
 const WORKER_STALE_SECONDS = 15;
@@ -70,16 +71,16 @@ async function bootstrapToken(db: Db, config: Config, log: Log): Promise<void> {
  * Clears the data of predictions past the retention, a batch per statement so that a large backlog
  * never holds many row locks at once; what is left waits for the next sweep.
  */
-async function removeOldData(db: Db, retentionSeconds: number): Promise<void> {
+async function removeOldData(db: Db, files: FileStore, retentionSeconds: number): Promise<void> {
   for (let i = 0; i < RETENTION_BATCHES_PER_SWEEP; i++) {
     const { removed, paths } = await removeExpiredData(db, retentionSeconds, RETENTION_BATCH);
-    for (const path of paths) await rm(path, { force: true });
+    await files.deleteBytes(paths);
     if (removed < RETENTION_BATCH) return;
   }
 }
 
 /** Periodic recovery, deadline enforcement and data retention. Everything it does is idempotent. */
-function startSweeper(db: Db, dispatcher: Dispatcher, log: Log, lifecycle: Lifecycle, retentionSeconds: number | null): () => void {
+function startSweeper(db: Db, dispatcher: Dispatcher, log: Log, lifecycle: Lifecycle, files: FileStore, retentionSeconds: number | null): () => void {
   let running = false;
   const sweep = async () => {
     if (running) return;
@@ -94,7 +95,7 @@ function startSweeper(db: Db, dispatcher: Dispatcher, log: Log, lifecycle: Lifec
         const row = await getPrediction(db, id);
         if (row) await lifecycle.endWithoutRun(row, { status: 'failed', error: 'interrupted: the worker running this prediction stopped responding' });
       }
-      if (retentionSeconds !== null) await removeOldData(db, retentionSeconds);
+      if (retentionSeconds !== null) await removeOldData(db, files, retentionSeconds);
     } catch (err) {
       log(`sweeper: ${(err as Error).message}`);
     } finally {
@@ -111,6 +112,9 @@ function startSweeper(db: Db, dispatcher: Dispatcher, log: Log, lifecycle: Lifec
 }
 
 export async function serve(config: Config, log: Log): Promise<Engine> {
+  // First: a store that cannot be used is a configuration error, reported before anything starts.
+  const storage = await openStorage(config.storage, config.dataDir);
+  log(`storage: ${storage.description}`);
   const { db, url: databaseUrl, embedded } = await openDatabase(config, log);
   await bootstrapToken(db, config, log);
   await ensureBuiltins(db, log);
@@ -121,8 +125,8 @@ export async function serve(config: Config, log: Log): Promise<Engine> {
   const publicUrl = config.publicUrl ?? `http://${config.host}:${config.port}`;
   const webhooks = await startWebhooks(db, { send: true, retryBaseMs: config.webhookRetryBaseMs, retryMaxMs: config.webhookRetryMaxMs, log });
   const lifecycle = new Lifecycle(db, { webhooks: webhooks.dispatcher, publicUrl: () => ctx.publicUrl, onError: (e) => log(`webhooks: ${e.message}`), onFinished: (row) => ctx.waiter.deliver(row) });
-  const files = new FileStore(db, { dataDir: config.dataDir, publicUrl: () => ctx.publicUrl, maxBytes: config.maxFileBytes, ttlSeconds: config.fileTtlSeconds });
-  const fileSweep = setInterval(() => void files.sweep().catch((e: Error) => log(`files: ${e.message}`)), 60_000);
+  const files = new FileStore(db, { storage, publicUrl: () => ctx.publicUrl, maxBytes: config.maxFileBytes, ttlSeconds: config.fileTtlSeconds });
+  const fileSweep = setInterval(() => void files.sweep().catch((e: Error) => log(`files: ${e.message}`)), fileSweepMs(config.fileTtlSeconds));
   fileSweep.unref();
   const ctx: ApiContext = {
     db,
@@ -159,7 +163,7 @@ export async function serve(config: Config, log: Log): Promise<Engine> {
     await worker.start();
     ctx.localWorker = worker;
   }
-  const stopSweeper = startSweeper(db, dispatcher, log, lifecycle, config.dataRetentionSeconds);
+  const stopSweeper = startSweeper(db, dispatcher, log, lifecycle, files, config.dataRetentionSeconds);
 
   const app = buildApp(ctx, {
     bodyLimitBytes: config.bodyLimit,
@@ -181,6 +185,7 @@ export async function serve(config: Config, log: Log): Promise<Engine> {
       await worker?.stop();
       await workerDb?.close();
       clearInterval(fileSweep);
+      await storage.close();
       await webhooks.stop();
       await dispatcher.close();
       await listener.close();

@@ -130,6 +130,7 @@ export async function startWorker(databaseUrl: string, env: Record<string, strin
   return {
     output: () => out.join(''),
     async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return; // stopped already
       const gone = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await gone;

@@ -2,12 +2,13 @@
  * Files (Replicate's Files API): `POST /v1/files` (multipart: `content`, optional `filename`,
  * `type`, `metadata`), `GET /v1/files[/{id}]`, `DELETE /v1/files/{id}`, and
  * `GET /v1/files/{id}/download?expires=&sig=` (no bearer token: the HMAC signature is the
- * capability; the official client fetches file outputs without auth).
+ * capability; the official client fetches file outputs without auth). With an S3 store the
+ * download answers 302 to a short-lived presigned URL unless the store is set to proxy downloads.
  */
-import { createReadStream } from 'node:fs';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import multipart from '@fastify/multipart';
 import { ApiError, badRequest, invalid, notFound, tooLarge } from '../core/errors';
+import { contentDisposition } from '../core/file-urls';
 import { FileTooLargeError, type WrittenFile } from '../files';
 import { listFiles } from '../store/files';
 import type { ApiContext } from './context';
@@ -145,13 +146,16 @@ export function fileRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (!check.ok) throw new ApiError(403, 'Forbidden', check.reason);
     const row = await files.get(req.params.id);
     if (!row) throw notFound(`File ${req.params.id}`);
-    const safeName = row.name.replace(/["\\\r\n]/g, '_');
+    const target = await files.downloadTarget(row);
+    if (!target) throw notFound(`The content of file ${req.params.id}`);
+    // A bucket serves the bytes itself (presigned, short-lived); the signed engine URL stays the capability.
+    if ('redirect' in target) return reply.header('cache-control', 'private, no-store').redirect(target.redirect, 302);
     return reply
       .header('content-type', row.content_type)
       .header('content-length', String(row.size))
-      .header('content-disposition', `inline; filename="${safeName}"; filename*=UTF-8''${encodeURIComponent(row.name)}`)
+      .header('content-disposition', contentDisposition(row.name))
       .header('etag', `"${row.sha256}"`)
       .header('cache-control', 'private, max-age=3600')
-      .send(createReadStream(row.path));
+      .send(target.stream);
   });
 }

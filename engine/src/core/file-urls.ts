@@ -45,3 +45,12 @@ export function engineFileId(url: string, publicUrl: string): string | undefined
   const m = /^\/v1\/files\/([A-Za-z0-9_-]+)(?:\/download)?\/?$/.exec(u.pathname.slice(prefix.length));
   return m && u.pathname.startsWith(prefix) ? m[1] : undefined;
 }
+
+/**
+ * The Content-Disposition of a download: a quoted printable-ASCII fallback (header values must be
+ * Latin-1, and quotes or line breaks would end the value) plus the exact name in RFC 5987 UTF-8.
+ */
+export function contentDisposition(name: string): string {
+  const safe = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `inline; filename="${safe}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}

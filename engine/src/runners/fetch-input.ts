@@ -119,7 +119,8 @@ function defaultName(contentType: string): string {
   return ext ? `file.${ext}` : 'file';
 }
 
-function safeName(name: string): string | null {
+/** A file name safe to create in a scratch directory (no path, no control characters), or null. */
+export function safeName(name: string): string | null {
   const cleaned = basename(name.replace(/\\/g, '/'))
     // Control characters never belong in a file name.
     // eslint-disable-next-line no-control-regex

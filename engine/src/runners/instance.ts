@@ -8,8 +8,9 @@ import { CogInstance } from './cog-instance';
 import { NodeInstance, type RunHandlers, type RunResult } from './node-instance';
 import { OpenAIInstance } from './openai-instance';
 import { resolveModule } from './resolve-module';
+import { WeightsFirstInstance, type LocalWeights } from './weights-first';
 
-export type { RunHandlers, RunResult };
+export type { RunHandlers, RunResult, LocalWeights };
 
 export interface ModelInstance {
   /** Boots the instance and runs its setup; resolves with the setup time in seconds. */
@@ -37,10 +38,12 @@ export interface VersionRunner {
   openapi_schema: Record<string, unknown>;
 }
 
-/** What the worker lets every instance do. */
+/** What the worker gives every instance. */
 export interface InstanceLimits {
   /** Largest output file a server may hand over (the engine's file size limit). */
   maxFileBytes?: number;
+  /** Gets a version's weights onto this host before its instance boots (weights in a remote store). */
+  weights?: LocalWeights;
 }
 
 /** The instance spec of a version's runner, or an error message when this worker cannot run it. */
@@ -60,7 +63,12 @@ export function specFor(version: VersionRunner): InstanceSpec | string {
   return `runner type "${String(runner.type)}" is not available on this worker`;
 }
 
+/** An instance of `spec` on `gpus`; with `limits.weights`, remote weights are fetched to this host first. */
 export function startInstance(spec: InstanceSpec, gpus: string, limits: InstanceLimits = {}): ModelInstance {
+  const { weights } = limits;
+  if (weights && spec.weights && weights.needsFetch(spec.weights)) {
+    return new WeightsFirstInstance({ ...spec, weights: spec.weights }, weights, (local) => startInstance(local, gpus, { ...limits, weights: undefined }));
+  }
   if (spec.type === 'cog') return new CogInstance({ ...spec, gpus, maxUploadBytes: limits.maxFileBytes });
   if (spec.type === 'openai') return new OpenAIInstance({ ...spec, gpus });
   return new NodeInstance({ module: spec.module, weights: spec.weights, gpus });

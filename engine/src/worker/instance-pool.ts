@@ -98,7 +98,9 @@ export interface PoolOptions {
   standing(): InstanceNeeds[];
   /** An instance changed state (for the instances table and deployment billing). */
   onInstance?(instance: PoolInstance): void;
-  /** What every instance may do (the file size limit for what servers hand over). */
+  /** What every instance gets: the file size limit for what servers hand over, and the weights
+   * fetcher that gets versions' weights onto this host before their instances boot (weights in a
+   * remote store). */
   limits?: InstanceLimits;
 }
 

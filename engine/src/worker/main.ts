@@ -7,21 +7,25 @@ import { Db } from '../store/db';
 import { Worker } from './worker';
 import { Lifecycle } from '../lifecycle';
 import { FileStore } from '../files';
+import { openStorage } from '../storage';
 import { startWebhooks } from '../webhooks/runtime';
 
 export async function runWorker(config: Config, log: Log): Promise<Engine> {
   if (!config.databaseUrl) throw new Error('gantry worker needs DATABASE_URL (the same database as the API)');
+  const storage = await openStorage(config.storage, config.dataDir);
+  log(`storage: ${storage.description}`);
   const { db: migrated, url } = await openDatabase(config, log);
   await migrated.close();
   // Run-state updates commit asynchronously (see Db): a killed process loses nothing.
   const db = new Db(url, 8, true);
   const dispatcher = new Dispatcher({ databaseUrl: url, redisUrl: config.redisUrl });
   // Webhook rows are enqueued here and delivered by the API process's sender. URLs in bodies and
-  // file URLs need the API's public address: GANTRY_PUBLIC_URL (files live in the shared data dir).
+  // file URLs need the API's public address: GANTRY_PUBLIC_URL. Files and weights go through the
+  // storage (GANTRY_STORAGE_URL): a bucket lets this worker run on a host of its own.
   const publicUrl = config.publicUrl ?? `http://${config.host}:${config.port}`;
   const webhooks = await startWebhooks(db, { send: false, log });
   const lifecycle = new Lifecycle(db, { webhooks: webhooks.dispatcher, publicUrl: () => publicUrl, onError: (e) => log(`webhooks: ${e.message}`) });
-  const files = new FileStore(db, { dataDir: config.dataDir, publicUrl: () => publicUrl, maxBytes: config.maxFileBytes, ttlSeconds: config.fileTtlSeconds });
+  const files = new FileStore(db, { storage, publicUrl: () => publicUrl, maxBytes: config.maxFileBytes, ttlSeconds: config.fileTtlSeconds });
   const worker = new Worker({
     db,
     databaseUrl: url,
@@ -45,6 +49,7 @@ export async function runWorker(config: Config, log: Log): Promise<Engine> {
       await webhooks.stop();
       await dispatcher.close();
       await db.close();
+      await storage.close();
     },
   };
 }

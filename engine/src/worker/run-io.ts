@@ -1,11 +1,13 @@
 /**
  * What goes into and comes out of a run, around the predictor itself:
  * - inputs: values of `format: uri` inputs that are engine file URLs are read from the file
- *   store, http(s) URLs are downloaded through the SSRF guard, data URIs pass as they are;
- *   the predictor gets a local absolute path (or the data URI);
+ *   store (the stored file itself when the store is a local directory, a copy in the run's
+ *   scratch directory otherwise), http(s) URLs are downloaded through the SSRF guard, data URIs
+ *   pass as they are; the predictor gets a local absolute path (or the data URI);
  * - outputs: `{ $file }` refs are moved into the file store and replaced by signed URLs (a ref
  *   holds a path, or the bytes themselves: a Cog server's data-URL files, cog-files.ts);
- * - trainings: a fresh weights directory, and on success a new version of the destination.
+ * - trainings: a fresh local weights directory, and on success its files stored (storage/weights.ts)
+ *   and a new version of the destination whose weights are their location in the store.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,10 +16,11 @@ import type { Db } from '../store/db';
 import type { VersionRow } from '../store/catalog';
 import type { PredictionRow } from '../core/prediction';
 import { engineFileId } from '../core/file-urls';
-import { fetchInput, InputFetchError } from '../runners/fetch-input';
+import { fetchInput, InputFetchError, safeName } from '../runners/fetch-input';
 import { FileTooLargeError, type FileMeta, type FileStore } from '../files';
 import { createVersion } from '../catalog';
 import type { VersionSpec } from '../core/version-spec';
+import { WeightsStore } from '../storage';
 
 export interface RunIoOptions {
   db: Db;
@@ -57,7 +60,12 @@ function schemaProps(version: VersionRow, kind: PredictionRow['kind']): Record<s
 }
 
 export class RunIo {
-  constructor(private readonly opts: RunIoOptions) {}
+  /** Trained weights: published by trainings here, fetched for instances by the worker's pool. */
+  readonly weights: WeightsStore;
+
+  constructor(private readonly opts: RunIoOptions) {
+    this.weights = new WeightsStore(opts.files.storage, opts.dataDir);
+  }
 
   async prepare(row: PredictionRow, version: VersionRow, signal?: AbortSignal): Promise<PreparedRun> {
     const scratch = join(this.opts.dataDir, 'tmp', row.id);
@@ -88,11 +96,7 @@ export class RunIo {
       throw err;
     }
     let outputDir: string | undefined;
-    if (row.kind === 'training') {
-      outputDir = join(this.opts.dataDir, 'weights', row.id);
-      await rm(outputDir, { recursive: true, force: true });
-      await mkdir(outputDir, { recursive: true });
-    }
+    if (row.kind === 'training') outputDir = await this.weights.trainingDir(row.id);
     return {
       input,
       outputDir,
@@ -110,7 +114,12 @@ export class RunIo {
     if (fileId) {
       const file = await files.get(fileId);
       if (!file) throw new Error(`${value} is not a file of this engine (it does not exist or has expired)`);
-      return file.path;
+      const local = files.localPath(file);
+      if (local) return local;
+      onDisk();
+      const path = join(scratch, `${n}-${safeName(file.name) ?? 'file'}`);
+      await files.copyTo(file, path);
+      return path;
     }
     if (!/^https?:\/\//i.test(value)) throw new Error(`must be an http(s) URL, a data URI or a file URL of this engine, not ${JSON.stringify(value.slice(0, 80))}`);
     try {
@@ -167,16 +176,17 @@ export class RunIo {
     }
   }
 
-  /** After a successful training: a new version of the destination whose weights are `outputDir`. */
+  /** After a successful training: its weights stored, and a new version of the destination that uses them. */
   async finishTraining(row: PredictionRow, version: VersionRow, output: unknown, outputDir: string): Promise<Record<string, unknown>> {
     if (!row.destination) throw new Error('the training has no destination model');
     const [owner, name] = row.destination.split('/');
+    const weights = await this.weights.publish(row.id, outputDir);
     const spec: VersionSpec = {
       runner: version.runner as VersionSpec['runner'],
       hardware: version.hardware,
       max_concurrency: version.max_concurrency,
       pricing: version.pricing as VersionSpec['pricing'],
-      weights: outputDir,
+      weights,
       // The same schema: a server-described runner (a Cog command) is not booted again to read it.
       openapi_schema: version.openapi_schema,
       ...(version.gpu_count ? { gpu_count: version.gpu_count } : {}),
@@ -185,6 +195,6 @@ export class RunIo {
     const created = await createVersion(this.opts.db, owner, name, spec, { cogVersion: version.cog_version });
     const result = (output && typeof output === 'object' ? output : {}) as Record<string, unknown>;
     // Replicate's shape: the new version as `owner/name:id` (the Python client parses it so).
-    return { ...result, version: `${owner}/${name}:${created.id}`, weights: outputDir };
+    return { ...result, version: `${owner}/${name}:${created.id}`, weights };
   }
 }

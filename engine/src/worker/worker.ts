@@ -109,16 +109,16 @@ export class Worker {
     this.cluster = { workers: [{ id: this.id, alive: true, gpus: opts.gpus, cpuSlots: opts.cpuSlots }] };
     this.book = new InstanceBook(opts.db, this.id, opts.prices, opts.log);
     this.deployments = new DeploymentKeeper(opts.db, this.id, opts.log);
+    this.io = opts.files && opts.dataDir ? new RunIo({ db: opts.db, files: opts.files, dataDir: opts.dataDir }) : undefined;
     this.pool = new InstancePool({
       cluster: this.cluster,
       knobs: opts.knobs,
       bounds: (key) => this.deployments.bounds(key),
       standing: () => this.deployments.standing(),
       onInstance: (inst: PoolInstance) => this.book.record(inst),
-      limits: { maxFileBytes: opts.files?.maxBytes },
+      limits: { maxFileBytes: opts.files?.maxBytes, weights: this.io?.weights },
     });
     this.lifecycle = opts.lifecycle ?? new Lifecycle(opts.db, { publicUrl: () => '' });
-    this.io = opts.files && opts.dataDir ? new RunIo({ db: opts.db, files: opts.files, dataDir: opts.dataDir }) : undefined;
   }
 
   get instances() {
