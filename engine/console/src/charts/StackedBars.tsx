@@ -1,0 +1,62 @@
+/**
+ * Cost per day as stacked bars (uPlot, drawn on a canvas). Each series is drawn at its running
+ * total, the tallest first, so the lower ones cover it: that is the stack. The legend and the
+ * numbers are plain HTML beside it (the canvas is not readable by assistive technology).
+ */
+import { useEffect, useRef } from 'preact/hooks';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { cumulative, type Series } from '../lib/stack';
+import { usd } from '../lib/format';
+
+export const PALETTE = ['#2563eb', '#db2777', '#16a34a', '#ea580c', '#7c3aed', '#0891b2', '#ca8a04', '#64748b'];
+
+interface Props {
+  days: string[];
+  series: Series[];
+  height?: number;
+  label: string;
+}
+
+export function StackedBars({ days, series, height = 260, label }: Props) {
+  const box = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return undefined;
+    const xs = days.map((d) => Date.parse(`${d}T00:00:00Z`) / 1000);
+    const stacked = cumulative(series);
+    // Tallest (the running total of all) first; uPlot draws series in order.
+    const order = series.map((_, i) => i).reverse();
+    const bars = uPlot.paths.bars!({ size: [0.7, 48], align: 0 });
+    const opts: uPlot.Options = {
+      width: Math.max(280, el.clientWidth),
+      height,
+      legend: { show: false },
+      cursor: { drag: { x: false, y: false } },
+      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 0.01] } },
+      axes: [
+        { space: 60 },
+        { size: 70, values: (_u, ticks) => ticks.map((t) => usd(t)) },
+      ],
+      series: [
+        { value: (_u, v) => (v ? new Date(v * 1000).toISOString().slice(0, 10) : '') },
+        ...order.map((i) => ({
+          label: String(series[i].key ?? '(none)'),
+          fill: PALETTE[i % PALETTE.length],
+          stroke: PALETTE[i % PALETTE.length],
+          width: 0,
+          paths: bars,
+          points: { show: false },
+        })),
+      ],
+    };
+    const chart = new uPlot(opts, [xs, ...order.map((i) => stacked[i])] as uPlot.AlignedData, el);
+    const resize = new ResizeObserver(() => chart.setSize({ width: Math.max(280, el.clientWidth), height }));
+    resize.observe(el);
+    return () => {
+      resize.disconnect();
+      chart.destroy();
+    };
+  }, [days.join(), JSON.stringify(series), height]);
+  return <div ref={box} class="chart" role="img" aria-label={label} data-testid="usage-chart" />;
+}
