@@ -36,7 +36,11 @@ export function StackedBars({ days, series, height = 260, label }: Props) {
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 0.01] } },
       axes: [
         { space: 60 },
-        { size: 70, values: (_u, ticks) => ticks.map((t) => usd(t)) },
+        {
+          values: (_u, ticks) => ticks.map((t) => usd(t)),
+          // Wide enough for the longest label (small amounts have many digits).
+          size: (_u, values) => 16 + 7.5 * Math.max(4, ...(values ?? []).map((v) => String(v).length)),
+        },
       ],
       series: [
         { value: (_u, v) => (v ? new Date(v * 1000).toISOString().slice(0, 10) : '') },

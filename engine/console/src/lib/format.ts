@@ -7,7 +7,10 @@ export function usd(amount: number | null | undefined): string {
   const abs = Math.abs(amount);
   if (abs >= 1) return `${amount < 0 ? '-' : ''}$${abs.toFixed(2)}`;
   if (abs >= 0.01) return `${amount < 0 ? '-' : ''}$${abs.toFixed(4).replace(/0+$/, '').replace(/\.$/, '')}`;
-  return `${amount < 0 ? '-' : ''}$${Number(abs.toPrecision(3)).toFixed(Math.min(12, 2 - Math.floor(Math.log10(abs))))}`;
+  // Three significant digits, trailing zeros dropped: $0.000213, $0.0000003.
+  const digits = Math.min(12, 2 - Math.floor(Math.log10(abs)));
+  const text = Number(abs.toPrecision(3)).toFixed(digits).replace(/0+$/, '').replace(/\.$/, '');
+  return `${amount < 0 ? '-' : ''}$${text}`;
 }
 
 /** Seconds as `0.42 s`, `12.3 s`, `4 min 05 s`, `2 h 03 min`. */
