@@ -1,6 +1,6 @@
 /** Which page answers which console path. The first pattern that matches wins. */
 import type { VNode } from 'preact';
-import { matchRoute } from './router';
+import { matchRoute } from './lib/route-match';
 import { Models } from './pages/Models';
 import { ModelPage } from './pages/ModelPage';
 import { Predictions } from './pages/Predictions';

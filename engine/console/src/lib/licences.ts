@@ -21,5 +21,5 @@ export function licenceName(url: string | null | undefined): string | undefined 
 
 /** Copyleft licences: using the model inside other software may carry obligations. */
 export function isCopyleft(url: string | null | undefined): boolean {
-  return /gpl/i.test(licenceName(url) ?? '');
+  return /General Public License|ShareAlike/.test(licenceName(url) ?? '');
 }
