@@ -1,11 +1,12 @@
 /**
  * Cost per day as stacked bars (uPlot, drawn on a canvas). Each series is drawn at its running
  * total, the tallest first, so the lower ones cover it: that is the stack. The legend and the
- * numbers are plain HTML beside it (the canvas is not readable by assistive technology).
+ * numbers are plain HTML beside it (the canvas is not readable by assistive technology). uPlot
+ * is loaded when the first chart is drawn, so other pages never download it; its stylesheet is in
+ * the main one (main.tsx).
  */
 import { useEffect, useRef } from 'preact/hooks';
-import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
+import type uPlot from 'uplot';
 import { cumulative, type Series } from '../lib/stack';
 import { usd } from '../lib/format';
 
@@ -21,13 +22,25 @@ interface Props {
 export function StackedBars({ days, series, height = 260, label }: Props) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
+    let cancelled = false;
+    let cleanup = () => undefined as void;
+    void import('uplot').then(({ default: UPlot }) => {
+      if (!cancelled) cleanup = draw(UPlot);
+    });
+    return () => {
+      cancelled = true;
+      cleanup();
+    };
+  }, [days.join(), JSON.stringify(series), height]);
+
+  function draw(UPlot: typeof uPlot): () => void {
     const el = box.current;
-    if (!el) return undefined;
+    if (!el) return () => undefined;
     const xs = days.map((d) => Date.parse(`${d}T00:00:00Z`) / 1000);
     const stacked = cumulative(series);
     // Tallest (the running total of all) first; uPlot draws series in order.
     const order = series.map((_, i) => i).reverse();
-    const bars = uPlot.paths.bars!({ size: [0.7, 48], align: 0 });
+    const bars = UPlot.paths.bars!({ size: [0.7, 48], align: 0 });
     const opts: uPlot.Options = {
       width: Math.max(280, el.clientWidth),
       height,
@@ -54,13 +67,13 @@ export function StackedBars({ days, series, height = 260, label }: Props) {
         })),
       ],
     };
-    const chart = new uPlot(opts, [xs, ...order.map((i) => stacked[i])] as uPlot.AlignedData, el);
+    const chart = new UPlot(opts, [xs, ...order.map((i) => stacked[i])] as uPlot.AlignedData, el);
     const resize = new ResizeObserver(() => chart.setSize({ width: Math.max(280, el.clientWidth), height }));
     resize.observe(el);
     return () => {
       resize.disconnect();
       chart.destroy();
     };
-  }, [days.join(), JSON.stringify(series), height]);
+  }
   return <div ref={box} class="chart" role="img" aria-label={label} data-testid="usage-chart" />;
 }
