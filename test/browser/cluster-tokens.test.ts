@@ -48,6 +48,7 @@ test('the cluster page shows the declared GPUs, instances per device, queue dept
   await expect(page.getByTestId('queues').textContent()).resolves.toMatch(/gpu-t4\s*1\s*0/);
   await screenshot(page, 'cluster');
   await call('POST', `/v1/predictions/${waiting.json.id}/cancel`);
+  for (const name of ['t4-a', 't4-b']) await call('DELETE', `/v1/deployments/gantry/${name}`);
   await page.close();
 });
 

@@ -17,9 +17,14 @@ let image: string;
 
 beforeAll(async () => {
   [engine, browser] = await Promise.all([startEngine(), launchBrowser()]);
-  image = join(mkdtempSync(join(tmpdir(), 'gantry-img-')), 'square.png');
-  const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 40, b: 90 } } }).png().toBuffer();
-  writeFileSync(image, png);
+  // A 640×480 colour gradient (something to look at in the screenshot).
+  image = join(mkdtempSync(join(tmpdir(), 'gantry-img-')), 'gradient.png');
+  const [w, h] = [640, 480];
+  const pixels = Buffer.alloc(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) pixels.set([Math.round((x / w) * 255), Math.round((y / h) * 200), 180], (y * w + x) * 3);
+  }
+  writeFileSync(image, await sharp(pixels, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer());
 }, 90_000);
 afterAll(async () => {
   await browser?.close();
@@ -30,8 +35,8 @@ test('an uploaded image runs through gantry/image-resize: the preview shows the 
   const page = await browser.newPage();
   await signIn(page, engine.url, engine.token, '/console/models/gantry/image-resize');
   await page.getByLabel('image (required)', { exact: true }).setInputFiles(image);
-  await page.getByText('square.png').waitFor();
-  await page.getByLabel('width', { exact: true }).fill('24');
+  await page.getByText('gradient.png').waitFor();
+  await page.getByLabel('width', { exact: true }).fill('240');
   await page.getByLabel('format', { exact: true }).selectOption({ label: 'webp' });
   await page.getByRole('button', { name: 'Run' }).click();
 
@@ -40,8 +45,8 @@ test('an uploaded image runs through gantry/image-resize: the preview shows the 
   const img = page.getByTestId('output-image');
   await img.waitFor();
   await page.waitForFunction(() => (document.querySelector('[data-testid="output-image"]') as HTMLImageElement)?.complete);
-  // The browser decoded the engine's output file: 64×48 resized to width 24 keeps the aspect ratio.
-  expect(await img.evaluate((el: HTMLImageElement) => [el.naturalWidth, el.naturalHeight])).toEqual([24, 18]);
+  // The browser decoded the engine's output file: 640×480 resized to width 240 keeps the aspect ratio.
+  expect(await img.evaluate((el: HTMLImageElement) => [el.naturalWidth, el.naturalHeight])).toEqual([240, 180]);
   await expect(page.locator('figcaption').textContent()).resolves.toMatch(/resized\.webp.*image\/webp/);
   // Per-image pricing: one image at the list price.
   await expect(page.getByTestId('cost-total').textContent()).resolves.toBe('$0.0002');

@@ -42,6 +42,7 @@ test('a wrong token gets a clear refusal next to the field; the right one signs 
   expect(await page.evaluate(() => Object.keys(sessionStorage))).toEqual(['gantry.console.token']);
   expect(await page.evaluate(() => localStorage.length)).toBe(0);
   await page.getByRole('link', { name: 'gantry/echo' }).waitFor();
+  await screenshot(page, 'models');
 
   // Another tab starts signed out: the token is this tab's alone.
   const other = await browser.newPage();

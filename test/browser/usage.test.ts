@@ -6,6 +6,7 @@
 import { api, startEngine, type EngineHandle } from '../helpers/engine';
 import { launchBrowser, ready, screenshot, signIn, type Browser } from '../helpers/browser';
 import type { Page } from 'playwright-core';
+import { Client } from 'pg';
 
 let engine: EngineHandle;
 let browser: Browser;
@@ -22,6 +23,25 @@ async function runs(model: string, n: number, tags: Record<string, string>) {
   for (let i = 0; i < n; i++) {
     const r = await api(engine)('POST', `/v1/models/${model}/predictions`, { input: { text: `usage ${i}` }, tags }, { prefer: 'wait' });
     expect(r.json.status).toBe('succeeded');
+  }
+}
+
+/** Usage records for the `days` days before today: three models a day, growing amounts. */
+async function history(days: number) {
+  const client = new Client({ connectionString: engine.databaseUrl });
+  await client.connect();
+  try {
+    for (let d = 1; d <= days; d++) {
+      for (const [model, usd] of [['gantry/ocr', 0.004], ['gantry/image-resize', 0.0006], ['gantry/echo', 0.0015]] as const) {
+        await client.query(
+          `INSERT INTO usage_records (kind, model, rule, quantity, unit_price_usd, total_usd, created_at)
+           VALUES ('prediction', $1, 'hardware_time', 1, $2, $2, date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - make_interval(days => $3) + interval '12 hours')`,
+          [model, usd * (1 + ((d * 7) % 5) / 4), d],
+        );
+      }
+    }
+  } finally {
+    await client.end();
   }
 }
 
@@ -67,6 +87,14 @@ test('the usage chart reflects new predictions', async () => {
   await ready(page);
   await page.getByTestId('usage-chart').locator('canvas').waitFor();
   expect(await todayCount(page, 'gantry/echo')).toBe(5);
+
+  // Two weeks of earlier usage (as records written on those days) stack per day on the chart.
+  await history(14);
+  await page.reload();
+  await ready(page);
+  await page.getByTestId('usage-chart').locator('canvas').waitFor();
+  await expect(page.getByTestId('range-count').textContent()).resolves.toBe(`${6 + 14 * 3} records`);
+  expect(await page.locator('[data-testid="usage-series"] tbody tr').count()).toBe(4);
   await screenshot(page, 'usage');
 
   // Stacked by a tag: one series per workflow.

@@ -101,6 +101,8 @@ export async function signIn(page: Page, engineUrl: string, token: string, path 
 export async function screenshot(page: Page, name: string, opts: { fullPage?: boolean } = {}): Promise<void> {
   if (process.env.GANTRY_SCREENSHOTS !== '1') return;
   mkdirSync(SCREENSHOTS, { recursive: true });
+  // A sticky header would be painted mid-page in a full-page capture.
+  await page.addStyleTag({ content: '.top { position: static !important; }' });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: opts.fullPage ?? true, animations: 'disabled' });
 }
 

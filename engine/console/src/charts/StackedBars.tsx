@@ -46,7 +46,12 @@ export function StackedBars({ days, series, height = 260, label }: Props) {
       height,
       legend: { show: false },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 0.01] } },
+      // Days are UTC days (as the API counts them); half a day of room either side for the end bars.
+      tzDate: (ts) => UPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
+      scales: {
+        x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] },
+        y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 0.01] },
+      },
       axes: [
         { space: 60 },
         {
