@@ -116,6 +116,29 @@ test('a streaming model shows its output as it arrives', async () => {
   await page.close();
 });
 
+test('previews: speech plays inline (gantry/tts), JSON reads as JSON (gantry/text-classifier)', async () => {
+  const page = await browser.newPage();
+  await signIn(page, engine.url, engine.token, '/console/models/gantry/tts');
+  await page.getByLabel('text (required)', { exact: true }).fill('Hello from the console.');
+  await page.getByRole('button', { name: 'Run' }).click();
+  await page.locator('[data-testid="run-result"][data-status="succeeded"]').waitFor({ timeout: 30_000 });
+  const audio = page.getByTestId('output-audio');
+  await audio.waitFor();
+  // The browser read the WAV the engine stored: it knows how long it is.
+  await page.waitForFunction(() => ((document.querySelector('[data-testid="output-audio"]') as HTMLAudioElement)?.duration ?? 0) > 0.5);
+  await expect(page.locator('figcaption').textContent()).resolves.toMatch(/speech\.wav.*audio\/wav/);
+  await expect(page.getByTestId('cost').textContent()).resolves.toMatch(/per audio second/);
+
+  await page.goto(`${engine.url}/console/models/gantry/text-classifier`);
+  await ready(page);
+  await page.getByLabel('text (required)', { exact: true }).fill('The room was lovely and the staff were kind.');
+  await page.getByRole('button', { name: 'Run' }).click();
+  await page.locator('[data-testid="run-result"][data-status="succeeded"]').waitFor({ timeout: 30_000 });
+  const json = JSON.parse((await page.getByTestId('output-json').textContent())!);
+  expect(json.label).toBe('positive');
+  await page.close();
+});
+
 test('copy as curl, JavaScript, Python and an n8n node', async () => {
   const page = await browser.newPage();
   await signIn(page, engine.url, engine.token, '/console/models/gantry/echo/playground');

@@ -15,6 +15,8 @@ import { NotFound } from './pages/NotFound';
 type Render = (params: Record<string, string>, query: URLSearchParams) => VNode;
 
 const ROUTES: Array<[string, Render]> = [
+  // `/console/` itself shows the models (the app then rewrites the URL to /console/models).
+  ['/', (_p, q) => <Models query={q} />],
   ['/models', (_p, q) => <Models query={q} />],
   ['/models/:owner/:name/:tab?', (p, q) => <ModelPage key={`${p.owner}/${p.name}`} owner={p.owner} name={p.name} tab={p.tab} query={q} />],
   ['/predictions', (_p, q) => <Predictions query={q} />],

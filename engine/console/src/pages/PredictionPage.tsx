@@ -129,9 +129,13 @@ export function PredictionPage({ id }: { id: string }) {
                 {p.error}
               </p>
             )}
-            <div aria-live="polite">
-              <OutputPreview output={run.output} />
-            </div>
+            {p.data_removed ? (
+              <p class="muted">Removed by data retention.</p>
+            ) : (
+              <div aria-live="polite">
+                <OutputPreview output={run.output} />
+              </div>
+            )}
             {run.done && !p.data_removed && (
               <Link to={withQuery(`/models/${p.model}/playground`, { from: p.id, version: p.version })}>Open this input in the playground</Link>
             )}
