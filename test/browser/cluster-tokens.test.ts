@@ -4,24 +4,16 @@
  * and the tokens page: a new token shown once, listed, revoked.
  */
 import { join } from 'node:path';
-import { api, startEngine, type EngineHandle } from '../helpers/engine';
-import { launchBrowser, ready, screenshot, signIn, type Browser } from '../helpers/browser';
+import { api } from '../helpers/engine';
+import { consoleSession, ready, screenshot, signIn } from '../helpers/browser';
 
-let engine: EngineHandle;
-let browser: Browser;
+const session = consoleSession({ env: { GANTRY_GPUS: 'gpu-t4:2' } });
 const ECHO = join(__dirname, '..', '..', 'engine', 'dist', 'models', 'echo', 'index.js');
 
-beforeAll(async () => {
-  [engine, browser] = await Promise.all([startEngine({ env: { GANTRY_GPUS: 'gpu-t4:2' } }), launchBrowser()]);
-}, 90_000);
-afterAll(async () => {
-  await browser?.close();
-  await engine?.stop();
-});
 
 test('the cluster page shows the declared GPUs, instances per device, queue depth and why work does not fit', async () => {
-  const page = await browser.newPage();
-  await signIn(page, engine.url, engine.token, '/console/cluster');
+  const page = await session.browser.newPage();
+  await signIn(page, session.engine.url, session.engine.token, '/console/cluster');
   const gpus = page.locator('[data-testid="gpus"] tbody tr');
   await gpus.first().waitFor();
   expect(await gpus.count()).toBe(2);
@@ -30,7 +22,7 @@ test('the cluster page shows the declared GPUs, instances per device, queue dept
   await expect(page.getByTestId('worker').textContent()).resolves.toMatch(/serves cpu, gpu-t4/);
 
   // Two always-on deployments take both T4s; an on-demand run of a third needs one and waits.
-  const call = api(engine);
+  const call = api(session.engine);
   await call('POST', '/v1/models', { owner: 'gpu', name: 'echo-t4', hardware: 'gpu-t4' });
   const version = (await call('POST', '/v1/models/gpu/echo-t4/versions', { runner: { type: 'node', module: ECHO }, hardware: 'gpu-t4' })).json.id;
   for (const name of ['t4-a', 't4-b']) {
@@ -53,8 +45,8 @@ test('the cluster page shows the declared GPUs, instances per device, queue dept
 });
 
 test('tokens: created and shown once, listed, revoked', async () => {
-  const page = await browser.newPage();
-  await signIn(page, engine.url, engine.token, '/console/tokens');
+  const page = await session.browser.newPage();
+  await signIn(page, session.engine.url, session.engine.token, '/console/tokens');
   // A missing name is the API's field error, next to the field.
   await page.getByRole('button', { name: 'Create token' }).click();
   await page.locator('[data-field="token-name"] .field-error').waitFor();
@@ -64,7 +56,7 @@ test('tokens: created and shown once, listed, revoked', async () => {
   const secret = await page.getByTestId('new-token-secret').textContent();
   expect(secret).toMatch(/^\S{20,}$/);
   // The secret works against the API, and the list shows the token (never its secret).
-  expect((await fetch(`${engine.url}/v1/account`, { headers: { authorization: `Bearer ${secret}` } })).status).toBe(200);
+  expect((await fetch(`${session.engine.url}/v1/account`, { headers: { authorization: `Bearer ${secret}` } })).status).toBe(200);
   const row = page.locator('[data-testid="token-list"] tr', { hasText: 'n8n production' });
   await row.waitFor();
   await expect(page.getByTestId('token-list').textContent()).resolves.not.toContain(secret!);
@@ -79,7 +71,7 @@ test('tokens: created and shown once, listed, revoked', async () => {
   await page.getByRole('button', { name: 'Revoke n8n production' }).click();
   await page.locator('[data-testid="token-list"] tr', { hasText: 'n8n production' }).getByText(/revoked/).waitFor();
   // Revoked tokens are refused at once (the engine's token cache is cleared on revoke).
-  expect((await fetch(`${engine.url}/v1/account`, { headers: { authorization: `Bearer ${secret}` } })).status).toBe(401);
-  expect(browser.pageErrors).toEqual([]);
+  expect((await fetch(`${session.engine.url}/v1/account`, { headers: { authorization: `Bearer ${secret}` } })).status).toBe(401);
+  expect(session.browser.pageErrors).toEqual([]);
   await page.close();
 });

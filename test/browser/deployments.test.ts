@@ -3,23 +3,15 @@
  * min_instances 1 shows its instance come up, the cost split and the always-on warning; editing
  * to min 0 makes a new release and drops the warning.
  */
-import { api, startEngine, type EngineHandle } from '../helpers/engine';
-import { launchBrowser, ready, screenshot, signIn, type Browser } from '../helpers/browser';
+import { api } from '../helpers/engine';
+import { consoleSession, ready, screenshot, signIn } from '../helpers/browser';
 
-let engine: EngineHandle;
-let browser: Browser;
+const session = consoleSession();
 
-beforeAll(async () => {
-  [engine, browser] = await Promise.all([startEngine(), launchBrowser()]);
-}, 90_000);
-afterAll(async () => {
-  await browser?.close();
-  await engine?.stop();
-});
 
 test('the create form shows the API errors next to their fields', async () => {
-  const page = await browser.newPage();
-  await signIn(page, engine.url, engine.token, '/console/deployments/new');
+  const page = await session.browser.newPage();
+  await signIn(page, session.engine.url, session.engine.token, '/console/deployments/new');
   await page.getByLabel('Name (required)').fill('bad name!');
   await page.getByLabel('Model (required)').selectOption('gantry/echo');
   // The model's versions load and the latest is chosen.
@@ -35,13 +27,13 @@ test('the create form shows the API errors next to their fields', async () => {
   await page.locator('[data-field="dep-min"] .field-error').waitFor();
   await expect(page.locator('[data-field="dep-min"] .field-error').textContent()).resolves.toMatch(/must not exceed max_instances/);
   expect(await page.locator('[data-field="dep-name"] .field-error').count()).toBe(0);
-  expect((await api(engine)('GET', '/v1/deployments')).json.results).toEqual([]);
+  expect((await api(session.engine)('GET', '/v1/deployments')).json.results).toEqual([]);
   await page.close();
 });
 
 test('create a deployment and watch its instance come up; edit it to scale to zero', async () => {
-  const page = await browser.newPage();
-  await signIn(page, engine.url, engine.token, '/console/deployments');
+  const page = await session.browser.newPage();
+  await signIn(page, session.engine.url, session.engine.token, '/console/deployments');
   await page.getByRole('link', { name: 'New deployment' }).click();
   await page.getByLabel('Name (required)').waitFor();
   await page.getByLabel('Name (required)').fill('warm-echo');
@@ -61,7 +53,7 @@ test('create a deployment and watch its instance come up; edit it to scale to ze
   await expect(page.getByTestId('cost-breakdown').textContent()).resolves.toMatch(/Predictions.*Setup \(boots\).*Idle instances/);
 
   // A prediction through the deployment shows in its cost split.
-  const run = await api(engine)('POST', '/v1/deployments/gantry/warm-echo/predictions', { input: { text: 'hi' } }, { prefer: 'wait' });
+  const run = await api(session.engine)('POST', '/v1/deployments/gantry/warm-echo/predictions', { input: { text: 'hi' } }, { prefer: 'wait' });
   expect(run.json.status).toBe('succeeded');
   await page.waitForFunction(() => /Predictions\s*1/.test(document.querySelector('[data-testid="cost-breakdown"]')?.textContent ?? ''), undefined, { timeout: 20_000 });
   await screenshot(page, 'deployment');
@@ -71,13 +63,13 @@ test('create a deployment and watch its instance come up; edit it to scale to ze
   await page.getByRole('button', { name: 'Save (new release)' }).click();
   await page.getByRole('heading', { name: 'Release 2' }).waitFor();
   expect(await page.getByTestId('warning-always-on').count()).toBe(0);
-  expect((await api(engine)('GET', '/v1/deployments/gantry/warm-echo')).json.current_release.configuration.min_instances).toBe(0);
+  expect((await api(session.engine)('GET', '/v1/deployments/gantry/warm-echo')).json.current_release.configuration.min_instances).toBe(0);
 
   // The list shows it with its instances.
   await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Deployments' }).click();
   await ready(page);
   await expect(page.getByTestId('deployment-list').textContent()).resolves.toMatch(/gantry\/warm-echo.*gantry\/echo.*cpu.*0 \/ 2/);
   await screenshot(page, 'deployments');
-  expect(browser.pageErrors).toEqual([]);
+  expect(session.browser.pageErrors).toEqual([]);
   await page.close();
 });

@@ -8,15 +8,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { api, startEngine, type EngineHandle } from '../helpers/engine';
-import { launchBrowser, ready, requestsElsewhere, screenshot, signIn, type Browser } from '../helpers/browser';
+import { api } from '../helpers/engine';
+import { consoleSession, ready, requestsElsewhere, screenshot, signIn } from '../helpers/browser';
 
-let engine: EngineHandle;
-let browser: Browser;
+const session = consoleSession();
 let image: string;
 
 beforeAll(async () => {
-  [engine, browser] = await Promise.all([startEngine(), launchBrowser()]);
   // A 640×480 colour gradient (something to look at in the screenshot).
   image = join(mkdtempSync(join(tmpdir(), 'gantry-img-')), 'gradient.png');
   const [w, h] = [640, 480];
@@ -25,15 +23,11 @@ beforeAll(async () => {
     for (let x = 0; x < w; x++) pixels.set([Math.round((x / w) * 255), Math.round((y / h) * 200), 180], (y * w + x) * 3);
   }
   writeFileSync(image, await sharp(pixels, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer());
-}, 90_000);
-afterAll(async () => {
-  await browser?.close();
-  await engine?.stop();
 });
 
 test('an uploaded image runs through gantry/image-resize: the preview shows the resized image and the cost', async () => {
-  const page = await browser.newPage();
-  await signIn(page, engine.url, engine.token, '/console/models/gantry/image-resize');
+  const page = await session.browser.newPage();
+  await signIn(page, session.engine.url, session.engine.token, '/console/models/gantry/image-resize');
   await page.getByLabel('image (required)', { exact: true }).setInputFiles(image);
   await page.getByText('gradient.png').waitFor();
   await page.getByLabel('width', { exact: true }).fill('240');
@@ -54,18 +48,18 @@ test('an uploaded image runs through gantry/image-resize: the preview shows the 
   await expect(page.getByTestId('timings').textContent()).resolves.toMatch(/Predict/);
 
   // The file went up through the Files API, and the prediction used its URL.
-  expect(browser.requests.some((u) => u === `${engine.url}/v1/files`)).toBe(true);
-  const listed = await api(engine)('GET', '/v1/predictions?model=gantry/image-resize');
-  expect(listed.json.results[0].input.image).toMatch(new RegExp(`^${engine.url}/v1/files/`));
+  expect(session.browser.requests.some((u) => u === `${session.engine.url}/v1/files`)).toBe(true);
+  const listed = await api(session.engine)('GET', '/v1/predictions?model=gantry/image-resize');
+  expect(listed.json.results[0].input.image).toMatch(new RegExp(`^${session.engine.url}/v1/files/`));
   expect(listed.json.results[0].cost.total_usd).toBe(0.0002);
   await screenshot(page, 'playground-image-resize');
   await page.close();
 });
 
 test('an input the API rejects shows its error next to the field, and nothing runs', async () => {
-  const page = await browser.newPage();
-  await signIn(page, engine.url, engine.token, '/console/models/gantry/echo/playground');
-  const before = (await api(engine)('GET', '/v1/predictions?model=gantry/echo')).json.results.length;
+  const page = await session.browser.newPage();
+  await signIn(page, session.engine.url, session.engine.token, '/console/models/gantry/echo/playground');
+  const before = (await api(session.engine)('GET', '/v1/predictions?model=gantry/echo')).json.results.length;
   await page.getByLabel('sleep', { exact: true }).fill('1000');
   await page.getByLabel('stream_chunks', { exact: true }).fill('2.5');
   await page.getByRole('button', { name: 'Run' }).click();
@@ -76,7 +70,7 @@ test('an input the API rejects shows its error next to the field, and nothing ru
   // Fields without a problem carry none, and the control is marked invalid for assistive technology.
   expect(await page.locator('[data-field="in-text"] .field-error').count()).toBe(0);
   await expect(page.getByLabel('sleep', { exact: true }).getAttribute('aria-invalid')).resolves.toBe('true');
-  expect((await api(engine)('GET', '/v1/predictions?model=gantry/echo')).json.results.length).toBe(before);
+  expect((await api(session.engine)('GET', '/v1/predictions?model=gantry/echo')).json.results.length).toBe(before);
   await screenshot(page, 'playground-field-error', { fullPage: false });
 
   // Fixing the field clears its error on the next run.
@@ -89,8 +83,8 @@ test('an input the API rejects shows its error next to the field, and nothing ru
 });
 
 test('a streaming model shows its output as it arrives', async () => {
-  const page = await browser.newPage();
-  await signIn(page, engine.url, engine.token, '/console/models/gantry/echo/playground');
+  const page = await session.browser.newPage();
+  await signIn(page, session.engine.url, session.engine.token, '/console/models/gantry/echo/playground');
   const text = Array.from({ length: 120 }, (_, i) => `w${i} `).join('');
   await page.getByLabel('text', { exact: true }).fill(text);
   await page.getByLabel('stream_chunks', { exact: true }).fill('120');
@@ -112,13 +106,13 @@ test('a streaming model shows its output as it arrives', async () => {
   // Several partial outputs were on screen before the prediction ended.
   expect(partial.size).toBeGreaterThanOrEqual(3);
   // The stream came over server-sent events from the engine itself.
-  expect(browser.requests.some((u) => u.startsWith(`${engine.url}/v1/streams/`))).toBe(true);
+  expect(session.browser.requests.some((u) => u.startsWith(`${session.engine.url}/v1/streams/`))).toBe(true);
   await page.close();
 });
 
 test('previews: speech plays inline (gantry/tts), JSON reads as JSON (gantry/text-classifier)', async () => {
-  const page = await browser.newPage();
-  await signIn(page, engine.url, engine.token, '/console/models/gantry/tts');
+  const page = await session.browser.newPage();
+  await signIn(page, session.engine.url, session.engine.token, '/console/models/gantry/tts');
   await page.getByLabel('text (required)', { exact: true }).fill('Hello from the console.');
   await page.getByRole('button', { name: 'Run' }).click();
   await page.locator('[data-testid="run-result"][data-status="succeeded"]').waitFor({ timeout: 30_000 });
@@ -129,7 +123,7 @@ test('previews: speech plays inline (gantry/tts), JSON reads as JSON (gantry/tex
   await expect(page.locator('figcaption').textContent()).resolves.toMatch(/speech\.wav.*audio\/wav/);
   await expect(page.getByTestId('cost').textContent()).resolves.toMatch(/per audio second/);
 
-  await page.goto(`${engine.url}/console/models/gantry/text-classifier`);
+  await page.goto(`${session.engine.url}/console/models/gantry/text-classifier`);
   await ready(page);
   await page.getByLabel('text (required)', { exact: true }).fill('The room was lovely and the staff were kind.');
   await page.getByRole('button', { name: 'Run' }).click();
@@ -140,23 +134,23 @@ test('previews: speech plays inline (gantry/tts), JSON reads as JSON (gantry/tex
 });
 
 test('copy as curl, JavaScript, Python and an n8n node', async () => {
-  const page = await browser.newPage();
-  await signIn(page, engine.url, engine.token, '/console/models/gantry/echo/playground');
+  const page = await session.browser.newPage();
+  await signIn(page, session.engine.url, session.engine.token, '/console/models/gantry/echo/playground');
   await page.getByLabel('text', { exact: true }).fill("it's here");
   const curl = await page.getByTestId('snippet-curl').textContent();
-  expect(curl).toContain(`curl -s -X POST ${engine.url}/v1/predictions`);
+  expect(curl).toContain(`curl -s -X POST ${session.engine.url}/v1/predictions`);
   expect(curl).toContain(`"text":"it'\\''s here"`);
-  expect(curl).not.toContain(engine.token);
+  expect(curl).not.toContain(session.engine.token);
 
   // The curl command runs as written (with the token in the environment it names).
   const body = /-d '(.*)'$/s.exec(curl!)![1].replace(/'\\''/g, "'");
-  const run = await api(engine)('POST', '/v1/predictions', JSON.parse(body), { prefer: 'wait' });
+  const run = await api(session.engine)('POST', '/v1/predictions', JSON.parse(body), { prefer: 'wait' });
   expect(run.json.output).toBe("it's here");
 
   await page.getByText('JavaScript', { exact: true }).click();
-  await expect(page.getByTestId('snippet-javascript').textContent()).resolves.toContain(`baseUrl: '${engine.url}/v1'`);
+  await expect(page.getByTestId('snippet-javascript').textContent()).resolves.toContain(`baseUrl: '${session.engine.url}/v1'`);
   await page.getByText('Python', { exact: true }).click();
-  await expect(page.getByTestId('snippet-python').textContent()).resolves.toContain(`base_url="${engine.url}"`);
+  await expect(page.getByTestId('snippet-python').textContent()).resolves.toContain(`base_url="${session.engine.url}"`);
   await page.getByText('n8n node', { exact: true }).click();
   const node = JSON.parse((await page.getByTestId('snippet-n8n').textContent())!);
   expect(node.nodes[0]).toEqual(
@@ -167,13 +161,13 @@ test('copy as curl, JavaScript, Python and an n8n node', async () => {
 });
 
 test('the playground at 360 px', async () => {
-  const page = await browser.newPage({ width: 360, height: 780 });
-  await signIn(page, engine.url, engine.token, '/console/models/gantry/echo/playground');
+  const page = await session.browser.newPage({ width: 360, height: 780 });
+  await signIn(page, session.engine.url, session.engine.token, '/console/models/gantry/echo/playground');
   await page.getByRole('button', { name: 'Run' }).click();
   await page.locator('[data-testid="run-result"][data-status="succeeded"]').waitFor({ timeout: 30_000 });
   await ready(page);
   await screenshot(page, 'playground-360');
-  expect(requestsElsewhere(browser.requests, engine.url)).toEqual([]);
-  expect(browser.pageErrors).toEqual([]);
+  expect(requestsElsewhere(session.browser.requests, session.engine.url)).toEqual([]);
+  expect(session.browser.pageErrors).toEqual([]);
   await page.close();
 });

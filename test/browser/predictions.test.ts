@@ -4,12 +4,11 @@
  * timings, cost, tags, logs and webhook deliveries, and cancel while it runs.
  */
 import { join } from 'node:path';
-import { api, startEngine, type EngineHandle } from '../helpers/engine';
+import { api } from '../helpers/engine';
 import { startReceiver, type Receiver } from '../helpers/receiver';
-import { launchBrowser, ready, screenshot, signIn, type Browser } from '../helpers/browser';
+import { consoleSession, ready, screenshot, signIn } from '../helpers/browser';
 
-let engine: EngineHandle;
-let browser: Browser;
+const session = consoleSession();
 let receiver: Receiver;
 const ids: Record<string, string> = {};
 
@@ -17,8 +16,8 @@ const listedIds = (page: import('playwright-core').Page) =>
   page.locator('[data-testid="prediction-list"] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
 
 beforeAll(async () => {
-  [engine, browser, receiver] = await Promise.all([startEngine(), launchBrowser(), startReceiver()]);
-  const call = api(engine);
+  receiver = await startReceiver();
+  const call = api(session.engine);
   const run = async (model: string, body: Record<string, unknown>) => (await call('POST', `/v1/models/${model}/predictions`, body, { prefer: 'wait' })).json.id as string;
   ids.a = await run('gantry/echo', { input: { text: 'one' }, tags: { n8n_execution_id: '101', n8n_workflow_id: 'wf' } });
   ids.b = await run('gantry/echo', { input: { text: 'two', fail: true }, tags: { n8n_execution_id: '101', n8n_workflow_id: 'wf' } });
@@ -26,15 +25,11 @@ beforeAll(async () => {
   ids.d = await run('gantry/text-classifier', { input: { text: 'a lovely stay' } });
   await receiver.waitFor((d) => d.json?.id === ids.c && d.json?.status === 'succeeded');
 }, 120_000);
-afterAll(async () => {
-  await browser?.close();
-  await receiver?.close();
-  await engine?.stop();
-});
+afterAll(async () => receiver?.close());
 
 test('the list filtered by tag, status and model from the filter form; the filters are in the URL', async () => {
-  const page = await browser.newPage();
-  await signIn(page, engine.url, engine.token, '/console/predictions');
+  const page = await session.browser.newPage();
+  await signIn(page, session.engine.url, session.engine.token, '/console/predictions');
   expect(await listedIds(page)).toEqual([ids.d, ids.c, ids.b, ids.a]);
 
   await page.getByLabel('Tag').fill('n8n_execution_id:101');
@@ -56,7 +51,7 @@ test('the list filtered by tag, status and model from the filter form; the filte
   await ready(page);
   expect(await listedIds(page)).toEqual([ids.b]);
   await expect(page.getByLabel('Tag').inputValue()).resolves.toBe('n8n_execution_id:101');
-  expect(browser.requests.some((u) => u.startsWith(`${engine.url}/v1/predictions?`) && u.includes('status=failed') && u.includes('tag=n8n_execution_id'))).toBe(true);
+  expect(session.browser.requests.some((u) => u.startsWith(`${session.engine.url}/v1/predictions?`) && u.includes('status=failed') && u.includes('tag=n8n_execution_id'))).toBe(true);
 
   await page.getByRole('button', { name: 'Clear' }).click();
   await page.getByLabel('Model').fill('gantry/text-classifier');
@@ -74,8 +69,8 @@ test('the list filtered by tag, status and model from the filter form; the filte
 });
 
 test('a filter the API rejects is shown next to its field', async () => {
-  const page = await browser.newPage();
-  await signIn(page, engine.url, engine.token, '/console/predictions');
+  const page = await session.browser.newPage();
+  await signIn(page, session.engine.url, session.engine.token, '/console/predictions');
   await page.getByLabel('Tag').fill('no-colon');
   await page.getByRole('button', { name: 'Apply' }).click();
   const error = page.locator('[data-field="filter-tag"] .field-error');
@@ -85,8 +80,8 @@ test('a filter the API rejects is shown next to its field', async () => {
 });
 
 test('the detail page: timings, cost, tags, logs and webhook deliveries', async () => {
-  const page = await browser.newPage();
-  await signIn(page, engine.url, engine.token, `/console/predictions/${ids.c}`);
+  const page = await session.browser.newPage();
+  await signIn(page, session.engine.url, session.engine.token, `/console/predictions/${ids.c}`);
   await expect(page.locator('h1').textContent()).resolves.toBe(`Prediction ${ids.c}`);
   await expect(page.getByTestId('output-text').textContent()).resolves.toBe('three');
   await expect(page.getByTestId('timings').textContent()).resolves.toMatch(/Queue.*Setup.*Predict.*Total/);
@@ -99,11 +94,11 @@ test('the detail page: timings, cost, tags, logs and webhook deliveries', async 
   await screenshot(page, 'prediction-detail');
 
   // The failed one says why.
-  await page.goto(`${engine.url}/console/predictions/${ids.b}`);
+  await page.goto(`${session.engine.url}/console/predictions/${ids.b}`);
   await ready(page);
   await page.getByText('echo asked to fail').first().waitFor();
   // Replicate's urls.web lands on the same page.
-  const web = (await api(engine)('GET', `/v1/predictions/${ids.b}`)).json.urls.web;
+  const web = (await api(session.engine)('GET', `/v1/predictions/${ids.b}`)).json.urls.web;
   await page.goto(web);
   await ready(page);
   expect(new URL(page.url()).pathname).toBe(`/console/predictions/${ids.b}`);
@@ -111,13 +106,13 @@ test('the detail page: timings, cost, tags, logs and webhook deliveries', async 
 });
 
 test('logs stream while it runs, and cancel stops it', async () => {
-  const call = api(engine);
+  const call = api(session.engine);
   await call('POST', '/v1/models', { owner: 'tests', name: 'ticker', visibility: 'private', hardware: 'cpu' });
   await call('POST', '/v1/models/tests/ticker/versions', { runner: { type: 'node', module: join(__dirname, '..', 'fixtures', 'predictors', 'ticker.js') } });
   const created = await call('POST', '/v1/models/tests/ticker/predictions', { input: { ticks: 200, every_ms: 250 } });
   expect(created.status).toBe(201);
-  const page = await browser.newPage();
-  await signIn(page, engine.url, engine.token, `/console/predictions/${created.json.id}`);
+  const page = await session.browser.newPage();
+  await signIn(page, session.engine.url, session.engine.token, `/console/predictions/${created.json.id}`);
   // Lines appear one after another while the prediction is still running.
   await page.getByTestId('logs').filter({ hasText: 'tick 2' }).waitFor({ timeout: 20_000 });
   await page.getByTestId('logs').filter({ hasText: 'tick 4' }).waitFor({ timeout: 20_000 });

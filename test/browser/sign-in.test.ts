@@ -3,23 +3,15 @@
  * token and a right one (kept for the tab only), every section reachable from the navigation,
  * labelled controls, 360 px without sideways scrolling, and no request leaving the machine.
  */
-import { api, startEngine, type EngineHandle } from '../helpers/engine';
-import { launchBrowser, overflowsHorizontally, ready, requestsElsewhere, screenshot, signIn, unlabelledControls, type Browser } from '../helpers/browser';
+import { api } from '../helpers/engine';
+import { consoleSession, overflowsHorizontally, ready, requestsElsewhere, screenshot, signIn, unlabelledControls } from '../helpers/browser';
 
-let engine: EngineHandle;
-let browser: Browser;
+const session = consoleSession();
 
-beforeAll(async () => {
-  [engine, browser] = await Promise.all([startEngine(), launchBrowser()]);
-}, 90_000);
-afterAll(async () => {
-  await browser?.close();
-  await engine?.stop();
-});
 
 test('a wrong token gets a clear refusal next to the field; the right one signs in for this tab only', async () => {
-  const page = await browser.newPage();
-  await page.goto(`${engine.url}/`);
+  const page = await session.browser.newPage();
+  await page.goto(`${session.engine.url}/`);
   expect(new URL(page.url()).pathname).toBe('/console/');
   await expect(page.locator('h1').textContent()).resolves.toBe('Sign in to Gantry');
   await screenshot(page, 'sign-in', { fullPage: false });
@@ -34,7 +26,7 @@ test('a wrong token gets a clear refusal next to the field; the right one signs 
   await expect(page.getByLabel('API token').getAttribute('aria-describedby')).resolves.toContain('token-error');
   expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
 
-  await page.getByLabel('API token').fill(engine.token);
+  await page.getByLabel('API token').fill(session.engine.token);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await ready(page);
   await expect(page.locator('h1').textContent()).resolves.toBe('Models');
@@ -45,17 +37,17 @@ test('a wrong token gets a clear refusal next to the field; the right one signs 
   await screenshot(page, 'models');
 
   // Another tab starts signed out: the token is this tab's alone.
-  const other = await browser.newPage();
-  await other.goto(`${engine.url}/console/models`);
+  const other = await session.browser.newPage();
+  await other.goto(`${session.engine.url}/console/models`);
   await other.getByLabel('API token').waitFor();
   await other.close();
 
   // A revoked session token sends the tab back to sign-in with the reason.
-  const made = await api(engine)('POST', '/v1/tokens', { name: 'short-lived' });
+  const made = await api(session.engine)('POST', '/v1/tokens', { name: 'short-lived' });
   await page.evaluate(() => sessionStorage.clear());
-  await signIn(page, engine.url, made.json.token, '/console/tokens');
+  await signIn(page, session.engine.url, made.json.token, '/console/tokens');
   await expect(page.locator('h1').textContent()).resolves.toBe('API tokens');
-  await api(engine)('DELETE', `/v1/tokens/${made.json.id}`);
+  await api(session.engine)('DELETE', `/v1/tokens/${made.json.id}`);
   await page.getByRole('link', { name: 'Predictions' }).click();
   await page.getByText('The engine refused the token of this session').waitFor();
   expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
@@ -64,8 +56,8 @@ test('a wrong token gets a clear refusal next to the field; the right one signs 
 
 test('every section opens from the navigation, with labelled controls, at 360 px and on a desktop', async () => {
   for (const viewport of [{ width: 360, height: 780 }, { width: 1280, height: 900 }]) {
-    const page = await browser.newPage(viewport);
-    await signIn(page, engine.url, engine.token);
+    const page = await session.browser.newPage(viewport);
+    await signIn(page, session.engine.url, session.engine.token);
     for (const [link, heading] of [
       ['Models', 'Models'],
       ['Predictions', 'Predictions'],
@@ -83,7 +75,7 @@ test('every section opens from the navigation, with labelled controls, at 360 px
     }
     // The model page and its tabs too.
     for (const tab of ['Playground', 'API', 'Examples', 'Versions', 'Pricing', 'Licence']) {
-      await page.goto(`${engine.url}/console/models/gantry/echo/${tab.toLowerCase()}`);
+      await page.goto(`${session.engine.url}/console/models/gantry/echo/${tab.toLowerCase()}`);
       await ready(page);
       await expect(page.getByRole('navigation', { name: 'Model' }).getByRole('link', { name: tab }).getAttribute('aria-current')).resolves.toBe('page');
       expect(await unlabelledControls(page)).toEqual([]);
@@ -91,16 +83,16 @@ test('every section opens from the navigation, with labelled controls, at 360 px
     }
     await page.close();
   }
-  expect(browser.pageErrors).toEqual([]);
+  expect(session.browser.pageErrors).toEqual([]);
 });
 
 test('the sign-in form works from the keyboard alone', async () => {
-  const page = await browser.newPage();
-  await page.goto(`${engine.url}/console/`);
+  const page = await session.browser.newPage();
+  await page.goto(`${session.engine.url}/console/`);
   await page.getByLabel('API token').waitFor();
   await page.keyboard.press('Tab');
   expect(await page.evaluate(() => document.activeElement?.id)).toBe('token');
-  await page.keyboard.type(engine.token);
+  await page.keyboard.type(session.engine.token);
   await page.keyboard.press('Enter');
   await page.locator('h1', { hasText: 'Models' }).waitFor();
   await ready(page);
@@ -108,6 +100,6 @@ test('the sign-in form works from the keyboard alone', async () => {
 });
 
 test('no request of the console left the machine', () => {
-  expect(browser.requests.length).toBeGreaterThan(10);
-  expect(requestsElsewhere(browser.requests, engine.url)).toEqual([]);
+  expect(session.browser.requests.length).toBeGreaterThan(10);
+  expect(requestsElsewhere(session.browser.requests, session.engine.url)).toEqual([]);
 });

@@ -3,45 +3,31 @@
  * predictions the chart draws today's bar (pixels of the series' colour on the canvas) and the
  * table counts them; more predictions raise the counts; stacking by a tag groups by its values.
  */
-import { api, startEngine, type EngineHandle } from '../helpers/engine';
-import { launchBrowser, ready, screenshot, signIn, type Browser } from '../helpers/browser';
+import { api, sql } from '../helpers/engine';
+import { consoleSession, ready, screenshot, signIn } from '../helpers/browser';
 import type { Page } from 'playwright-core';
-import { Client } from 'pg';
 
-let engine: EngineHandle;
-let browser: Browser;
+const session = consoleSession();
 
-beforeAll(async () => {
-  [engine, browser] = await Promise.all([startEngine(), launchBrowser()]);
-}, 90_000);
-afterAll(async () => {
-  await browser?.close();
-  await engine?.stop();
-});
 
 async function runs(model: string, n: number, tags: Record<string, string>) {
   for (let i = 0; i < n; i++) {
-    const r = await api(engine)('POST', `/v1/models/${model}/predictions`, { input: { text: `usage ${i}` }, tags }, { prefer: 'wait' });
+    const r = await api(session.engine)('POST', `/v1/models/${model}/predictions`, { input: { text: `usage ${i}` }, tags }, { prefer: 'wait' });
     expect(r.json.status).toBe('succeeded');
   }
 }
 
-/** Usage records for the `days` days before today: three models a day, growing amounts. */
+/** Usage records for the `days` days before today: three models a day, varying amounts. */
 async function history(days: number) {
-  const client = new Client({ connectionString: engine.databaseUrl });
-  await client.connect();
-  try {
-    for (let d = 1; d <= days; d++) {
-      for (const [model, usd] of [['gantry/ocr', 0.004], ['gantry/image-resize', 0.0006], ['gantry/echo', 0.0015]] as const) {
-        await client.query(
-          `INSERT INTO usage_records (kind, model, rule, quantity, unit_price_usd, total_usd, created_at)
-           VALUES ('prediction', $1, 'hardware_time', 1, $2, $2, date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - make_interval(days => $3) + interval '12 hours')`,
-          [model, usd * (1 + ((d * 7) % 5) / 4), d],
-        );
-      }
+  for (let d = 1; d <= days; d++) {
+    for (const [model, usd] of [['gantry/ocr', 0.004], ['gantry/image-resize', 0.0006], ['gantry/echo', 0.0015]] as const) {
+      await sql(
+        session.engine,
+        `INSERT INTO usage_records (kind, model, rule, quantity, unit_price_usd, total_usd, created_at)
+         VALUES ('prediction', $1, 'hardware_time', 1, $2, $2, date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' - make_interval(days => $3) + interval '12 hours')`,
+        [model, usd * (1 + ((d * 7) % 5) / 4), d],
+      );
     }
-  } finally {
-    await client.end();
   }
 }
 
@@ -61,8 +47,8 @@ const todayCount = (page: Page, key: string) =>
   page.locator(`[data-testid="usage-series"] tr[data-key="${key}"] [data-col="today-count"]`).textContent().then(Number);
 
 test('the usage chart reflects new predictions', async () => {
-  const page = await browser.newPage();
-  await signIn(page, engine.url, engine.token, '/console/usage');
+  const page = await session.browser.newPage();
+  await signIn(page, session.engine.url, session.engine.token, '/console/usage');
   await page.getByText('No usage in this range.').waitFor();
   await expect(page.getByTestId('range-count').textContent()).resolves.toBe('0 records');
 
@@ -104,6 +90,6 @@ test('the usage chart reflects new predictions', async () => {
   await page.locator('[data-testid="usage-series"] tr[data-key="wf-a"]').waitFor();
   expect(await todayCount(page, 'wf-a')).toBe(5);
   expect(await todayCount(page, 'wf-b')).toBe(1);
-  expect(browser.pageErrors).toEqual([]);
+  expect(session.browser.pageErrors).toEqual([]);
   await page.close();
 });

@@ -1,22 +1,11 @@
 /** GET /v1/usage/daily and GET /v1/usage/projection over real HTTP and real usage records. */
-import { Client } from 'pg';
-import { api, startEngine, type EngineHandle } from '../helpers/engine';
+import { api, sql, startEngine, type EngineHandle } from '../helpers/engine';
 
 let engine: EngineHandle;
 let call: ReturnType<typeof api>;
 
-async function sql(text: string, params: unknown[] = []) {
-  const client = new Client({ connectionString: engine.databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query(text, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
 const record = (model: string, usd: number, createdAt: string, tags: Record<string, string> = {}) =>
-  sql(`INSERT INTO usage_records (kind, model, rule, quantity, unit_price_usd, total_usd, tags, created_at)
+  sql(engine, `INSERT INTO usage_records (kind, model, rule, quantity, unit_price_usd, total_usd, tags, created_at)
        VALUES ('prediction', $1, 'per_prediction', 1, $2, $2, $3, $4)`, [model, usd, JSON.stringify(tags), createdAt]);
 
 beforeAll(async () => {
@@ -88,11 +77,8 @@ test('the month-end projection adds the rest of the month at the trailing rate',
     expect(empty).toEqual(expect.objectContaining({ month_to_date_usd: 0, rate_usd_per_day: 0, projected_month_usd: 0 }));
 
     // $3 a day ago, so the rate window starts there (the engine is younger than a week).
-    const client = new Client({ connectionString: fresh.databaseUrl });
-    await client.connect();
-    await client.query(`INSERT INTO usage_records (kind, model, rule, quantity, unit_price_usd, total_usd, created_at)
+    await sql(fresh, `INSERT INTO usage_records (kind, model, rule, quantity, unit_price_usd, total_usd, created_at)
       VALUES ('prediction', 'acme/a', 'per_prediction', 1, 3, 3, clock_timestamp() - interval '1 day')`);
-    await client.end();
     const p = (await freshCall('GET', '/v1/usage/projection')).json;
     const now = new Date(p.as_of).getTime();
     const monthStart = new Date(p.month_start).getTime();

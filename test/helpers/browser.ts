@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { startEngine, type EngineHandle } from './engine';
 
 export const CHROMIUM = process.env.GANTRY_CHROMIUM ?? '/usr/bin/chromium';
 const SCREENSHOTS = join(__dirname, '..', '..', 'docs', 'console');
@@ -122,4 +123,25 @@ export async function unlabelledControls(page: Page): Promise<string[]> {
 /** True when the page is wider than its viewport (content that forces sideways scrolling). */
 export async function overflowsHorizontally(page: Page): Promise<boolean> {
   return page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth + 1);
+}
+
+export interface ConsoleSession {
+  engine: EngineHandle;
+  browser: Browser;
+}
+
+/**
+ * A real engine and a browser for one test file: started before its tests (beforeAll), stopped
+ * after them. The fields are filled once the tests run.
+ */
+export function consoleSession(opts: { env?: Record<string, string> } = {}): ConsoleSession {
+  const session = {} as ConsoleSession;
+  beforeAll(async () => {
+    [session.engine, session.browser] = await Promise.all([startEngine(opts), launchBrowser()]);
+  }, 90_000);
+  afterAll(async () => {
+    await session.browser?.close();
+    await session.engine?.stop();
+  });
+  return session;
 }

@@ -10,6 +10,7 @@ import { Page } from '../ui/Page';
 import { ProblemNotice } from '../ui/ProblemNotice';
 import { Status } from '../ui/Status';
 import { usePoll, useResource } from '../ui/use-resource';
+import { Table } from '../ui/Table';
 
 function Meter({ used, total, label }: { used: number; total: number; label: string }) {
   return <meter min={0} max={total || 1} value={Math.min(used, total || 1)} aria-label={label} title={`${used} of ${total} GB`} />;
@@ -41,42 +42,29 @@ function WorkerCard({ w, instances }: { w: Worker; instances: Instance[] }) {
         <span>serves {w.hardware.join(', ') || 'nothing'}</span>
       </p>
       {w.gpus.length > 0 ? (
-        <div class="table-wrap">
-          <table data-testid="gpus">
-            <caption class="sr-only">GPUs of {w.name}</caption>
-            <thead>
-              <tr>
-                <th scope="col">GPU</th>
-                <th scope="col">Type</th>
-                <th scope="col">Memory in use</th>
-                <th scope="col">Instances</th>
-              </tr>
-            </thead>
-            <tbody>
-              {w.gpus.map((g) => (
-                <tr key={g.index} data-sku={g.sku ?? ''}>
-                  <th scope="row">#{g.index}</th>
-                  <td>
-                    {g.name ?? g.sku} <span class="muted">({g.sku})</span>
-                  </td>
-                  <td>
-                    <Meter used={g.memory_in_use_gb ?? 0} total={g.memory_gb ?? 0} label={`GPU ${g.index} memory`} /> {g.memory_in_use_gb ?? 0} / {g.memory_gb ?? '?'} GB
-                  </td>
-                  <td>
-                    <ul class="plain">
-                      {mine
-                        .filter((i) => g.instances.includes(i.id))
-                        .map((i) => (
-                          <InstanceRow key={i.id} i={i} />
-                        ))}
-                    </ul>
-                    {!g.instances.length && <span class="muted">free</span>}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table head={['GPU', 'Type', 'Memory in use', 'Instances']} testid="gpus" caption={<>GPUs of {w.name}</>}>
+          {w.gpus.map((g) => (
+            <tr key={g.index} data-sku={g.sku ?? ''}>
+              <th scope="row">#{g.index}</th>
+              <td>
+                {g.name ?? g.sku} <span class="muted">({g.sku})</span>
+              </td>
+              <td>
+                <Meter used={g.memory_in_use_gb ?? 0} total={g.memory_gb ?? 0} label={`GPU ${g.index} memory`} /> {g.memory_in_use_gb ?? 0} / {g.memory_gb ?? '?'} GB
+              </td>
+              <td>
+                <ul class="plain">
+                  {mine
+                    .filter((i) => g.instances.includes(i.id))
+                    .map((i) => (
+                      <InstanceRow key={i.id} i={i} />
+                    ))}
+                </ul>
+                {!g.instances.length && <span class="muted">free</span>}
+              </td>
+            </tr>
+          ))}
+        </Table>
       ) : (
         <p class="muted">No GPUs.</p>
       )}
@@ -127,26 +115,15 @@ export function Cluster() {
             {byHardware.size === 0 ? (
               <p class="muted" data-testid="queues-empty">Nothing queued or running.</p>
             ) : (
-              <div class="table-wrap">
-                <table data-testid="queues">
-                  <thead>
-                    <tr>
-                      <th scope="col">Hardware</th>
-                      <th scope="col">Queued</th>
-                      <th scope="col">Running</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {[...byHardware].map(([hw, n]) => (
-                      <tr key={hw}>
-                        <th scope="row">{hw}</th>
-                        <td>{n.queued}</td>
-                        <td>{n.running}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <Table head={['Hardware', 'Queued', 'Running']} testid="queues">
+                {[...byHardware].map(([hw, n]) => (
+                  <tr key={hw}>
+                    <th scope="row">{hw}</th>
+                    <td>{n.queued}</td>
+                    <td>{n.running}</td>
+                  </tr>
+                ))}
+              </Table>
             )}
             {c.unplaceable.length > 0 && (
               <>

@@ -15,6 +15,7 @@ import { ProblemNotice } from '../ui/ProblemNotice';
 import { Status } from '../ui/Status';
 import { usePoll, useResource } from '../ui/use-resource';
 import { DeploymentForm } from './DeploymentForm';
+import { Table } from '../ui/Table';
 
 export function DeploymentPage({ owner, name }: { owner: string; name: string }) {
   const path = `/v1/deployments/${owner}/${name}`;
@@ -82,28 +83,16 @@ export function DeploymentPage({ owner, name }: { owner: string; name: string })
           </section>
           <section class="card">
             <h2>Cost so far: {usd(d.cost_so_far_usd)}</h2>
-            <div class="table-wrap">
-              <table data-testid="cost-breakdown">
-                <thead>
-                  <tr>
-                    <th scope="col">Part</th>
-                    <th scope="col">Records</th>
-                    <th scope="col">Quantity</th>
-                    <th scope="col">Cost</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {(['prediction', 'setup', 'idle'] as const).map((k) => (
-                    <tr key={k}>
-                      <th scope="row">{k === 'prediction' ? 'Predictions' : k === 'setup' ? 'Setup (boots)' : 'Idle instances'}</th>
-                      <td>{d.cost_breakdown[k]?.count ?? 0}</td>
-                      <td>{k === 'prediction' ? d.cost_breakdown[k]?.quantity ?? 0 : seconds(d.cost_breakdown[k]?.quantity ?? 0)}</td>
-                      <td>{usd(d.cost_breakdown[k]?.total_usd ?? 0)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table head={['Part', 'Records', 'Quantity', 'Cost']} testid="cost-breakdown">
+              {(['prediction', 'setup', 'idle'] as const).map((k) => (
+                <tr key={k}>
+                  <th scope="row">{k === 'prediction' ? 'Predictions' : k === 'setup' ? 'Setup (boots)' : 'Idle instances'}</th>
+                  <td>{d.cost_breakdown[k]?.count ?? 0}</td>
+                  <td>{k === 'prediction' ? d.cost_breakdown[k]?.quantity ?? 0 : seconds(d.cost_breakdown[k]?.quantity ?? 0)}</td>
+                  <td>{usd(d.cost_breakdown[k]?.total_usd ?? 0)}</td>
+                </tr>
+              ))}
+            </Table>
           </section>
           <section class="card wide">
             <h2>Instances</h2>
@@ -112,37 +101,23 @@ export function DeploymentPage({ owner, name }: { owner: string; name: string })
                 No instance is running{cfg.min_instances === 0 ? ': one starts when a prediction arrives.' : ' yet.'}
               </p>
             ) : (
-              <div class="table-wrap">
-                <table data-testid="instances">
-                  <thead>
-                    <tr>
-                      <th scope="col">Instance</th>
-                      <th scope="col">State</th>
-                      <th scope="col">Since</th>
-                      <th scope="col">Setup</th>
-                      <th scope="col">Last used</th>
-                      <th scope="col">Devices</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {d.instances.map((i) => (
-                      <tr key={i.id}>
-                        <th scope="row" class="mono">
-                          {i.id}
-                        </th>
-                        <td>
-                          <Status value={i.state} />
-                          {i.error && <div class="field-error">{i.error}</div>}
-                        </td>
-                        <td title={i.since}>{ago(i.since)}</td>
-                        <td>{seconds(i.setup_time)}</td>
-                        <td>{ago(i.last_used_at)}</td>
-                        <td>{JSON.stringify(i.devices)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <Table head={['Instance', 'State', 'Since', 'Setup', 'Last used', 'Devices']} testid="instances">
+                {d.instances.map((i) => (
+                  <tr key={i.id}>
+                    <th scope="row" class="mono">
+                      {i.id}
+                    </th>
+                    <td>
+                      <Status value={i.state} />
+                      {i.error && <div class="field-error">{i.error}</div>}
+                    </td>
+                    <td title={i.since}>{ago(i.since)}</td>
+                    <td>{seconds(i.setup_time)}</td>
+                    <td>{ago(i.last_used_at)}</td>
+                    <td>{JSON.stringify(i.devices)}</td>
+                  </tr>
+                ))}
+              </Table>
             )}
           </section>
         </div>

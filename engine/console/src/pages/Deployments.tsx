@@ -8,6 +8,7 @@ import { Page } from '../ui/Page';
 import { ProblemNotice } from '../ui/ProblemNotice';
 import { usePoll, useResource } from '../ui/use-resource';
 import { DeploymentForm } from './DeploymentForm';
+import { Table } from '../ui/Table';
 
 function states(d: Deployment): string {
   const counts = new Map<string, number>();
@@ -23,40 +24,26 @@ export function Deployments() {
       <ProblemNotice problem={list.error} />
       {list.data && !list.data.results.length && <p class="muted">No deployments yet. A deployment keeps a version on chosen hardware between min and max instances.</p>}
       {list.data && list.data.results.length > 0 && (
-        <div class="table-wrap">
-          <table data-testid="deployment-list">
-            <thead>
-              <tr>
-                <th scope="col">Deployment</th>
-                <th scope="col">Model</th>
-                <th scope="col">Hardware</th>
-                <th scope="col">Min / max</th>
-                <th scope="col">Instances</th>
-                <th scope="col">Cost so far</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.results.map((d) => (
-                <tr key={`${d.owner}/${d.name}`}>
-                  <th scope="row">
-                    <Link to={`/deployments/${d.owner}/${d.name}`}>
-                      {d.owner}/{d.name}
-                    </Link>
-                  </th>
-                  <td>
-                    {d.current_release.model} <span class="mono muted">{shortId(d.current_release.version)}</span>
-                  </td>
-                  <td>{d.current_release.configuration.hardware}</td>
-                  <td>
-                    {d.current_release.configuration.min_instances} / {d.current_release.configuration.max_instances}
-                  </td>
-                  <td>{states(d)}</td>
-                  <td>{usd(d.cost_so_far_usd)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table head={['Deployment', 'Model', 'Hardware', 'Min / max', 'Instances', 'Cost so far']} testid="deployment-list">
+          {list.data.results.map((d) => (
+            <tr key={`${d.owner}/${d.name}`}>
+              <th scope="row">
+                <Link to={`/deployments/${d.owner}/${d.name}`}>
+                  {d.owner}/{d.name}
+                </Link>
+              </th>
+              <td>
+                {d.current_release.model} <span class="mono muted">{shortId(d.current_release.version)}</span>
+              </td>
+              <td>{d.current_release.configuration.hardware}</td>
+              <td>
+                {d.current_release.configuration.min_instances} / {d.current_release.configuration.max_instances}
+              </td>
+              <td>{states(d)}</td>
+              <td>{usd(d.cost_so_far_usd)}</td>
+            </tr>
+          ))}
+        </Table>
       )}
     </Page>
   );

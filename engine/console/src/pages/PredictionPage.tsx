@@ -15,6 +15,7 @@ import { CostSummary, Timings } from '../ui/RunResult';
 import { Status } from '../ui/Status';
 import { usePrediction } from '../ui/use-prediction';
 import { useResource } from '../ui/use-resource';
+import { Table } from '../ui/Table';
 
 function Deliveries({ id, done }: { id: string; done: boolean }) {
   const list = useResource((signal) => api.get<{ results: WebhookDelivery[] }>(`/v1/predictions/${id}/webhooks`, { signal }), [id, done]);
@@ -22,35 +23,21 @@ function Deliveries({ id, done }: { id: string; done: boolean }) {
   const rows = list.data?.results ?? [];
   if (!rows.length) return <p class="muted">No webhook deliveries{list.data ? '' : ' yet'}.</p>;
   return (
-    <div class="table-wrap">
-      <table data-testid="deliveries">
-        <thead>
-          <tr>
-            <th scope="col">Event</th>
-            <th scope="col">URL</th>
-            <th scope="col">State</th>
-            <th scope="col">Attempts</th>
-            <th scope="col">Last answer</th>
-            <th scope="col">Sent</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((d) => (
-            <tr key={d.id}>
-              <td>{d.event}</td>
-              <td class="mono break">{d.url}</td>
-              <td>
-                <Status value={d.status} />
-                {d.next_attempt_at && <div class="muted">next try {when(d.next_attempt_at)}</div>}
-              </td>
-              <td>{d.attempts}</td>
-              <td>{d.last_status ?? d.last_error ?? '—'}</td>
-              <td>{when(d.delivered_at ?? d.created_at)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table head={['Event', 'URL', 'State', 'Attempts', 'Last answer', 'Sent']} testid="deliveries">
+      {rows.map((d) => (
+        <tr key={d.id}>
+          <td>{d.event}</td>
+          <td class="mono break">{d.url}</td>
+          <td>
+            <Status value={d.status} />
+            {d.next_attempt_at && <div class="muted">next try {when(d.next_attempt_at)}</div>}
+          </td>
+          <td>{d.attempts}</td>
+          <td>{d.last_status ?? d.last_error ?? '—'}</td>
+          <td>{when(d.delivered_at ?? d.created_at)}</td>
+        </tr>
+      ))}
+    </Table>
   );
 }
 

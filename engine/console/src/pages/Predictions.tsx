@@ -17,6 +17,7 @@ import { Page } from '../ui/Page';
 import { ProblemNotice } from '../ui/ProblemNotice';
 import { Status } from '../ui/Status';
 import { useResource } from '../ui/use-resource';
+import { Table } from '../ui/Table';
 
 const STATUSES: PredictionStatus[] = ['starting', 'processing', 'succeeded', 'failed', 'canceled', 'aborted'];
 const FILTERS = ['model', 'deployment', 'status', 'tag', 'created_after', 'created_before'] as const;
@@ -92,49 +93,34 @@ export function Predictions({ query }: { query: URLSearchParams }) {
       <ProblemNotice problem={problem} errors={placed.other} />
       {list.data && (
         <>
-          <div class="table-wrap">
-            <table data-testid="prediction-list">
-              <thead>
-                <tr>
-                  <th scope="col">Prediction</th>
-                  <th scope="col">Model</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Predict time</th>
-                  <th scope="col">Cost</th>
-                  <th scope="col">Tags</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.results.map((p) => (
-                  <tr key={p.id} data-id={p.id}>
-                    <th scope="row">
-                      <Link to={`/predictions/${p.id}`} class="mono">
-                        {p.id}
-                      </Link>
-                    </th>
-                    <td>
-                      <Link to={`/models/${p.model}`}>{p.model}</Link>
-                      {p.deployment && <div class="muted">via {p.deployment}</div>}
-                    </td>
-                    <td>
-                      <Status value={p.status} />
-                    </td>
-                    <td title={p.created_at}>{ago(p.created_at)}</td>
-                    <td>{seconds(p.metrics?.predict_time)}</td>
-                    <td>{usd(p.cost?.total_usd)}</td>
-                    <td>
-                      {Object.entries(p.tags ?? {}).map(([k, v]) => (
-                        <Link key={k} class="chip" to={withQuery('/predictions', { tag: `${k}:${v}` })}>
-                          {k}:{v}
-                        </Link>
-                      ))}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table head={['Prediction', 'Model', 'Status', 'Created', 'Predict time', 'Cost', 'Tags']} testid="prediction-list">
+            {list.data.results.map((p) => (
+              <tr key={p.id} data-id={p.id}>
+                <th scope="row">
+                  <Link to={`/predictions/${p.id}`} class="mono">
+                    {p.id}
+                  </Link>
+                </th>
+                <td>
+                  <Link to={`/models/${p.model}`}>{p.model}</Link>
+                  {p.deployment && <div class="muted">via {p.deployment}</div>}
+                </td>
+                <td>
+                  <Status value={p.status} />
+                </td>
+                <td title={p.created_at}>{ago(p.created_at)}</td>
+                <td>{seconds(p.metrics?.predict_time)}</td>
+                <td>{usd(p.cost?.total_usd)}</td>
+                <td>
+                  {Object.entries(p.tags ?? {}).map(([k, v]) => (
+                    <Link key={k} class="chip" to={withQuery('/predictions', { tag: `${k}:${v}` })}>
+                      {k}:{v}
+                    </Link>
+                  ))}
+                </td>
+              </tr>
+            ))}
+          </Table>
           {!list.data.results.length && <p class="muted">No predictions match.</p>}
           <nav class="pager" aria-label="Pages">
             {cursor && <Link to={withQuery('/predictions', applied)}>First page</Link>}

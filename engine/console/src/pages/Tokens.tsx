@@ -10,6 +10,7 @@ import { Page } from '../ui/Page';
 import { ProblemNotice } from '../ui/ProblemNotice';
 import { Status } from '../ui/Status';
 import { useResource } from '../ui/use-resource';
+import { Table } from '../ui/Table';
 
 export function Tokens() {
   const list = useResource((signal) => api.get<{ results: Token[] }>('/v1/tokens', { signal }), []);
@@ -63,36 +64,22 @@ export function Tokens() {
       )}
       <ProblemNotice problem={list.error} />
       {list.data && (
-        <div class="table-wrap">
-          <table data-testid="token-list">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Created</th>
-                <th scope="col">State</th>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.results.map((t) => (
-                <tr key={t.id} data-id={t.id}>
-                  <th scope="row">{t.name}</th>
-                  <td>{when(t.created_at)}</td>
-                  <td>{t.revoked_at ? <>revoked {when(t.revoked_at)}</> : <Status value="active" />}</td>
-                  <td>
-                    {!t.revoked_at && (
-                      <button type="button" class="danger small" onClick={() => revoke(t)} aria-label={`Revoke ${t.name}`}>
-                        Revoke
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table head={['Name', 'Created', 'State', <span class="sr-only">Actions</span>]} testid="token-list">
+          {list.data.results.map((t) => (
+            <tr key={t.id} data-id={t.id}>
+              <th scope="row">{t.name}</th>
+              <td>{when(t.created_at)}</td>
+              <td>{t.revoked_at ? <>revoked {when(t.revoked_at)}</> : <Status value="active" />}</td>
+              <td>
+                {!t.revoked_at && (
+                  <button type="button" class="danger small" onClick={() => revoke(t)} aria-label={`Revoke ${t.name}`}>
+                    Revoke
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </Table>
       )}
     </Page>
   );

@@ -15,6 +15,7 @@ import { Field, describedBy } from '../ui/Field';
 import { Page } from '../ui/Page';
 import { ProblemNotice } from '../ui/ProblemNotice';
 import { useResource } from '../ui/use-resource';
+import { Table } from '../ui/Table';
 
 const DAY_MS = 86_400_000;
 const RANGES = [
@@ -113,29 +114,16 @@ export function Usage({ query }: { query: URLSearchParams }) {
               </li>
             ))}
           </ul>
-          <div class="table-wrap">
-            <table data-testid="usage-series">
-              <caption class="sr-only">Cost in the range by {stackBy}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{stackBy}</th>
-                  <th scope="col">Records</th>
-                  <th scope="col">Cost</th>
-                  <th scope="col">Today</th>
-                </tr>
-              </thead>
-              <tbody>
-                {daily.data.series.map((s) => (
-                  <tr key={String(s.key)} data-key={s.key ?? ''}>
-                    <th scope="row">{s.key ?? '(none)'}</th>
-                    <td data-col="count">{s.count}</td>
-                    <td>{usd(s.total_usd)}</td>
-                    <td data-col="today-count">{s.daily_count[s.daily_count.length - 1]}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table head={[stackBy, 'Records', 'Cost', 'Today']} testid="usage-series" caption={<>Cost in the range by {stackBy}</>}>
+            {daily.data.series.map((s) => (
+              <tr key={String(s.key)} data-key={s.key ?? ''}>
+                <th scope="row">{s.key ?? '(none)'}</th>
+                <td data-col="count">{s.count}</td>
+                <td>{usd(s.total_usd)}</td>
+                <td data-col="today-count">{s.daily_count[s.daily_count.length - 1]}</td>
+              </tr>
+            ))}
+          </Table>
         </section>
       )}
     </Page>

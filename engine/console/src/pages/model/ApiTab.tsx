@@ -3,6 +3,7 @@ import { inputFields, boundsText, namedSchema, typeText } from '../../lib/schema
 import { toInput, initialValues } from '../../lib/form-values';
 import type { ModelTabProps } from '../ModelPage';
 import { CopyAs } from './CopyAs';
+import { Table } from '../../ui/Table';
 
 export function ApiTab({ model, version }: ModelTabProps) {
   const fields = inputFields(version.openapi_schema);
@@ -28,34 +29,22 @@ export function ApiTab({ model, version }: ModelTabProps) {
       </section>
       <section class="card">
         <h2>Input</h2>
-        <div class="table-wrap">
-          <table data-testid="input-schema">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Type</th>
-                <th scope="col">Default</th>
-                <th scope="col">Description</th>
-              </tr>
-            </thead>
-            <tbody>
-              {fields.map((f) => (
-                <tr key={f.name}>
-                  <th scope="row">
-                    <code>{f.name}</code>
-                    {f.required && <span class="req"> required</span>}
-                  </th>
-                  <td>
-                    {typeText(f)}
-                    {boundsText(f) && <span class="muted"> ({boundsText(f)})</span>}
-                  </td>
-                  <td>{f.default === undefined ? '—' : <code>{JSON.stringify(f.default)}</code>}</td>
-                  <td>{f.description ?? ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table head={['Name', 'Type', 'Default', 'Description']} testid="input-schema">
+          {fields.map((f) => (
+            <tr key={f.name}>
+              <th scope="row">
+                <code>{f.name}</code>
+                {f.required && <span class="req"> required</span>}
+              </th>
+              <td>
+                {typeText(f)}
+                {boundsText(f) && <span class="muted"> ({boundsText(f)})</span>}
+              </td>
+              <td>{f.default === undefined ? '—' : <code>{JSON.stringify(f.default)}</code>}</td>
+              <td>{f.description ?? ''}</td>
+            </tr>
+          ))}
+        </Table>
       </section>
       <section class="card">
         <h2>Output</h2>
