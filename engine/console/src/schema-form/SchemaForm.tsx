@@ -74,7 +74,7 @@ export function Control({ id, field, value, onChange, describe }: ControlProps) 
 
 function hintOf(f: FieldSpec) {
   const bits: string[] = [];
-  if (f.description) bits.push(/[.!?)]$/.test(f.description.trim()) ? f.description.trim() : `${f.description.trim()}.`);
+  if (f.description) bits.push(/[.!?]$/.test(f.description.trim()) ? f.description.trim() : `${f.description.trim()}.`);
   const bounds = f.kind === 'number' || f.kind === 'integer' ? boundsText(f) : '';
   if (bounds) bits.push(`Range ${bounds}.`);
   if (f.default !== undefined && f.kind !== 'boolean') bits.push(`Default: ${typeof f.default === 'string' ? f.default : JSON.stringify(f.default)}.`);
