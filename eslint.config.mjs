@@ -45,6 +45,14 @@ export default tseslint.config(
 		},
 	},
 	{
+		// The console (browser code, Preact TSX): the same recommended rules as the engine.
+		files: ['engine/console/src/**/*.ts', 'engine/console/src/**/*.tsx'],
+		extends: [eslint.configs.recommended, tseslint.configs.recommended],
+		rules: {
+			'@typescript-eslint/no-unused-vars': ['error', { varsIgnorePattern: '^_', argsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+		},
+	},
+	{
 		files: ['engine/src/**/*.ts'],
 		extends: [eslint.configs.recommended, tseslint.configs.recommended],
 		rules: {

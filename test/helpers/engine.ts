@@ -156,3 +156,14 @@ export function api(engine: { url: string; token: string }, fetchImpl: typeof fe
     return { status: res.status, headers: res.headers, json, text };
   };
 }
+
+/** Runs one SQL statement on an engine's database (to set up records a test cannot make through the API). */
+export async function sql(engine: { databaseUrl: string }, text: string, params: unknown[] = []): Promise<any[]> {
+  const client = new Client({ connectionString: engine.databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query(text, params)).rows;
+  } finally {
+    await client.end();
+  }
+}

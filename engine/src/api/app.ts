@@ -17,6 +17,7 @@ import { streamRoutes } from './streams';
 import { fileRoutes } from './files';
 import { trainingRoutes } from './trainings';
 import { searchRoutes } from './search';
+import { consoleRoutes } from './console';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -33,6 +34,8 @@ export interface AppOptions {
 
 /** Routes reachable without a bearer token (they carry their own capability, or are public). */
 const PUBLIC = [/^\/health$/, /^\/v1\/streams\//, /^\/v1\/files\/[^/]+\/download/];
+/** The console's page and files (it signs in with a token of its own), and `/` and `/p/{id}`, which redirect to it. */
+const CONSOLE_PUBLIC = [/^\/$/, /^\/console(\/|$)/, /^\/p\/[^/]+$/];
 
 function problem(status: number, title: string, detail: string, errors?: unknown) {
   return { type: 'about:blank', title, status, detail, ...(errors ? { errors } : {}) };
@@ -76,7 +79,7 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
 
   app.addHook('onRequest', async (req) => {
     const path = req.url.split('?')[0];
-    if (PUBLIC.some((re) => re.test(path))) return;
+    if (PUBLIC.some((re) => re.test(path)) || CONSOLE_PUBLIC.some((re) => re.test(path))) return;
     const header = req.headers.authorization ?? '';
     const m = /^(?:Bearer|Token)\s+(.+)$/i.exec(header);
     if (!m) throw unauthorized();
@@ -98,6 +101,7 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
   fileRoutes(app, ctx);
   trainingRoutes(app, ctx);
   searchRoutes(app, ctx);
+  consoleRoutes(app);
   for (const plugin of opts.plugins ?? []) plugin(app, ctx);
   return app;
 }

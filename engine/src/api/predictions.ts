@@ -5,18 +5,14 @@ import { parseVersionRef, toWire } from '../core/prediction';
 import { getPrediction, listPredictions } from '../store/predictions';
 import type { ApiContext } from './context';
 import { checkCommonFields, createPrediction, type CreateBody } from './create-prediction';
-import { decodeCursor, page, PAGE_SIZE } from './paginate';
+import { decodeCursor, page } from './paginate';
+import { parseListQuery } from './prediction-filters';
+import { deliveryWire } from './webhook-deliveries';
+import { listDeliveries } from '../store/webhooks';
 import { latestVersion, requireVersion } from './resolve';
 import { cancelPrediction } from './cancel';
 
 const CREATE_FIELDS = ['input', 'webhook', 'webhook_events_filter', 'tags', 'stream'];
-
-function parseDate(value: unknown, field: string): Date | undefined {
-  if (value === undefined) return undefined;
-  const d = new Date(String(value));
-  if (Number.isNaN(d.getTime())) throw invalid([{ pointer: `/${field}`, detail: 'must be an ISO 8601 date-time' }]);
-  return d;
-}
 
 export function predictionRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post<{ Body: CreateBody & { version?: unknown } }>('/v1/predictions', async (req, reply) => {
@@ -48,18 +44,21 @@ export function predictionRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return toWire(row, ctx.publicUrl);
   });
 
-  app.get<{ Querystring: { cursor?: string; created_after?: string; created_before?: string } }>('/v1/predictions', async (req) => {
-    const cursor = decodeCursor<{ createdAt: string; id: string }>(req.query.cursor, ['createdAt', 'id']);
-    const filter = { createdAfter: parseDate(req.query.created_after, 'created_after'), createdBefore: parseDate(req.query.created_before, 'created_before') };
-    const rows = await listPredictions(ctx.db, 'prediction', PAGE_SIZE + 1, cursor, filter);
-    const results = rows.slice(0, PAGE_SIZE);
+  // Extension: filters by model, deployment, status, tag and time range (see prediction-filters).
+  app.get<{ Querystring: Record<string, unknown> }>('/v1/predictions', async (req) => {
+    const q = parseListQuery(req.query ?? {});
+    const cursor = decodeCursor<{ createdAt: string; id: string }>(q.cursor, ['createdAt', 'id']);
+    const rows = await listPredictions(ctx.db, 'prediction', q.limit + 1, cursor, q.filter);
+    const results = rows.slice(0, q.limit);
     const last = results[results.length - 1];
-    const extra = [
-      req.query.created_after ? `&created_after=${encodeURIComponent(req.query.created_after)}` : '',
-      req.query.created_before ? `&created_before=${encodeURIComponent(req.query.created_before)}` : '',
-    ].join('');
-    const next = rows.length > PAGE_SIZE && last ? { createdAt: last.cursor_at, id: last.id } : undefined;
-    return page(results.map((r) => toWire(r, ctx.publicUrl)), ctx.publicUrl, '/v1/predictions', next, extra);
+    const next = rows.length > q.limit && last ? { createdAt: last.cursor_at, id: last.id } : undefined;
+    return page(results.map((r) => toWire(r, ctx.publicUrl)), ctx.publicUrl, '/v1/predictions', next, q.nextQuery);
+  });
+
+  // Extension: the webhook deliveries of a prediction (what was sent where, and how it went).
+  app.get<{ Params: { id: string } }>('/v1/predictions/:id/webhooks', async (req) => {
+    if (!(await getPrediction(ctx.db, req.params.id, 'prediction'))) throw notFound(`Prediction ${req.params.id}`);
+    return { results: (await listDeliveries(ctx.db, { predictionId: req.params.id })).map(deliveryWire) };
   });
 
   app.post<{ Params: { id: string } }>('/v1/predictions/:id/cancel', async (req) => {

@@ -1,13 +1,22 @@
 /**
  * Extension: `GET /v1/usage?group_by=…&since=&until=` aggregates usage records: predictions and
- * trainings, plus the setup and idle time of deployment instances.
+ * trainings, plus the setup and idle time of deployment instances. `GET /v1/usage/daily` gives the
+ * same records per UTC day stacked by a dimension, `GET /v1/usage/projection` the month-end
+ * projection at the current rate.
  */
 import type { FastifyInstance } from 'fastify';
 import { invalid } from '../core/errors';
-import { usageByGroup, type UsageGroup, type UsageGroupRow } from '../store/usage';
+import { spendBetween, usageByDay, usageByGroup, type UsageGroup, type UsageGroupRow } from '../store/usage';
+import { monthEndProjection, rateWindowStart, stackByDay, startOfUtcDay, utcDays, utcMonth } from '../core/usage-series';
 import type { ApiContext } from './context';
 
 const GROUPS = ['model', 'version', 'deployment', 'token', 'day', 'kind', 'hardware', 'rule'] as const;
+/** What the daily series can be stacked by (every grouping but the day itself). */
+const STACKS = GROUPS.filter((g) => g !== 'day');
+const DAY_MS = 86_400_000;
+/** The daily series covers the last 30 days (today included) unless told otherwise, and at most a year. */
+const DEFAULT_DAYS = 30;
+const MAX_DAYS = 366;
 
 /** The unit each pricing rule counts. Instance setup and idle time are seconds whatever the rule. */
 const UNIT_OF_RULE: Record<string, string> = {
@@ -25,14 +34,21 @@ export function unitOf(kind: string, rule: string): string {
   return UNIT_OF_RULE[rule] ?? rule;
 }
 
-function parseGroup(value: unknown): UsageGroup {
-  const text = value === undefined ? 'model' : value;
+/** A grouping (`group_by`, or `stack_by` of the daily series, which is per day already). */
+function parseGroup(value: unknown, field = 'group_by', groups: readonly string[] = GROUPS): UsageGroup {
+  const text = value === undefined || value === '' ? 'model' : value;
   if (typeof text === 'string') {
-    if ((GROUPS as readonly string[]).includes(text)) return { by: text as (typeof GROUPS)[number] };
+    if (groups.includes(text)) return { by: text as (typeof GROUPS)[number] };
     const m = /^tag:(.{1,100})$/.exec(text);
     if (m) return { by: 'tag', tag: m[1] };
   }
-  throw invalid([{ pointer: '/group_by', detail: `must be one of ${GROUPS.join(', ')} or tag:<key>` }]);
+  throw invalid([{ pointer: `/${field}`, detail: `must be one of ${groups.join(', ')} or tag:<key>` }]);
+}
+
+/** Rejects query parameters the endpoint does not know, naming each. */
+function onlyKnown(q: Record<string, unknown>, known: string[]): void {
+  const unknown = Object.keys(q).filter((k) => !known.includes(k));
+  if (unknown.length) throw invalid(unknown.map((k) => ({ pointer: `/${k}`, detail: 'is not a recognised parameter' })));
 }
 
 function parseInstant(value: unknown, field: string): Date | undefined {
@@ -90,9 +106,7 @@ export function foldUsage(rows: UsageGroupRow[]) {
 export function usageRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Querystring: Record<string, unknown> }>('/v1/usage', async (req) => {
     const q = req.query ?? {};
-    const known = ['group_by', 'since', 'until'];
-    const unknown = Object.keys(q).filter((k) => !known.includes(k));
-    if (unknown.length) throw invalid(unknown.map((k) => ({ pointer: `/${k}`, detail: 'is not a recognised parameter' })));
+    onlyKnown(q, ['group_by', 'since', 'until']);
     const group = parseGroup(q.group_by);
     const since = parseInstant(q.since, 'since');
     const until = parseInstant(q.until, 'until');
@@ -104,5 +118,37 @@ export function usageRoutes(app: FastifyInstance, ctx: ApiContext): void {
       until: until?.toISOString() ?? null,
       results: foldUsage(rows),
     };
+  });
+
+  // Extension: cost per UTC day stacked by a dimension, every day of the range present (zero or not).
+  app.get<{ Querystring: Record<string, unknown> }>('/v1/usage/daily', async (req) => {
+    const q = req.query ?? {};
+    onlyKnown(q, ['stack_by', 'since', 'until']);
+    const stack = parseGroup(q.stack_by, 'stack_by', STACKS);
+    const until = parseInstant(q.until, 'until') ?? new Date(startOfUtcDay(new Date()).getTime() + DAY_MS);
+    const since = parseInstant(q.since, 'since') ?? new Date(until.getTime() - DEFAULT_DAYS * DAY_MS);
+    if (since >= until) throw invalid([{ pointer: '/until', detail: 'must be after since' }]);
+    if (until.getTime() - since.getTime() > MAX_DAYS * DAY_MS) throw invalid([{ pointer: '/since', detail: `the range may span at most ${MAX_DAYS} days` }]);
+    const days = utcDays(since, until);
+    const { series, totals } = stackByDay(days, await usageByDay(ctx.db, stack, { since, until }));
+    return {
+      stack_by: stack.by === 'tag' ? `tag:${stack.tag}` : stack.by,
+      since: since.toISOString(),
+      until: until.toISOString(),
+      days,
+      series,
+      totals,
+    };
+  });
+
+  // Extension: this month's spend and where it ends at the current rate (see core/usage-series).
+  app.get<{ Querystring: Record<string, unknown> }>('/v1/usage/projection', async (req) => {
+    onlyKnown(req.query ?? {}, []);
+    const now = new Date();
+    const month = utcMonth(now);
+    const spent = await spendBetween(ctx.db, month.start, now);
+    const windowStart = rateWindowStart(now, spent.first_at);
+    const recent = await spendBetween(ctx.db, windowStart, now);
+    return monthEndProjection({ now, monthToDateUsd: spent.total_usd, windowUsd: recent.total_usd, windowStart });
   });
 }

@@ -61,28 +61,44 @@ export interface Cursor {
   id: string;
 }
 
+/** What a prediction list may be narrowed to; every field given must match. */
+export interface PredictionFilter {
+  createdAfter?: Date;
+  createdBefore?: Date;
+  /** `owner/name` of the model. */
+  model?: string;
+  /** `owner/name` of the deployment. */
+  deployment?: string;
+  /** Any of these statuses. */
+  statuses?: Status[];
+  /** Every one of these tags (jsonb containment, served by the GIN index of migration 0013). */
+  tags?: Record<string, string>;
+}
+
 /** Newest first, keyset-paginated on (created_at, id). */
 export async function listPredictions(
   db: Db,
   kind: Kind,
   limit: number,
   cursor?: Cursor,
-  filter: { createdAfter?: Date; createdBefore?: Date } = {},
+  filter: PredictionFilter = {},
 ): Promise<Array<PredictionRow & { cursor_at: string }>> {
   const where = ['kind = $1'];
   const params: unknown[] = [kind];
+  const add = (clause: (n: number) => string, value: unknown) => {
+    params.push(value);
+    where.push(clause(params.length));
+  };
   if (cursor) {
     params.push(cursor.createdAt, cursor.id);
     where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length})`);
   }
-  if (filter.createdAfter) {
-    params.push(filter.createdAfter);
-    where.push(`created_at > $${params.length}`);
-  }
-  if (filter.createdBefore) {
-    params.push(filter.createdBefore);
-    where.push(`created_at < $${params.length}`);
-  }
+  if (filter.createdAfter) add((n) => `created_at > $${n}`, filter.createdAfter);
+  if (filter.createdBefore) add((n) => `created_at < $${n}`, filter.createdBefore);
+  if (filter.model) add((n) => `model = $${n}`, filter.model);
+  if (filter.deployment) add((n) => `deployment = $${n}`, filter.deployment);
+  if (filter.statuses?.length) add((n) => `status = ANY($${n}::text[])`, filter.statuses);
+  if (filter.tags && Object.keys(filter.tags).length) add((n) => `tags @> $${n}::jsonb`, JSON.stringify(filter.tags));
   params.push(limit);
   return db.query<PredictionRow & { cursor_at: string }>(
     `SELECT *, ${CURSOR_AT} FROM predictions WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,

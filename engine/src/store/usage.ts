@@ -25,14 +25,17 @@ const COLUMN: Record<string, string> = {
   day: `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
 };
 
+/** The SQL expression of a group's key; a tag's key name becomes parameter `$n`. */
+function keyExpression(group: UsageGroup, params: unknown[]): string {
+  if (group.by !== 'tag') return COLUMN[group.by];
+  params.push(group.tag);
+  return `tags ->> $${params.length}`;
+}
+
 /** Sums per (key, kind, rule); the API folds rules into units. Half-open range [since, until). */
 export async function usageByGroup(db: Queryable, group: UsageGroup, range: { since?: Date; until?: Date }): Promise<UsageGroupRow[]> {
   const params: unknown[] = [range.since ?? null, range.until ?? null];
-  let key: string;
-  if (group.by === 'tag') {
-    params.push(group.tag);
-    key = `tags ->> $3`;
-  } else key = COLUMN[group.by];
+  const key = keyExpression(group, params);
   return db.query<UsageGroupRow>(
     `SELECT ${key} AS key, kind, rule, count(*)::int AS count,
        COALESCE(sum(quantity), 0)::float8 AS quantity, COALESCE(sum(total_usd), 0)::float8 AS total_usd
@@ -41,4 +44,34 @@ export async function usageByGroup(db: Queryable, group: UsageGroup, range: { si
      GROUP BY 1, kind, rule`,
     params,
   );
+}
+
+export interface UsageDayRow {
+  /** UTC day, `YYYY-MM-DD`. */
+  day: string;
+  key: string | null;
+  count: number;
+  total_usd: number;
+}
+
+/** Sums per (UTC day, key) over the half-open range [since, until). */
+export async function usageByDay(db: Queryable, stack: UsageGroup, range: { since: Date; until: Date }): Promise<UsageDayRow[]> {
+  const params: unknown[] = [range.since, range.until];
+  const key = keyExpression(stack, params);
+  return db.query<UsageDayRow>(
+    `SELECT ${COLUMN.day} AS day, ${key} AS key, count(*)::int AS count, COALESCE(sum(total_usd), 0)::float8 AS total_usd
+     FROM usage_records WHERE created_at >= $1 AND created_at < $2
+     GROUP BY 1, 2`,
+    params,
+  );
+}
+
+/** Total cost over [since, until) and the time of the earliest usage record ever (null when none). */
+export async function spendBetween(db: Queryable, since: Date, until: Date): Promise<{ total_usd: number; first_at: Date | null }> {
+  const [row] = await db.query<{ total_usd: number; first_at: Date | null }>(
+    `SELECT (SELECT COALESCE(sum(total_usd), 0)::float8 FROM usage_records WHERE created_at >= $1 AND created_at < $2) AS total_usd,
+       (SELECT min(created_at) FROM usage_records) AS first_at`,
+    [since, until],
+  );
+  return row;
 }
