@@ -16,8 +16,13 @@ export interface LifecycleOptions {
   /** The engine's public URL (bodies carry `urls`); a function because it is known after listen. */
   publicUrl: () => string;
   onError?: (err: Error) => void;
-  /** Called with every row this process finished (lets waiting requests answer without a read). */
-  onFinished?: (row: PredictionRow) => void;
+  /**
+   * Told before this process tries to finish `id`, and after, with the row when it did
+   * (`undefined` when it did not: someone else got there first). Lets requests waiting here answer
+   * with the row instead of reading it back when the database's NOTIFY arrives first.
+   */
+  onFinishing?: (id: string) => void;
+  onFinished?: (id: string, row: PredictionRow | undefined) => void;
 }
 
 export class Lifecycle {
@@ -45,15 +50,20 @@ export class Lifecycle {
    */
   async finish(id: string, f: Finish, known?: Pick<PredictionRow, 'model' | 'deployment' | 'webhook'>): Promise<PredictionRow | undefined> {
     const hooks = this.opts.webhooks;
-    const row =
-      !hooks || (known && !(await hooks.wanted(known)))
-        ? await finishPrediction(this.db, id, f)
-        : await this.db.tx(async (q) => {
-            const finished = await finishPrediction(q, id, f);
-            if (finished) await hooks.emit(finished, 'completed', this.wire(finished), q);
-            return finished;
-          });
-    if (row) this.opts.onFinished?.(row);
+    this.opts.onFinishing?.(id);
+    let row: PredictionRow | undefined;
+    try {
+      row =
+        !hooks || (known && !(await hooks.wanted(known)))
+          ? await finishPrediction(this.db, id, f)
+          : await this.db.tx(async (q) => {
+              const finished = await finishPrediction(q, id, f);
+              if (finished) await hooks.emit(finished, 'completed', this.wire(finished), q);
+              return finished;
+            });
+    } finally {
+      this.opts.onFinished?.(id, row);
+    }
     return row;
   }
 

@@ -11,19 +11,35 @@ type Wake = (event: string, row?: PredictionRow) => void;
 
 export class PredictionWaiter {
   private readonly waiting = new Map<string, Set<Wake>>();
+  /**
+   * Predictions this process is finishing right now, and whether the database's `completed`
+   * NOTIFY already arrived for one (it can come before the finishing statement's own answer).
+   */
+  private readonly finishing = new Map<string, { notified: boolean }>();
 
   constructor(listener: Listener) {
     listener.on(PREDICTION_CHANNEL, (payload: string) => {
       const sep = payload.lastIndexOf(':');
       const id = payload.slice(0, sep);
       const event = payload.slice(sep + 1);
-      for (const wake of this.waiting.get(id) ?? []) wake(event);
+      const local = event === 'completed' ? this.finishing.get(id) : undefined;
+      // Finished here: the row is on its way (finishedHere); reading it back would cost a query.
+      if (local) local.notified = true;
+      else for (const wake of this.waiting.get(id) ?? []) wake(event);
     });
   }
 
-  /** A prediction finished in this process: wake its waiters with the row at once. */
-  deliver(row: PredictionRow): void {
-    for (const wake of this.waiting.get(row.id) ?? []) wake('completed', row);
+  /** This process is about to finish `id` (Lifecycle.finish). */
+  finishingHere(id: string): void {
+    if (this.waiting.has(id)) this.finishing.set(id, { notified: false });
+  }
+
+  /** The finish of `id` here is over: with the row when it did finish it, else wake on any NOTIFY that came meanwhile. */
+  finishedHere(id: string, row: PredictionRow | undefined): void {
+    const local = this.finishing.get(id);
+    this.finishing.delete(id);
+    if (row) for (const wake of this.waiting.get(id) ?? []) wake('completed', row);
+    else if (local?.notified) for (const wake of this.waiting.get(id) ?? []) wake('completed');
   }
 
   /** Calls `onEvent` for every change of prediction `id` until the returned function is called. */
