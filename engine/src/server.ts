@@ -26,6 +26,7 @@ import { Lifecycle } from './lifecycle';
 import { TtlCache } from './core/ttl-cache';
 import { FileStore } from './files';
 import { startWebhooks } from './webhooks/runtime';
+import { CheckRunner } from './checks/runner';
 
 const WORKER_STALE_SECONDS = 15;
 /** Data retention works in batches of this many predictions, at most this many batches a sweep. */
@@ -160,6 +161,9 @@ export async function serve(config: Config, log: Log): Promise<Engine> {
     ctx.localWorker = worker;
   }
   const stopSweeper = startSweeper(db, dispatcher, log, lifecycle, config.dataRetentionSeconds);
+  // Model checks run where the API runs: they create their predictions through its create path.
+  const checkRunner = new CheckRunner(ctx, { log });
+  ctx.checkRunner = checkRunner;
 
   const app = buildApp(ctx, {
     bodyLimitBytes: config.bodyLimit,
@@ -171,12 +175,14 @@ export async function serve(config: Config, log: Log): Promise<Engine> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   if (!config.publicUrl) ctx.publicUrl = `http://${config.host}:${port}`;
   log(`gantry listening on ${ctx.publicUrl}`);
+  checkRunner.start();
 
   return {
     url: ctx.publicUrl,
     async stop() {
       // Stop accepting, let running work finish (or leave it queued for the next start).
       await app.close();
+      await checkRunner.stop();
       stopSweeper();
       await worker?.stop();
       await workerDb?.close();

@@ -17,6 +17,7 @@ import { streamRoutes } from './streams';
 import { fileRoutes } from './files';
 import { trainingRoutes } from './trainings';
 import { searchRoutes } from './search';
+import { checkRoutes } from './checks';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -98,6 +99,7 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
   fileRoutes(app, ctx);
   trainingRoutes(app, ctx);
   searchRoutes(app, ctx);
+  checkRoutes(app, ctx);
   for (const plugin of opts.plugins ?? []) plugin(app, ctx);
   return app;
 }

@@ -29,4 +29,6 @@ export interface ApiContext {
   /** Terminal transitions (with their webhooks) go through this. */
   lifecycle: Lifecycle;
   files: FileStore;
+  /** Runs model checks; a new check asks it to start at once (it also sweeps on its own). */
+  checkRunner?: { kick(): void };
 }
