@@ -131,6 +131,7 @@ export async function serve(config: Config, log: Log): Promise<Engine> {
     waiter: new PredictionWaiter(listener),
     publicUrl,
     prices: config.prices,
+    priceOverrides: config.priceOverrides,
     workerStaleSeconds: WORKER_STALE_SECONDS,
     tokens: new TtlCache(5000),
     versions: new TtlCache(1000),

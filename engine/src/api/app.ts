@@ -18,6 +18,7 @@ import { fileRoutes } from './files';
 import { trainingRoutes } from './trainings';
 import { searchRoutes } from './search';
 import { checkRoutes } from './checks';
+import { decideRoutes } from './decide';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -100,6 +101,7 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
   trainingRoutes(app, ctx);
   searchRoutes(app, ctx);
   checkRoutes(app, ctx);
+  decideRoutes(app, ctx);
   for (const plugin of opts.plugins ?? []) plugin(app, ctx);
   return app;
 }
