@@ -63,12 +63,14 @@ async function createCheck(ctx: ApiContext, req: FastifyRequest, reply: FastifyR
   // Defaults filled in once, so that every run sends the same complete input.
   const input = structuredClone(request.input);
   const errors = inputErrors(version, input, '/input');
-  let compare: { model: string; version: string; hardware: string } | null = null;
+  let compare: { model: string; version: string; hardware: string; input: Record<string, unknown> } | null = null;
   if (request.compare) {
     const other = await resolveRef(ctx, request.compare, '/compare_with');
-    const problems = inputErrors(other, structuredClone(input), '/input');
+    // The request's own input (not the checked model's defaults), filled with the other's defaults.
+    const otherInput = structuredClone(request.input);
+    const problems = inputErrors(other, otherInput, '/input');
     if (problems.length) errors.push({ pointer: '/compare_with', detail: `the input does not fit its schema: ${problems.map((p) => `${p.pointer} ${p.detail}`).join('; ')}` });
-    compare = { model: `${other.owner}/${other.name}`, version: other.id, hardware: other.hardware };
+    compare = { model: `${other.owner}/${other.name}`, version: other.id, hardware: other.hardware, input: otherInput };
   }
   if (request.worst_case) {
     request.worst_case.inputs.forEach((marked, i) => {

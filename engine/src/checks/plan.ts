@@ -15,7 +15,8 @@ export function guardSeconds(deadline: number): number {
 export interface PlanArgs {
   request: CheckRequest;
   checked: { model: string; version: string; hardware: string; deployment: string | null; inputSchema: Record<string, unknown> };
-  compare: { model: string; version: string; hardware: string } | null;
+  /** `input` is the request's own input: the compared version fills in its own defaults. */
+  compare: { model: string; version: string; hardware: string; input: Record<string, unknown> } | null;
   /** Why no live worker serves a SKU, or undefined when one does. */
   unservable: (sku: string) => string | undefined;
 }
@@ -63,7 +64,7 @@ export function planCheck(args: PlanArgs): CheckPlan {
     for (let i = 1; i <= request.runs; i++) {
       runs.push({
         key: `compare.${i}`, purpose: 'compare', target: 'compare', model: compare.model, version: compare.version,
-        deployment: null, hardware: compare.hardware, input: request.input, cancel_after_s: guard,
+        deployment: null, hardware: compare.hardware, input: compare.input, cancel_after_s: guard,
       });
     }
   }
