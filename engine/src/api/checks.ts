@@ -8,7 +8,7 @@ import { newId } from '../core/ids';
 import { inputSchemaOf, validateInput } from '../core/validate';
 import type { VersionRow } from '../store/catalog';
 import { getDeployment } from '../store/deployments';
-import { getCheck, insertCheck, listChecks, type CheckRow } from '../store/checks';
+import { getCheck, insertCheck, listChecks, requestCheckCancel, type CheckRow } from '../store/checks';
 import { parseCheckRequest, type ModelRef } from '../checks/request';
 import { planCheck } from '../checks/plan';
 import { checkProgress } from '../checks/assemble';
@@ -148,7 +148,12 @@ export function checkRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Querystring: { cursor?: string } }>('/v1/checks', async (req) => {
     const unknown = Object.keys(req.query ?? {}).filter((k) => k !== 'cursor');
     if (unknown.length) throw invalid(unknown.map((k) => ({ pointer: `/${k}`, detail: 'is not a recognised parameter' })));
-    const cursor = decodeCursor<{ createdAt: string; id: string }>(req.query.cursor, ['createdAt', 'id']);
+    let cursor: { createdAt: string; id: string } | undefined;
+    try {
+      cursor = decodeCursor<{ createdAt: string; id: string }>(req.query.cursor, ['createdAt', 'id']);
+    } catch {
+      throw invalid([{ pointer: '/cursor', detail: 'is malformed; use the next URL of a previous page' }]);
+    }
     const rows = await listChecks(ctx.db, PAGE_SIZE + 1, cursor);
     const results = rows.slice(0, PAGE_SIZE);
     const last = results[results.length - 1];
@@ -158,9 +163,9 @@ export function checkRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.post<{ Params: { id: string } }>('/v1/checks/:id/cancel', async (req) => {
     const row = await requireCheck(ctx, req.params.id);
-    if (row.status === 'starting' || row.status === 'processing') {
-      // Stop the open runs first so that the report shows them canceled; then end the check (the
-      // runner makes no run after that), then stop a run it made in between.
+    // Flag it first (the runner makes no new run once it sees the flag), stop the open runs so
+    // that the report shows them stopped, end the check, then stop a run made in between.
+    if (await requestCheckCancel(ctx.db, row.id)) {
       await cancelOpenRuns(ctx, row.id);
       await endCheck(ctx, row.id, { status: 'canceled', why: 'the check was canceled' });
       await cancelOpenRuns(ctx, row.id);

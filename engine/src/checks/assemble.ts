@@ -48,25 +48,30 @@ async function modelFacts(ctx: Pick<ApiContext, 'db' | 'prices'>, check: CheckRo
   };
 }
 
-/** Per planned run: its latest attempt and prediction, or why it was not needed. */
-async function runsOf(ctx: Pick<ApiContext, 'db'>, check: CheckRow, plan: CheckPlan) {
-  const latest = latestAttempts(await listCheckRuns(ctx.db, check.id));
-  const predictions = await predictionsById(ctx, [...latest.values()].map((r) => r.prediction_id).filter((id): id is string => !!id));
+/** Per planned run: its latest attempt and prediction, or why it was not needed; and the attempts they replaced. */
+async function runsOf(ctx: Pick<ApiContext, 'db'>, check: CheckRow, plan: CheckPlan, stopped: boolean) {
+  const all = await listCheckRuns(ctx.db, check.id);
+  const latest = latestAttempts(all);
+  const predictions = await predictionsById(ctx, all.map((r) => r.prediction_id).filter((id): id is string => !!id));
   const facts: RunFacts[] = [];
+  const superseded: RunFacts[] = [];
   for (const planned of plan.runs) {
     const run = latest.get(planned.key);
     const prediction = run?.prediction_id ? predictions.get(run.prediction_id) : undefined;
     // A retry is only made when the run it retries did not succeed.
     const ref = planned.only_if_failed ? facts.find((f) => f.key === planned.only_if_failed) : undefined;
-    facts.push(runFacts(planned, run, prediction, !run && ref?.status === 'succeeded'));
+    facts.push(runFacts(planned, run, prediction, !run && ref?.status === 'succeeded', stopped));
+    for (const earlier of all.filter((r) => r.run_key === planned.key && r !== run)) {
+      superseded.push(runFacts(planned, earlier, earlier.prediction_id ? predictions.get(earlier.prediction_id) : undefined, false, stopped));
+    }
   }
-  return facts;
+  return { facts, superseded };
 }
 
 export async function reportInput(ctx: Pick<ApiContext, 'db' | 'prices'>, check: CheckRow, stopped?: string): Promise<ReportInput> {
   const plan = check.plan as unknown as CheckPlan;
   const request = check.request as unknown as CheckRequest;
-  const runs = await runsOf(ctx, check, plan);
+  const { facts: runs, superseded } = await runsOf(ctx, check, plan, stopped !== undefined);
   const comparison = plan.runs.find((r) => r.target === 'compare');
   const first = plan.runs[0];
   return {
@@ -77,6 +82,7 @@ export async function reportInput(ctx: Pick<ApiContext, 'db' | 'prices'>, check:
     observations: { warm_instances_before: null, ...(check.observations as Partial<Observations>) },
     checked: { model: check.model, version: check.version, hardware: first?.hardware ?? 'cpu' },
     compare: comparison ? { model: comparison.model, version: comparison.version } : null,
+    superseded,
     ...(stopped ? { stopped } : {}),
   };
 }

@@ -17,7 +17,11 @@ export function latestAttempts(rows: CheckRunRow[]): Map<string, CheckRunRow> {
   return latest;
 }
 
-export function runFacts(planned: PlannedRun, run: CheckRunRow | undefined, prediction: PredictionRow | undefined, skipped: boolean): RunFacts {
+/**
+ * `checkStopped`: the check itself was canceled, so a prediction canceled before its own deadline
+ * was stopped with it (`stopped`), which says nothing about the model.
+ */
+export function runFacts(planned: PlannedRun, run: CheckRunRow | undefined, prediction: PredictionRow | undefined, skipped: boolean, checkStopped = false): RunFacts {
   const base: RunFacts = {
     key: planned.key,
     purpose: planned.purpose,
@@ -48,10 +52,12 @@ export function runFacts(planned: PlannedRun, run: CheckRunRow | undefined, pred
   if (run.refused) return { ...base, prediction_id: null, status: 'refused', error: run.refused };
   if (!prediction || !isTerminal(prediction.status)) return base;
   const m = prediction.metrics ?? {};
+  const byDeadline = prediction.deadline !== null && prediction.completed_at !== null && prediction.completed_at >= prediction.deadline;
+  const status: RunStatus = checkStopped && prediction.status === 'canceled' && !byDeadline ? 'stopped' : (prediction.status as RunStatus);
   const cost = (prediction.cost ?? {}) as Record<string, unknown>;
   return {
     ...base,
-    status: prediction.status as RunStatus,
+    status,
     error: prediction.error,
     predict_time_s: num(m.predict_time),
     total_time_s: num(m.total_time),

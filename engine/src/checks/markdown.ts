@@ -63,7 +63,10 @@ export function reportMarkdown(check: { id: string; status: string; created_at: 
     '',
     ...table(
       ['run', 'prediction', 'hardware', 'status', 'predict_time_s', 'total_time_s', 'cost_usd'],
-      report.runs.map((r) => [r.key, r.prediction_id, r.hardware, r.error ? `${r.status}: ${r.error}` : r.status, r.predict_time_s, r.total_time_s, r.cost_usd]),
+      [...report.runs, ...(report.superseded_runs ?? [])].map((r) => [
+        report.runs.includes(r) ? r.key : `${r.key} (attempt ${r.attempt}, made again)`,
+        r.prediction_id, r.hardware, r.error ? `${r.status}: ${r.error}` : r.status, r.predict_time_s, r.total_time_s, r.cost_usd,
+      ]),
     ),
     '',
     `Percentiles are ${report.conventions.percentiles}; ${report.conventions.source}.`,

@@ -5,7 +5,7 @@
  */
 import { roundSeconds, roundUsd } from './stats';
 import type { ItemStatus, ReportItem, RunFacts } from './types';
-import { DESCRIPTIONS, numbers, type ReportInput } from './items/common';
+import { allMade, DESCRIPTIONS, numbers, type ReportInput } from './items/common';
 import { consistencyItem } from './items/consistency';
 import { coldStartItem } from './items/cold-start';
 import { runtimeItem } from './items/runtime';
@@ -24,7 +24,7 @@ const CONVENTIONS = {
   suffixes: { _s: 'seconds', _usd: 'US dollars', _rate: 'a fraction from 0 to 1', _ratio: 'a multiple of the typical (or checked) value' },
   percentiles: 'nearest rank: the p-th percentile of n sorted values is the ceil(p/100 × n)-th',
   statuses: { pass: 'fine for production', warn: 'works, with a caveat the summary names', fail: 'a problem to fix before production', skipped: 'not measured; the summary says why' },
-  source: 'every time and cost comes from the metrics and cost of the predictions listed in runs',
+  source: 'every time and cost comes from the metrics and cost of the predictions listed in runs (and superseded_runs)',
 };
 
 export interface Report {
@@ -38,6 +38,8 @@ export interface Report {
   items: Array<ReportItem & { description: string }>;
   totals: { predictions: number; cost_usd: number; predict_time_s: number };
   runs: RunFacts[];
+  /** Attempts an engine restart interrupted and the check made again (counted in totals). */
+  superseded_runs: RunFacts[];
   conventions: typeof CONVENTIONS;
   /** Set when the check did not run to the end (canceled, failed): why items may be missing. */
   stopped: string | null;
@@ -63,7 +65,7 @@ export function buildReport(input: ReportInput): Report {
   });
   const counts: Record<ItemStatus, number> = { pass: 0, warn: 0, fail: 0, skipped: 0 };
   for (const i of items) counts[i.status]++;
-  const made = input.runs.filter((r) => r.prediction_id);
+  const made = allMade(input);
   return {
     format: REPORT_FORMAT,
     status: counts.fail ? 'fail' : counts.warn ? 'warn' : 'pass',
@@ -79,6 +81,7 @@ export function buildReport(input: ReportInput): Report {
       predict_time_s: roundSeconds(numbers(made.map((r) => r.predict_time_s)).reduce((s, c) => s + c, 0)),
     },
     runs: input.runs,
+    superseded_runs: input.superseded ?? [],
     conventions: CONVENTIONS,
     stopped: input.stopped ?? null,
   };

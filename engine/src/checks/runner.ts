@@ -28,8 +28,10 @@ import {
   liveInstanceCount,
   markCheckProcessing,
   recordRunOutput,
+  markRunRefused,
   releaseCheck,
   renewCheckLease,
+  saveObservations,
   type CheckRow,
   type CheckRunRow,
 } from '../store/checks';
@@ -57,7 +59,8 @@ export interface CheckRunnerOptions {
   sweepMs?: number;
 }
 
-const isOpen = (c: CheckRow | undefined) => c?.status === 'starting' || c?.status === 'processing';
+/** Open and not being canceled: the runner may make runs for it. */
+const isActive = (c: CheckRow | undefined) => (c?.status === 'starting' || c?.status === 'processing') && !c.cancel_requested_at;
 
 export class CheckRunner {
   readonly id = `runner_${newId()}`;
@@ -121,7 +124,7 @@ export class CheckRunner {
       if (started) await this.emit(started, 'start');
       const plan = check.plan as unknown as CheckPlan;
       for (const planned of plan.runs) {
-        if (signal.aborted || !isOpen(await getCheck(this.ctx.db, check.id))) return;
+        if (signal.aborted || !isActive(await getCheck(this.ctx.db, check.id))) return;
         await this.ensureRun(check, planned, signal);
       }
       if (!signal.aborted) await endCheck(this.ctx, check.id, { status: 'succeeded' });
@@ -194,14 +197,12 @@ export class CheckRunner {
       }
     }
     if (refused !== undefined) {
-      await this.ctx.db.query(`UPDATE check_runs SET prediction_id = NULL, refused = $4 WHERE check_id = $1 AND run_key = $2 AND attempt = $3`, [
-        check.id, planned.key, attempt, refused,
-      ]);
+      await markRunRefused(this.ctx.db, { checkId: check.id, key: planned.key, attempt }, refused);
       await this.log(check, `${planned.key}: the create was refused: ${refused}\n`);
       return;
     }
     // Canceled meanwhile: the cancel may have listed the check's predictions before this one existed.
-    if (!isOpen(await getCheck(this.ctx.db, check.id))) await cancelPrediction(this.ctx, id, 'prediction').catch(() => undefined);
+    if (!isActive(await getCheck(this.ctx.db, check.id))) await cancelPrediction(this.ctx, id, 'prediction').catch(() => undefined);
   }
 
   /** Whether the first run can be a cold start: the version has no instance up, or it has. */
@@ -212,7 +213,7 @@ export class CheckRunner {
       const [owner, name] = planned.deployment.split('/');
       observations.deployment_min_instances = (await getDeployment(this.ctx.db, owner, name))?.min_instances ?? null;
     }
-    await this.ctx.db.query(`UPDATE checks SET observations = observations || $2::jsonb WHERE id = $1`, [check.id, JSON.stringify(observations)]);
+    await saveObservations(this.ctx.db, check.id, observations);
   }
 
   /** Waits until the run's prediction is final; undefined when the runner was stopped first. */

@@ -98,7 +98,11 @@ export interface CheckRequest {
   webhook_events_filter: string[] | null;
 }
 
-export type RunStatus = 'succeeded' | 'failed' | 'canceled' | 'aborted' | 'refused' | 'skipped' | 'pending';
+/**
+ * A prediction's end status, or: `refused` (the create path refused it), `skipped` (a retry that
+ * was not needed), `pending` (not made or not ended yet), `stopped` (canceled with the check).
+ */
+export type RunStatus = 'succeeded' | 'failed' | 'canceled' | 'aborted' | 'refused' | 'skipped' | 'pending' | 'stopped';
 
 /** A run as the report sees it: the facts of its prediction (or why it has none). */
 export interface RunFacts {

@@ -20,6 +20,7 @@ export interface CheckRow {
   webhook: string | null;
   webhook_events_filter: string[] | null;
   token_id: string | null;
+  cancel_requested_at: Date | null;
   runner_id: string | null;
   lease_until: Date | null;
   created_at: Date;
@@ -112,6 +113,12 @@ export async function markCheckProcessing(db: Db, id: string): Promise<CheckRow 
   return row;
 }
 
+/** Marks an open check as being canceled; false when it had already ended. */
+export async function requestCheckCancel(db: Db, id: string): Promise<boolean> {
+  const rows = await db.query(`UPDATE checks SET cancel_requested_at = COALESCE(cancel_requested_at, clock_timestamp()) WHERE id = $1 AND ${OPEN_CHECK} RETURNING id`, [id]);
+  return rows.length > 0;
+}
+
 export async function saveObservations(db: Db, id: string, observations: Record<string, unknown>): Promise<void> {
   await db.query(`UPDATE checks SET observations = observations || $2::jsonb WHERE id = $1`, [id, JSON.stringify(observations)]);
 }
@@ -147,6 +154,11 @@ export async function insertCheckRun(
     `INSERT INTO check_runs (check_id, run_key, attempt, prediction_id, refused) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
     [r.checkId, r.key, r.attempt, r.predictionId, r.refused],
   );
+}
+
+/** The create path refused the run's prediction: the run ends with why, and names no prediction. */
+export async function markRunRefused(db: Db, r: { checkId: string; key: string; attempt: number }, why: string): Promise<void> {
+  await db.query(`UPDATE check_runs SET prediction_id = NULL, refused = $4 WHERE check_id = $1 AND run_key = $2 AND attempt = $3`, [r.checkId, r.key, r.attempt, why]);
 }
 
 export async function recordRunOutput(

@@ -1,7 +1,7 @@
 /** cold_start: the run that waited for an instance to boot. */
 import { mean, roundSeconds } from '../stats';
 import type { ReportItem, RunFacts } from '../types';
-import { item, missingReason, numbers, runsFor, seconds, skipped, warmRuns, type ReportInput } from './common';
+import { item, missingReason, numbers, outcome, runsFor, seconds, skipped, warmRuns, type ReportInput } from './common';
 
 /** What the user waits for until the first output: queue (which holds the boot) plus predict up to it. */
 export function timeToFirstOutput(run: RunFacts): number | null {
@@ -42,6 +42,9 @@ export function coldStartItem(input: ReportInput): ReportItem {
     deadline_s: deadline,
   };
   const text = `A cold start took ${seconds(cold.total_time_s)} in total (setup ${seconds(cold.setup_time_s)}, queue ${seconds(cold.queue_time_s)}); first output after ${seconds(figures.time_to_first_output_s)}.`;
+  if (cold.status !== 'succeeded') {
+    return item('cold_start', 'fail', `The run on a freshly booted instance ended ${outcome(cold)} after ${seconds(cold.total_time_s)} (setup ${seconds(cold.setup_time_s)}).`, figures, [cold]);
+  }
   if ((cold.total_time_s ?? 0) > deadline) {
     return item('cold_start', 'warn', `${text} A client with a ${deadline} s deadline would give up on a cold start.`, figures, [cold]);
   }

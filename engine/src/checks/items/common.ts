@@ -19,6 +19,8 @@ export interface ReportInput {
   compare: { model: string; version: string } | null;
   /** Why runs are missing when the check did not run to the end. */
   stopped?: string;
+  /** Earlier attempts that an engine restart interrupted (made again); they cost what they ran. */
+  superseded?: RunFacts[];
 }
 
 export const TITLES: Record<ItemKey, string> = {
@@ -57,7 +59,7 @@ export function skipped(key: ItemKey, why: string, figures: Record<string, unkno
 
 /** Runs made for `purpose` (on `target`), in plan order, that exist (made or refused). */
 export function runsFor(input: ReportInput, purpose: RunPurpose, target: 'checked' | 'compare' = 'checked'): RunFacts[] {
-  return input.runs.filter((r) => r.purpose === purpose && r.target === target && r.status !== 'pending' && r.status !== 'skipped');
+  return input.runs.filter((r) => r.purpose === purpose && r.target === target && !['pending', 'skipped', 'stopped'].includes(r.status));
 }
 
 export const succeeded = (runs: RunFacts[]) => runs.filter((r) => r.status === 'succeeded');
@@ -69,6 +71,9 @@ export function warmRuns(runs: RunFacts[]): RunFacts[] {
 }
 
 export const numbers = (values: Array<number | null>): number[] => values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+
+/** Every prediction the check made: the runs and the attempts they replaced. */
+export const allMade = (input: ReportInput): RunFacts[] => [...input.runs, ...(input.superseded ?? [])].filter((r) => r.prediction_id);
 
 /** "failed: echo asked to fail" style text for a run that did not succeed. */
 export function outcome(run: RunFacts): string {

@@ -1,7 +1,7 @@
 /** cost_per_action: what one run costs, from the runs' own cost records. */
 import { mean, percentile, roundUsd } from '../stats';
 import type { ReportItem } from '../types';
-import { dollars, item, missingReason, numbers, runsFor, skipped, succeeded, type ReportInput } from './common';
+import { allMade, dollars, item, missingReason, numbers, runsFor, skipped, succeeded, type ReportInput } from './common';
 
 /** The unit each pricing rule counts (as GET /v1/usage names them). */
 const UNITS: Record<string, string> = {
@@ -29,7 +29,7 @@ export function costPerActionItem(input: ReportInput): ReportItem {
   const sample = ok[0];
   const rule = sample.cost_rule ?? 'hardware_time';
   const unitPrice = sample.unit_price_usd ?? 0;
-  const all = input.runs.filter((r) => r.prediction_id);
+  const all = allMade(input);
   const figures = {
     runs: costs.length,
     mean_usd: roundUsd(mean(costs)),

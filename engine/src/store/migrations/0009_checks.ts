@@ -20,6 +20,8 @@ CREATE TABLE checks (
   webhook                text,
   webhook_events_filter  text[],
   token_id               text,
+  -- Set by a cancel before it stops the check's runs, so the runner makes no new run meanwhile.
+  cancel_requested_at    timestamptz,
   runner_id              text,
   lease_until            timestamptz,
   created_at             timestamptz NOT NULL DEFAULT clock_timestamp(),
