@@ -44,7 +44,10 @@ test('the check ran to the end with a report of all ten items', () => {
     expect(i.description.length).toBeGreaterThan(10);
   }
   expect(report.status).toBe('fail'); // the worst cases fail (below)
-  expect(report.counts).toEqual({ pass: 8, warn: 0, fail: 1, skipped: 1 });
+  // Echo's runs take a millisecond or two, so which SKU the hardware item finds fastest is noise:
+  // it passes or warns (the hardware test checks the rule itself).
+  const hardwareWarns = item(report, 'hardware').status === 'warn' ? 1 : 0;
+  expect(report.counts).toEqual({ pass: 8 - hardwareWarns, warn: hardwareWarns, fail: 1, skipped: 1 });
 });
 
 test('each run is a real prediction through the public path, tagged with the check, in the list and in usage', async () => {
