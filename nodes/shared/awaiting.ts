@@ -112,6 +112,16 @@ async function schemaFor(this: IExecuteFunctions | IWebhookFunctions, job: Predi
 	return outputSchema(await versionCache.get(key));
 }
 
+/** A model check as an item: the check with its report, and whether it passed (no item failed). */
+function checkToJson(check: Prediction, final: boolean): IDataObject {
+	const report = (check.report ?? null) as IDataObject | null;
+	return {
+		...check,
+		passed: final && check.status === 'succeeded' && report?.status !== 'fail',
+		awaitStatus: final ? 'completed' : 'timeout',
+	};
+}
+
 /** Output items, one per awaited job, in the order they were awaited. */
 export async function finishedItems(
 	this: IExecuteFunctions | IWebhookFunctions,
@@ -124,6 +134,10 @@ export async function finishedItems(
 	const items: INodeExecutionData[] = [];
 	for (const [index, job] of jobs.entries()) {
 		const final = isTerminal(job.status);
+		if (kind === 'check') {
+			items.push({ json: checkToJson(job, final), pairedItem: { item: awaited[index].item } });
+			continue;
+		}
 		const extra: IDataObject = { awaitStatus: final ? 'completed' : 'timeout' };
 		if (kind === 'training') {
 			extra.new_version = ((job.output ?? {}) as IDataObject).version ?? null;

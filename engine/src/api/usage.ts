@@ -1,5 +1,5 @@
 /**
- * Extension: `GET /v1/usage?group_by=…&since=&until=` aggregates usage records: predictions and
+ * Extension: `GET /v1/usage?group_by=…&since=&until=&tag=key:value` aggregates usage records: predictions and
  * trainings, plus the setup and idle time of deployment instances.
  */
 import type { FastifyInstance } from 'fastify';
@@ -33,6 +33,14 @@ function parseGroup(value: unknown): UsageGroup {
     if (m) return { by: 'tag', tag: m[1] };
   }
   throw invalid([{ pointer: '/group_by', detail: `must be one of ${GROUPS.join(', ')} or tag:<key>` }]);
+}
+
+/** `tag=<key>:<value>`: only the records carrying that tag (e.g. `n8n_execution_id:42`). */
+function parseTagFilter(value: unknown): { key: string; value: string } | undefined {
+  if (value === undefined || value === '') return undefined;
+  const m = typeof value === 'string' ? /^([^:]{1,100}):(.{1,500})$/s.exec(value) : null;
+  if (!m) throw invalid([{ pointer: '/tag', detail: 'must be <key>:<value>, e.g. n8n_execution_id:42' }]);
+  return { key: m[1], value: m[2] };
 }
 
 function parseInstant(value: unknown, field: string): Date | undefined {
@@ -90,18 +98,20 @@ export function foldUsage(rows: UsageGroupRow[]) {
 export function usageRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Querystring: Record<string, unknown> }>('/v1/usage', async (req) => {
     const q = req.query ?? {};
-    const known = ['group_by', 'since', 'until'];
+    const known = ['group_by', 'since', 'until', 'tag'];
     const unknown = Object.keys(q).filter((k) => !known.includes(k));
     if (unknown.length) throw invalid(unknown.map((k) => ({ pointer: `/${k}`, detail: 'is not a recognised parameter' })));
     const group = parseGroup(q.group_by);
     const since = parseInstant(q.since, 'since');
     const until = parseInstant(q.until, 'until');
     if (since && until && since >= until) throw invalid([{ pointer: '/until', detail: 'must be after since' }]);
-    const rows = await usageByGroup(ctx.db, group, { since, until });
+    const tag = parseTagFilter(q.tag);
+    const rows = await usageByGroup(ctx.db, group, { since, until, tag });
     return {
       group_by: group.by === 'tag' ? `tag:${group.tag}` : group.by,
       since: since?.toISOString() ?? null,
       until: until?.toISOString() ?? null,
+      ...(tag ? { tag: `${tag.key}:${tag.value}` } : {}),
       results: foldUsage(rows),
     };
   });

@@ -79,6 +79,11 @@ export function mode<T>(values: T[]): { value: T | undefined; count: number; dis
   for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
   let best: T | undefined;
   let count = 0;
-  for (const [v, c] of counts) if (c > count) (best = v), (count = c);
+  for (const [v, c] of counts) {
+    if (c > count) {
+      best = v;
+      count = c;
+    }
+  }
   return { value: best, count, distinct: counts.size };
 }
