@@ -112,3 +112,24 @@ export function jsonFlag(parsed: Parsed, flag: string): unknown {
     throw new UsageError(`--${flag} must be JSON (or @file.json): ${(err as Error).message}`);
   }
 }
+
+/**
+ * A client command: `--help` prints the usage; bad command lines print it too (exit 2); a failed
+ * API call has already explained itself (exit 1); otherwise `run`'s exit status.
+ */
+export function clientCommand(usage: string, flags: { values: string[]; booleans: string[] }, run: (parsed: Parsed) => Promise<number>) {
+  return async (args: string[]): Promise<number> => {
+    try {
+      if (args[0] === '--help' || args[0] === '-h') {
+        console.log(usage);
+        return 0;
+      }
+      return await run(parseArgs(args, flags));
+    } catch (err) {
+      if (err instanceof ApiCallError) return 1;
+      if (!(err instanceof UsageError)) throw err;
+      console.error(`${err.message}\n\n${usage}`);
+      return 2;
+    }
+  };
+}

@@ -3,7 +3,7 @@
  * progress bar while it runs, prints the report (a table, `--json` or `--markdown`) and exits 1
  * when an item fails, so that it can gate a CI pipeline.
  */
-import { ApiCallError, callEngine, columns, jsonFlag, parseArgs, UsageError, type Parsed } from './cli-args';
+import { callEngine, clientCommand, columns, jsonFlag, UsageError, type Parsed } from './cli-args';
 
 export const CHECK_USAGE = `usage:
   gantry check <owner/name[:version]> --input '{…}' [--runs N] [--hardware cpu,gpu-t4] [--compare owner/name[:version]]
@@ -128,17 +128,4 @@ async function runCheck(parsed: Parsed): Promise<number> {
 }
 
 /** Runs `gantry check <args>`; resolves to the exit status. */
-export async function checkCommand(args: string[]): Promise<number> {
-  try {
-    if (args[0] === '--help' || args[0] === '-h') {
-      console.log(CHECK_USAGE);
-      return 0;
-    }
-    return await runCheck(parseArgs(args, FLAGS));
-  } catch (err) {
-    if (err instanceof ApiCallError) return 1;
-    if (!(err instanceof UsageError)) throw err;
-    console.error(`${err.message}\n\n${CHECK_USAGE}`);
-    return 2;
-  }
-}
+export const checkCommand = clientCommand(CHECK_USAGE, FLAGS, runCheck);

@@ -1,5 +1,5 @@
 /** `gantry decide`: the cost decision of a running engine's usage (GET or POST /v1/decide), as a table. */
-import { ApiCallError, callEngine, columns, jsonFlag, parseArgs, UsageError, type Parsed } from './cli-args';
+import { callEngine, clientCommand, columns, jsonFlag, UsageError, type Parsed } from './cli-args';
 
 export const DECIDE_USAGE = `usage:
   gantry decide [--since 30d] [--until DATE] [--group-by model|deployment] [--prices '{…}' | --prices @prices.json]
@@ -72,17 +72,4 @@ async function runDecide(parsed: Parsed): Promise<number> {
 }
 
 /** Runs `gantry decide <args>`; resolves to the exit status. */
-export async function decideCommand(args: string[]): Promise<number> {
-  try {
-    if (args[0] === '--help' || args[0] === '-h') {
-      console.log(DECIDE_USAGE);
-      return 0;
-    }
-    return await runDecide(parseArgs(args, FLAGS));
-  } catch (err) {
-    if (err instanceof ApiCallError) return 1;
-    if (!(err instanceof UsageError)) throw err;
-    console.error(`${err.message}\n\n${DECIDE_USAGE}`);
-    return 2;
-  }
-}
+export const decideCommand = clientCommand(DECIDE_USAGE, FLAGS, runDecide);

@@ -8,7 +8,7 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes, NodeOperationError } from 'n8n-workflow';
 
-import { resumeFromWebhook, resumeWebhookMethods } from '../shared/awaiting';
+import { resumeFromWebhook, resumeWebhookMethods, resumeWebhooks } from '../shared/awaiting';
 import { toNodeError } from '../shared/errors';
 import { getHardware, getVersions } from '../shared/methods/loadOptions';
 import { searchModels } from '../shared/methods/listSearch';
@@ -31,16 +31,7 @@ export class GantryCheck implements INodeType {
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: 'gantryApi', required: true }],
 		waitingNodeTooltip: '=Waiting for the model check to finish: the engine calls {{ $execution.resumeUrl }} when it is done',
-		webhooks: [
-			{
-				name: 'default',
-				httpMethod: 'POST',
-				responseMode: 'onReceived',
-				responseData: '',
-				path: '',
-				restartWebhook: true,
-			},
-		],
+		webhooks: resumeWebhooks,
 		properties: description,
 	};
 

@@ -100,6 +100,26 @@ export const awaitModeField = (extraDescription = ''): INodeProperties => ({
 	],
 });
 
+/** How long to wait, and (polling) how often to look: the fields every waiting operation shows. */
+export const awaitTimingFields = (what: string): INodeProperties[] => [
+	{
+		displayName: 'Timeout (Seconds)',
+		name: 'timeout',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 3600,
+		description: `How long to wait for the ${what}; then the node outputs it with awaitStatus "timeout". 0 waits forever (webhook mode).`,
+	},
+	{
+		displayName: 'Poll Interval (Seconds)',
+		name: 'pollInterval',
+		type: 'number',
+		typeOptions: { minValue: 0.2 },
+		default: 2,
+		displayOptions: { show: { waitMode: ['poll'] } },
+	},
+];
+
 const versionCache = new Map<string, Promise<VersionObject | undefined>>();
 
 async function schemaFor(this: IExecuteFunctions | IWebhookFunctions, job: Prediction) {

@@ -3,9 +3,8 @@
  * pagination, cancel, webhooks, a run that misses its deadline, a check on a deployment, and a
  * check that survives an engine crash (SIGKILL) and resumes.
  */
-import { Client } from 'pg';
 import { verifyWebhook } from '../../engine/src/webhooks/sign';
-import { api, startEngine, type EngineHandle } from '../helpers/engine';
+import { api, sql as query, startEngine, type EngineHandle } from '../helpers/engine';
 import { startReceiver } from '../helpers/receiver';
 import { item, predictionsOf, runCheck, runsOf, waitForCheck } from '../helpers/checks';
 
@@ -13,15 +12,7 @@ let engine: EngineHandle;
 let call: ReturnType<typeof api>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function sql(text: string, params: unknown[] = []) {
-  const client = new Client({ connectionString: engine.databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query(text, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const sql = (text: string, params: unknown[] = []) => query(engine.databaseUrl, text, params);
 
 async function until<T>(what: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;

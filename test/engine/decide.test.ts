@@ -4,8 +4,7 @@
  * every figure recomputed here from the predictions (GET /v1/predictions/{id}) and the usage
  * records (read from the table), with GANTRY_PRICES sections and request overrides.
  */
-import { Client } from 'pg';
-import { api, startEngine, type EngineHandle } from '../helpers/engine';
+import { api, sql as query, startEngine, type EngineHandle } from '../helpers/engine';
 
 /** Gantry charges its own $0.0002/s for CPU; Replicate's public prices stay the shipped ones. */
 const PRICES = { cpu: 0.0002, replicate: { 'gpu-l40s': 0.001 }, dedicated: { per_gpu_hour: { cpu: 0.04 } } };
@@ -18,15 +17,7 @@ let model: any;
 let byDeployment: any;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function sql(text: string, params: unknown[] = []): Promise<any[]> {
-  const client = new Client({ connectionString: engine.databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query(text, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
+const sql = (text: string, params: unknown[] = []) => query(engine.databaseUrl, text, params);
 
 /** Peak overlap of [start, end] intervals, written independently of the engine's. */
 function peak(intervals: Array<[number, number]>): number {

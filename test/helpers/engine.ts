@@ -137,6 +137,17 @@ export async function startWorker(databaseUrl: string, env: Record<string, strin
   };
 }
 
+/** One query on an engine's database (for tests that read or write its tables directly). */
+export async function sql(databaseUrl: string, text: string, params: unknown[] = []): Promise<any[]> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query(text, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
 /** A tiny API client for tests that do not go through the official client. */
 export function api(engine: { url: string; token: string }) {
   return async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {

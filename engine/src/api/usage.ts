@@ -4,22 +4,13 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { invalid } from '../core/errors';
+import { UNIT_OF_RULE } from '../core/pricing';
 import { usageByGroup, type UsageGroup, type UsageGroupRow } from '../store/usage';
 import type { ApiContext } from './context';
 
 const GROUPS = ['model', 'version', 'deployment', 'token', 'day', 'kind', 'hardware', 'rule'] as const;
 
-/** The unit each pricing rule counts. Instance setup and idle time are seconds whatever the rule. */
-const UNIT_OF_RULE: Record<string, string> = {
-  hardware_time: 'seconds',
-  per_prediction: 'predictions',
-  per_image: 'images',
-  per_input_token: 'input_tokens',
-  per_output_token: 'output_tokens',
-  per_audio_second: 'audio_seconds',
-  per_video_second: 'video_seconds',
-};
-
+/** Instance setup and idle time are seconds whatever the rule. */
 export function unitOf(kind: string, rule: string): string {
   if (kind === 'setup' || kind === 'idle') return 'seconds';
   return UNIT_OF_RULE[rule] ?? rule;

@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions, INodeExecutionData, INodeProperties } from 'n8n-workflow';
 import { NodeOperationError, updateDisplayOptions } from 'n8n-workflow';
 
-import { awaitJobs, awaitModeField, type AwaitedJob } from '../../shared/awaiting';
+import { awaitJobs, awaitModeField, awaitTimingFields, type AwaitedJob } from '../../shared/awaiting';
 import { modelLocator, versionField } from '../../shared/descriptions';
 import { apiRequest } from '../../shared/transport';
 import type { Prediction } from '../../shared/types';
@@ -25,22 +25,7 @@ const properties: INodeProperties[] = [
 		description: 'The typical input of the model, e.g. {"prompt": "a cat"}',
 	},
 	awaitModeField(),
-	{
-		displayName: 'Timeout (Seconds)',
-		name: 'timeout',
-		type: 'number',
-		typeOptions: { minValue: 0 },
-		default: 3600,
-		description: 'How long to wait for the check; then the node outputs it with awaitStatus "timeout". 0 waits forever (webhook mode).',
-	},
-	{
-		displayName: 'Poll Interval (Seconds)',
-		name: 'pollInterval',
-		type: 'number',
-		typeOptions: { minValue: 0.2 },
-		default: 2,
-		displayOptions: { show: { waitMode: ['poll'] } },
-	},
+	...awaitTimingFields('check'),
 	{
 		displayName: 'Check Options',
 		name: 'checkOptions',

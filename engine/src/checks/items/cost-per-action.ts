@@ -1,22 +1,12 @@
 /** cost_per_action: what one run costs, from the runs' own cost records. */
+import { UNIT_OF_RULE } from '../../core/pricing';
 import { mean, percentile, roundUsd } from '../stats';
 import type { ReportItem } from '../types';
 import { allMade, dollars, item, missingReason, numbers, runsFor, skipped, succeeded, type ReportInput } from './common';
 
-/** The unit each pricing rule counts (as GET /v1/usage names them). */
-const UNITS: Record<string, string> = {
-  hardware_time: 'seconds',
-  per_prediction: 'predictions',
-  per_image: 'images',
-  per_input_token: 'input_tokens',
-  per_output_token: 'output_tokens',
-  per_audio_second: 'audio_seconds',
-  per_video_second: 'video_seconds',
-};
-
 function ruleText(rule: string, unitPrice: number, hardware: string): string {
   if (rule === 'hardware_time') return `predict_time × $${unitPrice}/s (${hardware})`;
-  return `${UNITS[rule] ?? rule} × $${unitPrice} each`;
+  return `${UNIT_OF_RULE[rule] ?? rule} × $${unitPrice} each`;
 }
 
 export function costPerActionItem(input: ReportInput): ReportItem {
@@ -38,7 +28,7 @@ export function costPerActionItem(input: ReportInput): ReportItem {
     worst_case_usd: roundUsd(Math.max(...costs, ...worst)),
     per_1000_runs_usd: roundUsd(mean(costs) * 1000),
     quantity_mean: roundUsd(mean(numbers(ok.map((r) => r.cost_quantity)))),
-    unit: UNITS[rule] ?? rule,
+    unit: UNIT_OF_RULE[rule] ?? rule,
     rule,
     unit_price_usd: unitPrice,
     hardware: sample.hardware,
