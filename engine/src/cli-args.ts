@@ -68,11 +68,12 @@ export async function callEngine(
   accept = 'application/json',
 ): Promise<{ status: number; json: Record<string, unknown>; text: string }> {
   const url = engineUrl(parsed);
+  const token = engineToken(parsed);
   let res: Response;
   try {
     res = await fetch(`${url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${engineToken(parsed)}`, accept, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: { authorization: `Bearer ${token}`, accept, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {

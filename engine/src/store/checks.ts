@@ -135,7 +135,7 @@ export async function finishCheck(
   f: { status: Extract<CheckStatus, 'succeeded' | 'failed' | 'canceled'>; report: unknown; error?: string | null },
 ): Promise<CheckRow | undefined> {
   const [row] = await q.query<CheckRow>(
-    `UPDATE checks SET status = $2, report = $3::jsonb, error = $4, completed_at = clock_timestamp(), lease_until = NULL
+    `UPDATE checks SET status = $2, report = $3::json, error = $4, completed_at = clock_timestamp(), lease_until = NULL
      WHERE id = $1 AND ${OPEN_CHECK} RETURNING *`,
     [id, f.status, f.report === null ? null : JSON.stringify(f.report), f.error ?? null],
   );

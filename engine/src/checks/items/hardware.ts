@@ -1,7 +1,7 @@
 /** hardware: the runs on each listed SKU; the cheapest SKU within 20 % of the fastest. */
 import { mean, roundSeconds, roundUsd } from '../stats';
 import type { ReportItem, RunFacts } from '../types';
-import { item, missingReason, numbers, runsFor, skipped, succeeded, warmRuns, type ReportInput } from './common';
+import { dollars, item, missingReason, numbers, runsFor, skipped, succeeded, warmRuns, type ReportInput } from './common';
 
 /** A SKU this much slower than the fastest still counts as fast enough. */
 export const WITHIN = 0.2;
@@ -72,8 +72,9 @@ export function hardwareItem(input: ReportInput): ReportItem {
   const missing = unavailable.length ? ` Not served here: ${unavailable.join(', ')}.` : '';
   if (!recommended) return item('hardware', 'fail', `No run succeeded on the listed hardware.${missing}`, figures, all);
   const best = rows.find((r) => r.sku === recommended)!;
-  if (recommended !== own) {
-    return item('hardware', 'warn', `${recommended} is within ${WITHIN * 100} % of the fastest (${fastest}) and cheapest per run ($${best.cost_per_run_usd}); the model runs on ${own}.${missing}`, figures, all);
-  }
-  return item('hardware', 'pass', `${own} (the model's hardware) is the cheapest SKU within ${WITHIN * 100} % of the fastest (${fastest}).${missing}`, figures, all);
+  const why = recommended === fastest
+    ? `the fastest SKU and the cheapest per run (${dollars(best.cost_per_run_usd)}) of those within ${WITHIN * 100} % of it`
+    : `within ${WITHIN * 100} % of the fastest (${fastest}) and the cheapest per run (${dollars(best.cost_per_run_usd)})`;
+  if (recommended !== own) return item('hardware', 'warn', `${recommended} is ${why}; the model runs on ${own}.${missing}`, figures, all);
+  return item('hardware', 'pass', `${own}, the model's hardware, is ${why}.${missing}`, figures, all);
 }

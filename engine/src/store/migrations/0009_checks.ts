@@ -14,7 +14,7 @@ CREATE TABLE checks (
   request                jsonb NOT NULL,
   plan                   jsonb NOT NULL,
   observations           jsonb NOT NULL DEFAULT '{}',
-  report                 jsonb,
+  report                 json,        -- json, not jsonb: the report keeps its key order
   error                  text,
   logs                   text NOT NULL DEFAULT '',
   webhook                text,
