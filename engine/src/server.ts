@@ -27,6 +27,8 @@ import { TtlCache } from './core/ttl-cache';
 import { FileStore } from './files';
 import { startWebhooks } from './webhooks/runtime';
 import { CheckRunner } from './checks/runner';
+import { checkWithoutData } from './checks/retention';
+import { removeExpiredCheckData } from './store/checks';
 
 const WORKER_STALE_SECONDS = 15;
 /** Data retention works in batches of this many predictions, at most this many batches a sweep. */
@@ -95,7 +97,10 @@ function startSweeper(db: Db, dispatcher: Dispatcher, log: Log, lifecycle: Lifec
         const row = await getPrediction(db, id);
         if (row) await lifecycle.endWithoutRun(row, { status: 'failed', error: 'interrupted: the worker running this prediction stopped responding' });
       }
-      if (retentionSeconds !== null) await removeOldData(db, retentionSeconds);
+      if (retentionSeconds !== null) {
+        await removeOldData(db, retentionSeconds);
+        await removeExpiredCheckData(db, retentionSeconds, checkWithoutData);
+      }
     } catch (err) {
       log(`sweeper: ${(err as Error).message}`);
     } finally {

@@ -242,3 +242,34 @@ test('a check survives an engine crash: it resumes, remakes the interrupted run,
   const usage = (await call('GET', '/v1/usage?group_by=tag:gantry_check')).json.results.find((r: any) => r.key === id);
   expect(usage.total_usd).toBeCloseTo(report.totals.cost_usd, 9);
 }, 150_000);
+
+describe('data retention (GANTRY_DATA_RETENTION=1) applies to checks too', () => {
+  let short: EngineHandle;
+  beforeAll(async () => {
+    short = await startEngine({ env: { GANTRY_DATA_RETENTION: '1' } });
+  }, 90_000);
+  afterAll(async () => short?.stop());
+
+  test('an ended check loses its input, its runs\' inputs, output texts and worst-case values; figures stay', async () => {
+    const c = api(short);
+    const check = await runCheck(c, { model: 'gantry/echo', input: { text: 'private words' }, runs: 2, worst_case: { from_schema: false, inputs: [{ text: 'secret case' }] } });
+    expect(check.input.text).toBe('private words');
+    const removed = await until(async () => {
+      const now = (await c('GET', `/v1/checks/${check.id}`)).json;
+      return now.data_removed ? now : undefined;
+    }, 20_000);
+    expect(removed.input).toEqual({});
+    expect(JSON.stringify(removed)).not.toContain('private words');
+    expect(JSON.stringify(removed)).not.toContain('secret case');
+    const cases = item(removed.report, 'worst_case').figures.cases;
+    expect(cases[0].changes).toEqual([{ field: 'text', from: '(removed)', to: '(removed)', why: 'marked by the request' }]);
+    // Figures, costs and statuses are kept.
+    expect(removed.report.totals).toEqual(check.report.totals);
+    expect(item(removed.report, 'consistency').figures).toEqual(item(check.report, 'consistency').figures);
+    expect(removed.report.runs.map((r: any) => r.output_digest)).toEqual(check.report.runs.map((r: any) => r.output_digest));
+    const texts = await query(short.databaseUrl, `SELECT output_text FROM check_runs WHERE check_id = $1`, [check.id]);
+    expect(texts.every((t) => t.output_text === null)).toBe(true);
+    const md = await c('GET', `/v1/checks/${check.id}?format=markdown`);
+    expect(md.text).not.toContain('private words');
+  });
+});

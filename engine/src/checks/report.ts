@@ -37,9 +37,9 @@ export interface Report {
   compare_with: { model: string; version: string } | null;
   items: Array<ReportItem & { description: string }>;
   totals: { predictions: number; cost_usd: number; predict_time_s: number };
-  runs: RunFacts[];
+  runs: Array<Omit<RunFacts, 'output_text'>>;
   /** Attempts an engine restart interrupted and the check made again (counted in totals). */
-  superseded_runs: RunFacts[];
+  superseded_runs: Array<Omit<RunFacts, 'output_text'>>;
   conventions: typeof CONVENTIONS;
   /** Set when the check did not run to the end (canceled, failed): why items may be missing. */
   stopped: string | null;
@@ -57,6 +57,11 @@ const ITEMS = [
   licenseItem,
   versionStabilityItem,
 ];
+
+/** The runs as the report lists them: the output texts (kept for the similarity figure) stay out. */
+function withoutText({ output_text: _text, ...run }: RunFacts): Omit<RunFacts, 'output_text'> {
+  return run;
+}
 
 export function buildReport(input: ReportInput): Report {
   const items = ITEMS.map((build) => {
@@ -80,8 +85,8 @@ export function buildReport(input: ReportInput): Report {
       cost_usd: roundUsd(numbers(made.map((r) => r.cost_usd)).reduce((s, c) => s + c, 0)),
       predict_time_s: roundSeconds(numbers(made.map((r) => r.predict_time_s)).reduce((s, c) => s + c, 0)),
     },
-    runs: input.runs,
-    superseded_runs: input.superseded ?? [],
+    runs: input.runs.map(withoutText),
+    superseded_runs: (input.superseded ?? []).map(withoutText),
     conventions: CONVENTIONS,
     stopped: input.stopped ?? null,
   };

@@ -45,6 +45,8 @@ import { checkWire } from './wire';
 
 /** A run whose prediction an engine restart interrupted is made again, this many times in all. */
 const MAX_ATTEMPTS = 3;
+/** Failures while driving one check before it ends `failed`. */
+const MAX_RUNNER_FAILURES = 3;
 /** Longest text kept per run for the similarity figure. */
 const MAX_TEXT = 20_000;
 /** Tags on every prediction a check makes. */
@@ -131,10 +133,26 @@ export class CheckRunner {
     } catch (err) {
       if (signal.aborted) return;
       this.opts.log(`check ${check.id}: ${(err as Error).stack ?? err}`);
-      await endCheck(this.ctx, check.id, { status: 'failed', error: `internal error: ${(err as Error).message}` }).catch(() => undefined);
+      await this.onError(check, err as Error).catch(() => undefined);
     } finally {
       clearInterval(renew);
     }
+  }
+
+  /**
+   * A failure while driving (the database went away, a bug): the check is released and resumed
+   * by the next sweep, which survives a passing outage; the third failure ends it `failed`, so a
+   * lasting fault cannot keep it open.
+   */
+  private async onError(check: CheckRow, err: Error): Promise<void> {
+    const current = await getCheck(this.ctx.db, check.id);
+    const failures = Number((current?.observations as { runner_failures?: number } | undefined)?.runner_failures ?? 0) + 1;
+    if (failures < MAX_RUNNER_FAILURES) {
+      await saveObservations(this.ctx.db, check.id, { runner_failures: failures, last_runner_error: err.message });
+      await releaseCheck(this.ctx.db, check.id, this.id);
+      return;
+    }
+    await endCheck(this.ctx, check.id, { status: 'failed', error: `internal error: ${err.message}` });
   }
 
   /** Makes (or resumes) one planned run until its prediction is final or it is not needed. */

@@ -34,6 +34,7 @@ export function checkWire(row: CheckRow, progress: CheckProgress, publicUrl: str
     completed_at: iso(row.completed_at),
     error: row.error,
     logs: row.logs,
+    data_removed: row.data_removed ?? false,
     report: row.report,
     webhook: row.webhook,
     webhook_events_filter: row.webhook_events_filter,

@@ -17,6 +17,7 @@ export interface CheckRow {
   report: Record<string, unknown> | null;
   error: string | null;
   logs: string;
+  data_removed: boolean;
   webhook: string | null;
   webhook_events_filter: string[] | null;
   token_id: string | null;
@@ -187,4 +188,33 @@ export async function liveInstanceCount(db: Queryable, version: string, deployme
     [version, deployment, hardware, staleSeconds],
   );
   return row?.n ?? 0;
+}
+
+/**
+ * Data retention: up to `limit` checks that ended more than `afterSeconds` ago lose the data
+ * `strip` removes (see checks/retention.ts) and their runs' output texts, in one transaction per
+ * batch. Returns how many it cleared.
+ */
+export async function removeExpiredCheckData(
+  db: Db,
+  afterSeconds: number,
+  strip: (row: Pick<CheckRow, 'request' | 'plan' | 'report'>) => Pick<CheckRow, 'request' | 'plan' | 'report'>,
+  limit = 100,
+): Promise<number> {
+  return db.tx(async (q) => {
+    const rows = await q.query<CheckRow>(
+      `SELECT * FROM checks WHERE NOT data_removed AND completed_at IS NOT NULL
+         AND completed_at < clock_timestamp() - make_interval(secs => $1::double precision)
+       ORDER BY completed_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      [afterSeconds, limit],
+    );
+    for (const row of rows) {
+      const kept = strip(row);
+      await q.query(`UPDATE checks SET request = $2, plan = $3, report = $4::json, data_removed = true WHERE id = $1`, [
+        row.id, JSON.stringify(kept.request), JSON.stringify(kept.plan), kept.report === null ? null : JSON.stringify(kept.report),
+      ]);
+      await q.query(`UPDATE check_runs SET output_text = NULL WHERE check_id = $1`, [row.id]);
+    }
+    return rows.length;
+  });
 }

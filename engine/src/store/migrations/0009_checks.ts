@@ -17,6 +17,8 @@ CREATE TABLE checks (
   report                 json,        -- json, not jsonb: the report keeps its key order
   error                  text,
   logs                   text NOT NULL DEFAULT '',
+  -- Data retention removed the check's input, its runs' inputs and output texts (GANTRY_DATA_RETENTION).
+  data_removed           boolean NOT NULL DEFAULT false,
   webhook                text,
   webhook_events_filter  text[],
   token_id               text,
@@ -30,6 +32,7 @@ CREATE TABLE checks (
 );
 CREATE INDEX checks_list ON checks (created_at DESC, id DESC);
 CREATE INDEX checks_open ON checks (lease_until) WHERE status IN ('starting', 'processing');
+CREATE INDEX checks_retention ON checks (completed_at) WHERE NOT data_removed AND completed_at IS NOT NULL;
 
 CREATE TABLE check_runs (
   check_id       text NOT NULL REFERENCES checks (id) ON DELETE CASCADE,
