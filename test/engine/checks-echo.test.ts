@@ -69,6 +69,12 @@ test('each run is a real prediction through the public path, tagged with the che
   const usage = (await call('GET', '/v1/usage?group_by=tag:gantry_check')).json.results.find((r: any) => r.key === check.id);
   expect(usage.count).toBe(made.length);
   expect(usage.total_usd).toBeCloseTo(report.totals.cost_usd, 9);
+  // The same through the tag filter, per hardware.
+  const filtered = (await call('GET', `/v1/usage?group_by=hardware&tag=gantry_check:${check.id}`)).json;
+  expect(filtered.tag).toBe(`gantry_check:${check.id}`);
+  expect(filtered.results.reduce((s: number, r: any) => s + r.count, 0)).toBe(made.length);
+  expect(filtered.results.map((r: any) => r.key).sort()).toEqual(['cpu', 'gpu-l40s', 'gpu-t4']);
+  expect((await call('GET', '/v1/usage?tag=no-colon')).json.errors).toEqual([{ pointer: '/tag', detail: 'must be <key>:<value>, e.g. n8n_execution_id:42' }]);
   const sum = made.reduce((s: number, r: any) => s + pred(r).cost.total_usd, 0);
   expect(report.totals.cost_usd).toBeCloseTo(sum, 9);
   expect(report.totals.predict_time_s).toBeCloseTo(made.reduce((s: number, r: any) => s + pred(r).metrics.predict_time, 0), 3);

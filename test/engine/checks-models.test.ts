@@ -152,3 +152,29 @@ test('compare two versions (per second vs per prediction) and version stability 
   expect(unpinned.version).toBe(v2);
   expect(item(unpinned.report, 'version_stability')).toEqual(expect.objectContaining({ status: 'warn' }));
 });
+
+test('a streaming model: time to first output over the warm runs, from the predictions\' metrics', async () => {
+  const check = await runCheck(call, { model: 'gantry/echo', input: { text: 'one two three four five six', stream_chunks: 6 }, runs: 3, worst_case: false });
+  const predictions = await predictionsOf(call, check.report);
+  const warm = runsOf(check.report, 'consistency').map((r: any) => predictions.get(r.prediction_id)).filter((p: any) => !p.metrics.cold_start);
+  const ttfo = warm.map((p: any) => p.metrics.time_to_first_output);
+  for (const t of ttfo) expect(t).toBeGreaterThanOrEqual(0);
+  const runtime = item(check.report, 'runtime');
+  expect(runtime.figures.streaming).toBe(true);
+  expect(runtime.figures.time_to_first_output_s).toEqual(expect.objectContaining({ n: warm.length, mean: ms(avg(ttfo)), max: Math.max(...ttfo) }));
+  // The streamed output is the list of pieces; consistency compares their text.
+  expect(predictions.get(runsOf(check.report, 'consistency')[0].prediction_id).output).toHaveLength(6);
+  expect(item(check.report, 'consistency').figures).toEqual(expect.objectContaining({ identical_output_rate: 1, output_kind: 'text' }));
+});
+
+test('a per-token model: cost per action in input tokens at its unit price', async () => {
+  const text = 'a quick and useful little model';
+  const check = await runCheck(call, { model: 'gantry/text-classifier', input: { text }, runs: 2, worst_case: false });
+  const predictions = await predictionsOf(call, check.report);
+  const costs = runsOf(check.report, 'consistency').map((r: any) => predictions.get(r.prediction_id).cost);
+  const c = item(check.report, 'cost_per_action').figures;
+  expect(costs[0]).toEqual(expect.objectContaining({ rule: 'per_input_token', quantity: 6 }));
+  expect(c).toEqual(expect.objectContaining({ unit: 'input_tokens', rule: 'per_input_token', unit_price_usd: costs[0].unit_price_usd, quantity_mean: 6 }));
+  expect(c.mean_usd).toBe(nano(avg(costs.map((x: any) => x.total_usd))));
+  expect(c.price_rule).toBe(`input_tokens × $${costs[0].unit_price_usd} each`);
+});
