@@ -135,6 +135,7 @@ test('worst case: the schema-limit input (sleep 600 s) is canceled at the 5 s de
   const [limits, marked] = w.figures.cases;
   expect(limits.label).toBe('schema limits');
   expect(limits.changes.map((c: any) => c.field).sort()).toEqual(['sleep', 'stream_chunks']);
+  expect(w.figures.fields_without_limit.sort()).toEqual(['fail (no limit declared)', 'text (no maxLength declared)']);
   const limitsPrediction = predictions.get(limits.prediction_id);
   expect(limitsPrediction.input).toEqual(expect.objectContaining({ sleep: 600, stream_chunks: 10000 }));
   expect(limitsPrediction.status).toBe('canceled');

@@ -32,7 +32,7 @@ function worstCases(args: PlanArgs): CheckPlan['worst_case'] {
     if (built.input) inputs.push(built.input);
   }
   wc.inputs.forEach((marked, i) => inputs.push(markedInput(args.request.input, marked, i)));
-  if (inputs.length) return { inputs };
+  if (inputs.length) return { inputs, unlimited };
   const why = wc.from_schema ? `no input field declares a limit (${unlimited.join(', ') || 'no fields'}) and no input was marked` : 'no input was marked';
   return { inputs: [], skipped: `${why[0].toUpperCase()}${why.slice(1)}.` };
 }

@@ -76,8 +76,8 @@ export interface CheckPlan {
   runs: PlannedRun[];
   /** The SKUs the request listed, whether a worker serves each. */
   hardware: HardwareOption[];
-  /** Worst-case inputs, or why there are none. */
-  worst_case: { inputs: WorstCaseInput[]; skipped?: string };
+  /** Worst-case inputs, or why there are none; the fields that declare no limit (kept typical), and why. */
+  worst_case: { inputs: WorstCaseInput[]; skipped?: string; unlimited?: string[] };
   /** The deadline a production client would set (the request's `timeout`). */
   deadline_s: number;
 }

@@ -35,7 +35,7 @@ export function worstCaseItem(input: ReportInput): ReportItem {
       cost_ratio: ratio(run.cost_usd, baseline.cost_mean_usd),
     };
   });
-  const figures = { deadline_s: input.plan.deadline_s, typical: baseline, cases };
+  const figures = { deadline_s: input.plan.deadline_s, typical: baseline, cases, fields_without_limit: plan.unlimited ?? [] };
   const bad = notSucceeded(runs);
   if (bad.length) {
     const names = bad.map((r) => `${r.label} (${outcome(r)})`).join('; ');
