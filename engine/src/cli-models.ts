@@ -3,8 +3,7 @@
  * Search reads the catalogue shipped with the engine (offline, no engine needed); import asks a
  * running engine over its HTTP API (`POST /v1/models/import`), so it works against a remote one.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { ApiCallError, callEngine, parseArgs, UsageError, type Parsed } from './cli-args';
 import { catalogueSource, liteModels, searchModels, type LiteModel } from './public-catalogue';
 
 export const MODELS_USAGE = `usage:
@@ -16,36 +15,7 @@ export const MODELS_USAGE = `usage:
 
 see docs/catalogue.md.`;
 
-/** Thrown for bad command lines: the message is printed with the usage, exit status 2. */
-class UsageError extends Error {}
-
-interface Parsed {
-  words: string[];
-  flags: Map<string, string | true>;
-}
-
-const VALUE_FLAGS = new Set(['limit', 'hardware', 'command', 'url', 'token']);
-const BOOLEAN_FLAGS = new Set(['json']);
-
-function parseArgs(args: string[]): Parsed {
-  const words: string[] = [];
-  const flags = new Map<string, string | true>();
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (!arg.startsWith('--')) {
-      words.push(arg);
-      continue;
-    }
-    const [flag, inline] = arg.slice(2).split(/=(.*)/s, 2);
-    if (BOOLEAN_FLAGS.has(flag)) flags.set(flag, true);
-    else if (VALUE_FLAGS.has(flag)) {
-      const value = inline ?? args[++i];
-      if (value === undefined) throw new UsageError(`--${flag} needs a value`);
-      flags.set(flag, value);
-    } else throw new UsageError(`unknown option --${flag}`);
-  }
-  return { words, flags };
-}
+const FLAGS = { values: ['limit', 'hardware', 'command', 'url', 'token'], booleans: ['json'] };
 
 function compactCount(n: number): string {
   if (n >= 1e9) return `${(n / 1e9).toFixed(1)}B`;
@@ -83,56 +53,21 @@ async function search(parsed: Parsed): Promise<number> {
   return 0;
 }
 
-function engineUrl(parsed: Parsed): string {
-  const flag = parsed.flags.get('url');
-  const url = typeof flag === 'string' ? flag : process.env.GANTRY_URL ?? `http://${process.env.GANTRY_HOST ?? '127.0.0.1'}:${process.env.GANTRY_PORT ?? '8787'}`;
-  return url.replace(/\/+$/, '').replace(/\/v1$/, '');
-}
-
-/** The token to send: the flag, the environment, or the admin token `gantry serve` generated locally. */
-function engineToken(parsed: Parsed): string {
-  const flag = parsed.flags.get('token');
-  if (typeof flag === 'string') return flag;
-  if (process.env.GANTRY_API_TOKEN) return process.env.GANTRY_API_TOKEN;
-  const file = join(process.env.GANTRY_DATA_DIR ?? '.gantry', 'admin-token');
-  try {
-    return readFileSync(file, 'utf8').trim();
-  } catch {
-    throw new UsageError(`no API token: pass --token, set GANTRY_API_TOKEN, or run where ${file} exists`);
-  }
-}
-
-interface Problem {
-  title?: string;
-  detail?: string;
-  errors?: Array<{ pointer: string; detail: string }>;
-}
-
 async function importModel(parsed: Parsed): Promise<number> {
   if (parsed.words.length !== 1) throw new UsageError('import needs one owner/name');
-  const url = engineUrl(parsed);
   const body: Record<string, string> = { model: parsed.words[0] };
   for (const key of ['hardware', 'command'] as const) {
     const value = parsed.flags.get(key);
     if (typeof value === 'string') body[key] = value;
   }
-  let res: Response;
+  let res: { status: number; json: Record<string, unknown> };
   try {
-    res = await fetch(`${url}/v1/models/import`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${engineToken(parsed)}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+    res = await callEngine(parsed, 'POST', '/v1/models/import', body);
   } catch (err) {
-    console.error(`cannot reach the engine at ${url}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message} (is it running? set GANTRY_URL or --url)`);
-    return 1;
+    if (err instanceof ApiCallError) return 1;
+    throw err;
   }
-  const json = (await res.json().catch(() => ({}))) as Problem & Record<string, unknown>;
-  if (!res.ok) {
-    console.error(`error: HTTP ${res.status} ${json.title ?? ''}: ${json.detail ?? ''}`.trim());
-    for (const e of json.errors ?? []) console.error(`  ${e.pointer || '(body)'}: ${e.detail}`);
-    return 1;
-  }
+  const json = res.json;
   if (parsed.flags.has('json')) {
     console.log(JSON.stringify(json, null, 2));
     return 0;
@@ -151,8 +86,8 @@ async function importModel(parsed: Parsed): Promise<number> {
 export async function modelsCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
   try {
-    if (sub === 'search') return await search(parseArgs(rest));
-    if (sub === 'import') return await importModel(parseArgs(rest));
+    if (sub === 'search') return await search(parseArgs(rest, FLAGS));
+    if (sub === 'import') return await importModel(parseArgs(rest, FLAGS));
     if (sub === '--help' || sub === '-h') {
       console.log(MODELS_USAGE);
       return 0;

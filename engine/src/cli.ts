@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 /**
- * `gantry serve` (API + embedded worker), `gantry worker` (a worker process on its own) and
- * `gantry models` (the public model catalogue: search offline, import into a running engine).
+ * `gantry serve` (API + embedded worker), `gantry worker` (a worker process on its own),
+ * `gantry models` (the public model catalogue: search offline, import into a running engine), and
+ * `gantry check` / `gantry decide` (model checks and the cost decision of a running engine).
  */
 import { modelsCommand } from './cli-models';
+import { checkCommand } from './cli-check';
+import { decideCommand } from './cli-decide';
 import { loadConfig } from './config';
 import { serve, type Engine } from './server';
 import { runWorker } from './worker/main';
@@ -15,14 +18,17 @@ commands:
   serve    start the API, Postgres (embedded unless DATABASE_URL is set) and an in-process worker
   worker   start a worker only (needs DATABASE_URL; it owns this machine's devices)
   models   search the public model catalogue, import a model from it (gantry models --help)
+  check    run a model check on a running engine and print its report (gantry check --help)
+  decide   compare what the usage cost here, on Replicate and on rented GPUs (gantry decide --help)
 
 configuration is read from the environment; see README.md.`;
 
 async function main(): Promise<void> {
   const command = process.argv[2];
-  if (command === 'models') {
+  const clients: Record<string, (args: string[]) => Promise<number>> = { models: modelsCommand, check: checkCommand, decide: decideCommand };
+  if (clients[command]) {
     // Exit by running out of work, so piped output is flushed before the process ends.
-    process.exitCode = await modelsCommand(process.argv.slice(3));
+    process.exitCode = await clients[command](process.argv.slice(3));
     return;
   }
   if (command !== 'serve' && command !== 'worker') {

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { defaultPrices, findSku, type PriceTable } from './core/hardware';
 import type { AutoscalerKnobs } from './scheduler';
+import { PRICE_SECTIONS, parsePriceOverrides, type PriceOverrides } from './checks/decide/prices';
 import { parseStorageUrl, type StorageSettings } from './storage/settings';
 
 /**
@@ -71,6 +72,8 @@ export interface Config {
   knobs: Partial<AutoscalerKnobs>;
   bodyLimit: number;
   prices: PriceTable;
+  /** GANTRY_PRICES sections for the cost decision: Replicate's prices, official models, dedicated GPUs. */
+  priceOverrides: PriceOverrides;
   workerName?: string;
   log: 'silent' | 'info' | 'debug';
   embeddedWorker: boolean;
@@ -124,6 +127,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`invalid configuration:\n  ${(err as Error).message}`);
   }
   const prices = defaultPrices();
+  let priceOverrides: PriceOverrides = {};
   if (e.GANTRY_PRICES) {
     let overrides: Record<string, unknown>;
     try {
@@ -131,10 +135,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     } catch {
       throw new Error('invalid configuration: GANTRY_PRICES must be JSON like {"gpu-h100": 0.0012}');
     }
+    // Besides Gantry's own $/s per SKU, sections price the cost decision's options (README, Decide).
+    const sections: Record<string, unknown> = {};
     for (const [sku, price] of Object.entries(overrides)) {
-      if (!findSku(sku) || typeof price !== 'number' || price < 0) throw new Error(`invalid configuration: GANTRY_PRICES entry ${sku}`);
-      prices[sku] = price;
+      if ((PRICE_SECTIONS as readonly string[]).includes(sku)) sections[sku] = price;
+      else if (!findSku(sku) || typeof price !== 'number' || price < 0) throw new Error(`invalid configuration: GANTRY_PRICES entry ${sku}`);
+      else prices[sku] = price;
     }
+    const parsed = parsePriceOverrides(sections, 'GANTRY_PRICES');
+    if (parsed.errors.length) throw new Error(`invalid configuration:\n${parsed.errors.map((e) => `  ${e.pointer}: ${e.detail}`).join('\n')}`);
+    priceOverrides = parsed.overrides;
   }
   return {
     host: e.GANTRY_HOST,
@@ -156,6 +166,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     bodyLimit: e.GANTRY_BODY_LIMIT,
     prices,
+    priceOverrides,
     workerName: e.GANTRY_WORKER_NAME,
     log: e.GANTRY_LOG,
     embeddedWorker: e.GANTRY_EMBEDDED_WORKER === 'true',

@@ -27,6 +27,9 @@ import { TtlCache } from './core/ttl-cache';
 import { FileStore, fileSweepMs } from './files';
 import { openStorage } from './storage';
 import { startWebhooks } from './webhooks/runtime';
+import { CheckRunner } from './checks/runner';
+import { checkWithoutData } from './checks/retention';
+import { removeExpiredCheckData } from './store/checks';
 
 const WORKER_STALE_SECONDS = 15;
 /** Data retention works in batches of this many predictions, at most this many batches a sweep. */
@@ -95,7 +98,10 @@ function startSweeper(db: Db, dispatcher: Dispatcher, log: Log, lifecycle: Lifec
         const row = await getPrediction(db, id);
         if (row) await lifecycle.endWithoutRun(row, { status: 'failed', error: 'interrupted: the worker running this prediction stopped responding' });
       }
-      if (retentionSeconds !== null) await removeOldData(db, files, retentionSeconds);
+      if (retentionSeconds !== null) {
+        await removeOldData(db, files, retentionSeconds);
+        await removeExpiredCheckData(db, retentionSeconds, checkWithoutData);
+      }
     } catch (err) {
       log(`sweeper: ${(err as Error).message}`);
     } finally {
@@ -134,6 +140,7 @@ export async function serve(config: Config, log: Log): Promise<Engine> {
     waiter: new PredictionWaiter(listener),
     publicUrl,
     prices: config.prices,
+    priceOverrides: config.priceOverrides,
     workerStaleSeconds: WORKER_STALE_SECONDS,
     tokens: new TtlCache(5000),
     versions: new TtlCache(1000),
@@ -164,6 +171,9 @@ export async function serve(config: Config, log: Log): Promise<Engine> {
     ctx.localWorker = worker;
   }
   const stopSweeper = startSweeper(db, dispatcher, log, lifecycle, files, config.dataRetentionSeconds);
+  // Model checks run where the API runs: they create their predictions through its create path.
+  const checkRunner = new CheckRunner(ctx, { log });
+  ctx.checkRunner = checkRunner;
 
   const app = buildApp(ctx, {
     bodyLimitBytes: config.bodyLimit,
@@ -175,12 +185,14 @@ export async function serve(config: Config, log: Log): Promise<Engine> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   if (!config.publicUrl) ctx.publicUrl = `http://${config.host}:${port}`;
   log(`gantry listening on ${ctx.publicUrl}`);
+  checkRunner.start();
 
   return {
     url: ctx.publicUrl,
     async stop() {
       // Stop accepting, let running work finish (or leave it queued for the next start).
       await app.close();
+      await checkRunner.stop();
       stopSweeper();
       await worker?.stop();
       await workerDb?.close();

@@ -100,6 +100,26 @@ export const awaitModeField = (extraDescription = ''): INodeProperties => ({
 	],
 });
 
+/** How long to wait, and (polling) how often to look: the fields every waiting operation shows. */
+export const awaitTimingFields = (what: string): INodeProperties[] => [
+	{
+		displayName: 'Timeout (Seconds)',
+		name: 'timeout',
+		type: 'number',
+		typeOptions: { minValue: 0 },
+		default: 3600,
+		description: `How long to wait for the ${what}; then the node outputs it with awaitStatus "timeout". 0 waits forever (webhook mode).`,
+	},
+	{
+		displayName: 'Poll Interval (Seconds)',
+		name: 'pollInterval',
+		type: 'number',
+		typeOptions: { minValue: 0.2 },
+		default: 2,
+		displayOptions: { show: { waitMode: ['poll'] } },
+	},
+];
+
 const versionCache = new Map<string, Promise<VersionObject | undefined>>();
 
 async function schemaFor(this: IExecuteFunctions | IWebhookFunctions, job: Prediction) {
@@ -110,6 +130,16 @@ async function schemaFor(this: IExecuteFunctions | IWebhookFunctions, job: Predi
 		versionCache.set(key, getVersion.call(this, owner, name, job.version).catch(() => undefined));
 	}
 	return outputSchema(await versionCache.get(key));
+}
+
+/** A model check as an item: the check with its report, and whether it passed (no item failed). */
+function checkToJson(check: Prediction, final: boolean): IDataObject {
+	const report = (check.report ?? null) as IDataObject | null;
+	return {
+		...check,
+		passed: final && check.status === 'succeeded' && report?.status !== 'fail',
+		awaitStatus: final ? 'completed' : 'timeout',
+	};
 }
 
 /** Output items, one per awaited job, in the order they were awaited. */
@@ -124,6 +154,10 @@ export async function finishedItems(
 	const items: INodeExecutionData[] = [];
 	for (const [index, job] of jobs.entries()) {
 		const final = isTerminal(job.status);
+		if (kind === 'check') {
+			items.push({ json: checkToJson(job, final), pairedItem: { item: awaited[index].item } });
+			continue;
+		}
 		const extra: IDataObject = { awaitStatus: final ? 'completed' : 'timeout' };
 		if (kind === 'training') {
 			const trained = trainedVersion(job);

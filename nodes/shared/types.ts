@@ -19,7 +19,8 @@ export interface Prediction extends IDataObject {
 	urls?: { get?: string; cancel?: string; web?: string; stream?: string };
 }
 
-export type JobKind = 'prediction' | 'training';
+/** What a node can wait on: predictions, trainings, and (Gantry only) model checks. */
+export type JobKind = 'prediction' | 'training' | 'check';
 
 export interface OpenApiSchema {
 	type?: string;
@@ -51,5 +52,5 @@ export function isTerminal(status: string | undefined): boolean {
 }
 
 export function jobPath(kind: JobKind): string {
-	return kind === 'training' ? '/trainings' : '/predictions';
+	return kind === 'training' ? '/trainings' : kind === 'check' ? '/checks' : '/predictions';
 }

@@ -15,7 +15,7 @@ let echoVersion: string;
 let choicesA: string;
 let choicesB: string;
 
-const NODES = ['gantryRunModel', 'gantryAwaitPrediction', 'gantryFineTune', 'gantryDeployment', 'gantryTrigger'];
+const NODES = ['gantryRunModel', 'gantryAwaitPrediction', 'gantryFineTune', 'gantryDeployment', 'gantryTrigger', 'gantryCheck'];
 
 /** A Cog OpenAPI document with `Input` (and further component schemas). */
 const cogSchema = (input: Record<string, unknown>, components: Record<string, unknown> = {}) => ({

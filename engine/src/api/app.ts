@@ -18,6 +18,8 @@ import { fileRoutes } from './files';
 import { trainingRoutes } from './trainings';
 import { searchRoutes } from './search';
 import { consoleRoutes } from './console';
+import { checkRoutes } from './checks';
+import { decideRoutes } from './decide';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -102,6 +104,8 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
   trainingRoutes(app, ctx);
   searchRoutes(app, ctx);
   consoleRoutes(app);
+  checkRoutes(app, ctx);
+  decideRoutes(app, ctx);
   for (const plugin of opts.plugins ?? []) plugin(app, ctx);
   return app;
 }

@@ -2,6 +2,7 @@
 import type { Db } from '../store/db';
 import type { Dispatcher } from '../queue';
 import type { PriceTable } from '../core/hardware';
+import type { PriceOverrides } from '../checks/decide/prices';
 import type { PredictionWaiter } from './waiter';
 import type { Lifecycle } from '../lifecycle';
 import type { TtlCache } from '../core/ttl-cache';
@@ -30,6 +31,8 @@ export interface ApiContext {
   waiter: PredictionWaiter;
   publicUrl: string;
   prices: PriceTable;
+  /** GANTRY_PRICES overrides of the prices the cost decision compares with (GET /v1/decide). */
+  priceOverrides?: PriceOverrides;
   /** Seconds after which a worker without heartbeat counts as gone. */
   workerStaleSeconds: number;
   /** Valid tokens seen recently (a revoke clears it; other processes see a revoke within its TTL). */
@@ -44,4 +47,6 @@ export interface ApiContext {
   /** Terminal transitions (with their webhooks) go through this. */
   lifecycle: Lifecycle;
   files: FileStore;
+  /** Runs model checks; a new check asks it to start at once (it also sweeps on its own). */
+  checkRunner?: { kick(): void };
 }

@@ -6,11 +6,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, invalid, type FieldError } from '../core/errors';
 import { newCapability, newId } from '../core/ids';
 import { parseCancelAfter, parsePreferWait } from '../core/durations';
-import { isTerminal, toWire, type Kind } from '../core/prediction';
+import { isTerminal, toWire, type Kind, type PredictionRow } from '../core/prediction';
 import { inputSchemaOf, validateInput } from '../core/validate';
 import type { VersionRow } from '../store/catalog';
 import { getPrediction, insertPrediction } from '../store/predictions';
 import type { ApiContext } from './context';
+import type { PredictionWaiter } from './waiter';
 import { requireServableHardware } from './cluster';
 import { parseEventsFilter, webhookUrlProblem, WebhookValidationError } from '../webhooks/events';
 
@@ -84,12 +85,23 @@ export interface CreateArgs {
 
 const servableUntil = new Map<string, number>();
 
-export async function createPrediction(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply, args: CreateArgs) {
-  let wait: number | undefined;
-  let cancelAfter: number | undefined;
-  headerProblem('prefer', () => (wait = parsePreferWait(req.headers.prefer as string | undefined)));
-  headerProblem('cancel-after', () => (cancelAfter = parseCancelAfter(req.headers['cancel-after'] as string | undefined)));
+export interface SubmitOptions {
+  tokenId: string | null;
+  /** Seconds from now after which the prediction is aborted (queued) or canceled (running). */
+  cancelAfterSeconds?: number;
+  /** Called once the row is stored, before it is dispatched (subscribe to its completion here). */
+  onStored?: (row: PredictionRow) => void;
+  /** The id to give it (a model check records the id before it submits); a new one by default. */
+  id?: string;
+  log?: { warn(obj: unknown, msg: string): void };
+}
 
+/**
+ * The create path without HTTP: validate the input against the version's schema (defaults
+ * applied), refuse hardware no live worker serves, store the row, dispatch it. Every create
+ * endpoint and the model checks go through here. Throws `ApiError` (422) for bad input.
+ */
+export async function submitPrediction(ctx: ApiContext, args: CreateArgs, opts: SubmitOptions): Promise<PredictionRow> {
   const { version, fields } = args;
   const input = structuredClone(fields.input);
   const schema = args.inputSchema ?? inputSchemaOf(version.openapi_schema);
@@ -104,7 +116,7 @@ export async function createPrediction(ctx: ApiContext, req: FastifyRequest, rep
     servableUntil.set(hardware, Date.now() + 2000);
   }
 
-  const id = newId();
+  const id = opts.id ?? newId();
   // A warm local instance with a free slot takes it at once: stored already started, one statement.
   const warm = ctx.localWorker?.claimWarm({ id, version: version.id, deployment: args.deployment ?? null, hardware });
   const row = await insertPrediction(ctx.db, {
@@ -116,18 +128,18 @@ export async function createPrediction(ctx: ApiContext, req: FastifyRequest, rep
     destination: args.destination ?? null,
     input,
     hardware,
-    deadline: cancelAfter ? new Date(Date.now() + cancelAfter * 1000) : null,
+    deadline: opts.cancelAfterSeconds ? new Date(Date.now() + opts.cancelAfterSeconds * 1000) : null,
     webhook: fields.webhook,
     webhookEventsFilter: fields.filter,
     tags: fields.tags,
-    tokenId: req.tokenId ?? null,
+    tokenId: opts.tokenId,
     streamKey: version.streams && args.kind === 'prediction' ? newCapability() : null,
     startedBy: warm?.startedBy,
   }).catch((err: Error) => {
     warm?.release();
     throw err;
   });
-  const waiting = wait ? ctx.waiter.untilCompleted(id, wait, async () => false) : undefined;
+  opts.onStored?.(row);
   if (warm) warm.start(row);
   else {
     try {
@@ -136,16 +148,34 @@ export async function createPrediction(ctx: ApiContext, req: FastifyRequest, rep
       if (!ctx.localWorker?.accept(row)) await ctx.dispatcher.enqueue(id, row.hardware);
     } catch (err) {
       // Still safe: the row exists and the recovery sweep enqueues `starting` predictions.
-      req.log.warn({ err, id }, 'enqueue failed; the sweep will retry');
+      opts.log?.warn({ err, id }, 'enqueue failed; the sweep will retry');
     }
   }
+  return row;
+}
+
+export async function createPrediction(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply, args: CreateArgs) {
+  let wait: number | undefined;
+  let cancelAfter: number | undefined;
+  headerProblem('prefer', () => (wait = parsePreferWait(req.headers.prefer as string | undefined)));
+  headerProblem('cancel-after', () => (cancelAfter = parseCancelAfter(req.headers['cancel-after'] as string | undefined)));
+
+  let waiting: ReturnType<PredictionWaiter['untilCompleted']> | undefined;
+  const row = await submitPrediction(ctx, args, {
+    tokenId: req.tokenId ?? null,
+    cancelAfterSeconds: cancelAfter,
+    log: req.log,
+    onStored: (stored) => {
+      if (wait) waiting = ctx.waiter.untilCompleted(stored.id, wait, async () => false);
+    },
+  });
   let current = row;
   if (waiting) {
     // A client that hangs up stops the wait (the response's close fires on a dropped connection).
     const closed = new Promise<undefined>((resolve) => reply.raw.once('close', () => resolve(undefined)));
     const finished = await Promise.race([waiting.done, closed]);
     waiting.cancel();
-    current = finished ?? (await getPrediction(ctx.db, id)) ?? row;
+    current = finished ?? (await getPrediction(ctx.db, row.id)) ?? row;
   }
   const wire = toWire(current, ctx.publicUrl);
   // The official client treats any non-`starting` answer to a blocking create as final, and

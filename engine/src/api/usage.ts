@@ -1,11 +1,12 @@
 /**
- * Extension: `GET /v1/usage?group_by=…&since=&until=` aggregates usage records: predictions and
- * trainings, plus the setup and idle time of deployment instances. `GET /v1/usage/daily` gives the
- * same records per UTC day stacked by a dimension, `GET /v1/usage/projection` the month-end
- * projection at the current rate.
+ * Extension: `GET /v1/usage?group_by=…&since=&until=&tag=key:value` aggregates usage records:
+ * predictions and trainings, plus the setup and idle time of deployment instances.
+ * `GET /v1/usage/daily` gives the same records per UTC day stacked by a dimension,
+ * `GET /v1/usage/projection` the month-end projection at the current rate.
  */
 import type { FastifyInstance } from 'fastify';
 import { invalid } from '../core/errors';
+import { UNIT_OF_RULE } from '../core/pricing';
 import { spendBetween, usageByDay, usageByGroup, type UsageGroup, type UsageGroupRow } from '../store/usage';
 import { monthEndProjection, rateWindowStart, stackByDay, startOfUtcDay, utcDays, utcMonth } from '../core/usage-series';
 import type { ApiContext } from './context';
@@ -18,17 +19,7 @@ const DAY_MS = 86_400_000;
 const DEFAULT_DAYS = 30;
 const MAX_DAYS = 366;
 
-/** The unit each pricing rule counts. Instance setup and idle time are seconds whatever the rule. */
-const UNIT_OF_RULE: Record<string, string> = {
-  hardware_time: 'seconds',
-  per_prediction: 'predictions',
-  per_image: 'images',
-  per_input_token: 'input_tokens',
-  per_output_token: 'output_tokens',
-  per_audio_second: 'audio_seconds',
-  per_video_second: 'video_seconds',
-};
-
+/** Instance setup and idle time are seconds whatever the rule. */
 export function unitOf(kind: string, rule: string): string {
   if (kind === 'setup' || kind === 'idle') return 'seconds';
   return UNIT_OF_RULE[rule] ?? rule;
@@ -49,6 +40,14 @@ function parseGroup(value: unknown, field = 'group_by', groups: readonly string[
 function onlyKnown(q: Record<string, unknown>, known: string[]): void {
   const unknown = Object.keys(q).filter((k) => !known.includes(k));
   if (unknown.length) throw invalid(unknown.map((k) => ({ pointer: `/${k}`, detail: 'is not a recognised parameter' })));
+}
+
+/** `tag=<key>:<value>`: only the records carrying that tag (e.g. `n8n_execution_id:42`). */
+function parseTagFilter(value: unknown): { key: string; value: string } | undefined {
+  if (value === undefined || value === '') return undefined;
+  const m = typeof value === 'string' ? /^([^:]{1,100}):(.{1,500})$/s.exec(value) : null;
+  if (!m) throw invalid([{ pointer: '/tag', detail: 'must be <key>:<value>, e.g. n8n_execution_id:42' }]);
+  return { key: m[1], value: m[2] };
 }
 
 function parseInstant(value: unknown, field: string): Date | undefined {
@@ -106,16 +105,18 @@ export function foldUsage(rows: UsageGroupRow[]) {
 export function usageRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Querystring: Record<string, unknown> }>('/v1/usage', async (req) => {
     const q = req.query ?? {};
-    onlyKnown(q, ['group_by', 'since', 'until']);
+    onlyKnown(q, ['group_by', 'since', 'until', 'tag']);
     const group = parseGroup(q.group_by);
     const since = parseInstant(q.since, 'since');
     const until = parseInstant(q.until, 'until');
     if (since && until && since >= until) throw invalid([{ pointer: '/until', detail: 'must be after since' }]);
-    const rows = await usageByGroup(ctx.db, group, { since, until });
+    const tag = parseTagFilter(q.tag);
+    const rows = await usageByGroup(ctx.db, group, { since, until, tag });
     return {
       group_by: group.by === 'tag' ? `tag:${group.tag}` : group.by,
       since: since?.toISOString() ?? null,
       until: until?.toISOString() ?? null,
+      ...(tag ? { tag: `${tag.key}:${tag.value}` } : {}),
       results: foldUsage(rows),
     };
   });

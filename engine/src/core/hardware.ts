@@ -63,6 +63,12 @@ export function findSku(sku: string): Sku | undefined {
   return BY_SKU.get(sku);
 }
 
+/**
+ * Where the default prices come from (Replicate's public per-second hardware prices). They are also
+ * the prices the cost decision (GET /v1/decide) uses for running on Replicate.
+ */
+export const REPLICATE_PRICES_SOURCE = { url: 'https://replicate.com/pricing', retrieved: '2026-12-01' } as const;
+
 export type PriceTable = Record<string, number>;
 
 export function defaultPrices(): PriceTable {

@@ -23,6 +23,17 @@ export const PRICING_RULES = [
   'per_video_second',
 ] as const;
 
+/** The unit each pricing rule counts (GET /v1/usage and check reports name quantities by it). */
+export const UNIT_OF_RULE: Readonly<Record<string, string>> = {
+  hardware_time: 'seconds',
+  per_prediction: 'predictions',
+  per_image: 'images',
+  per_input_token: 'input_tokens',
+  per_output_token: 'output_tokens',
+  per_audio_second: 'audio_seconds',
+  per_video_second: 'video_seconds',
+};
+
 /** Which metric each per-unit rule counts. */
 const QUANTITY_OF: Record<string, string> = {
   per_image: 'image_count',

@@ -32,15 +32,23 @@ function keyExpression(group: UsageGroup, params: unknown[]): string {
   return `tags ->> $${params.length}`;
 }
 
-/** Sums per (key, kind, rule); the API folds rules into units. Half-open range [since, until). */
-export async function usageByGroup(db: Queryable, group: UsageGroup, range: { since?: Date; until?: Date }): Promise<UsageGroupRow[]> {
-  const params: unknown[] = [range.since ?? null, range.until ?? null];
+/**
+ * Sums per (key, kind, rule); the API folds rules into units. Half-open range [since, until);
+ * `tag` keeps only the records carrying that tag value (e.g. one n8n execution's).
+ */
+export async function usageByGroup(
+  db: Queryable,
+  group: UsageGroup,
+  range: { since?: Date; until?: Date; tag?: { key: string; value: string } },
+): Promise<UsageGroupRow[]> {
+  const params: unknown[] = [range.since ?? null, range.until ?? null, range.tag?.key ?? null, range.tag?.value ?? null];
   const key = keyExpression(group, params);
   return db.query<UsageGroupRow>(
     `SELECT ${key} AS key, kind, rule, count(*)::int AS count,
        COALESCE(sum(quantity), 0)::float8 AS quantity, COALESCE(sum(total_usd), 0)::float8 AS total_usd
      FROM usage_records
      WHERE ($1::timestamptz IS NULL OR created_at >= $1) AND ($2::timestamptz IS NULL OR created_at < $2)
+       AND ($3::text IS NULL OR tags ->> $3 = $4)
      GROUP BY 1, kind, rule`,
     params,
   );

@@ -139,7 +139,8 @@ export class Worker {
     this.heartbeatTimer = setInterval(() => {
       const pending = [...this.pool.pending].map(([key, reasons]) => {
         const at = key.indexOf('@');
-        return { version: at < 0 ? key : key.slice(0, at), deployment: at < 0 ? null : key.slice(at + 1), reasons };
+        const version = (at < 0 ? key : key.slice(0, at)).split('#')[0];
+        return { version, deployment: at < 0 ? null : key.slice(at + 1), reasons };
       });
       void heartbeat(db, this.id, { ...devices, pending }).catch(() => undefined);
       void this.readOtherWorkers().catch(() => (this.heardFromOthers = false));
@@ -221,8 +222,11 @@ export class Worker {
   }
 
   private needsOf(row: { version: string; deployment: string | null; hardware: string }, version: VersionRow, spec: InstanceSpec): InstanceNeeds {
+    // On-demand runs on other hardware than the version's (a model check's hardware runs) get
+    // instances of their own: an instance on one SKU must never serve a run billed for another.
+    const onDemandKey = row.hardware === version.hardware ? version.id : `${version.id}#${row.hardware}`;
     return {
-      key: row.deployment ? `${version.id}@${row.deployment}` : version.id,
+      key: row.deployment ? `${version.id}@${row.deployment}` : onDemandKey,
       versionId: version.id,
       deployment: row.deployment ?? undefined,
       hardware: hardwareRequest(version, row.hardware),
@@ -345,9 +349,12 @@ export class Worker {
     };
     const schedule = () => (flushTimer ??= setTimeout(flush, PROGRESS_FLUSH_MS));
     onCancel(() => runner.cancel(row.id));
+    // Time to the first streamed piece, from when the run reached its instance (a metric checks report).
+    const runStartedAt = Date.now();
+    let firstPieceAt: number | undefined;
     const handlers = {
       onLog: (line: string) => ((pendingLogs += `${line}\n`), schedule()),
-      onEmit: (piece: unknown) => (pieces.push(piece), (outputChanged = true), schedule()),
+      onEmit: (piece: unknown) => ((firstPieceAt ??= Date.now()), pieces.push(piece), (outputChanged = true), schedule()),
       onMetric: (name: string, value: number) => (metrics[name] = (metrics[name] ?? 0) + value),
     };
     let result: Finish | undefined;
@@ -373,7 +380,8 @@ export class Worker {
     if (flushTimer) clearTimeout(flushTimer);
     await flushing;
     const completed = new Date();
-    const allMetrics = { ...metrics, ...timings(row, completed) };
+    const firstOutput = firstPieceAt !== undefined ? { time_to_first_output: (firstPieceAt - runStartedAt) / 1000 } : {};
+    const allMetrics = { ...metrics, ...firstOutput, ...timings(row, completed) };
     const cost = computeCost(rulesFor(row.kind, version.pricing as PricingRule[]), allMetrics, row.hardware, this.opts.prices);
     await this.finish(row.id, { ...result, logs: pendingLogs, metrics: allMetrics, cost }, row);
   }
