@@ -11,18 +11,21 @@ import type { VersionRow } from '../store/catalog';
 import type { FileStore } from '../files';
 import type { PredictionRow } from '../core/prediction';
 
-/** A warm slot taken for a prediction that is being stored (see Worker.claimWarm). */
-export interface WarmClaim {
-  /** The worker's id: the prediction is stored as started by it. */
-  startedBy: string;
+/** The local worker's hold on a prediction that is being stored (see Worker.claim). */
+export interface LocalClaim {
+  /** The worker's id: the prediction is stored as owned by it (its first attempt). */
+  workerId: string;
+  /** A warm slot is in hand: the prediction is stored already started. */
+  started: boolean;
+  /** Runs the stored prediction here. */
   start(row: PredictionRow): void;
+  /** Lets go (the prediction could not be stored). */
   release(): void;
 }
 
-/** What the API asks of the worker running in its own process (see Worker.claimWarm, Worker.accept). */
+/** What the API asks of the worker running in its own process (see Worker.claim). */
 export interface LocalWorker {
-  claimWarm(p: { id: string; version: string; deployment: string | null; hardware: string }): WarmClaim | undefined;
-  accept(row: { id: string; version: string; hardware: string }): boolean;
+  claim(p: { id: string; version: string; deployment: string | null; hardware: string }): LocalClaim | undefined;
 }
 
 export interface ApiContext {
@@ -41,7 +44,8 @@ export interface ApiContext {
   versions: TtlCache<string, VersionRow>;
   /**
    * The in-process worker, when `serve` embeds one: a new prediction skips the queue when a warm
-   * instance has a free slot (it is stored already started), or when no other worker could take it.
+   * instance has a free slot (it is stored already started), or when no other worker could take
+   * it (it waits here for an instance, whose boot starts before the row is even stored).
    */
   localWorker?: LocalWorker;
   /** Terminal transitions (with their webhooks) go through this. */

@@ -117,8 +117,9 @@ export async function submitPrediction(ctx: ApiContext, args: CreateArgs, opts: 
   }
 
   const id = opts.id ?? newId();
-  // A warm local instance with a free slot takes it at once: stored already started, one statement.
-  const warm = ctx.localWorker?.claimWarm({ id, version: version.id, deployment: args.deployment ?? null, hardware });
+  // The local worker takes it when it can: stored already started on a warm instance's free slot,
+  // or owned by it while it waits for an instance (one statement either way, no queue).
+  const local = ctx.localWorker?.claim({ id, version: version.id, deployment: args.deployment ?? null, hardware });
   const row = await insertPrediction(ctx.db, {
     id,
     kind: args.kind,
@@ -134,18 +135,17 @@ export async function submitPrediction(ctx: ApiContext, args: CreateArgs, opts: 
     tags: fields.tags,
     tokenId: opts.tokenId,
     streamKey: version.streams && args.kind === 'prediction' ? newCapability() : null,
-    startedBy: warm?.startedBy,
+    ownedBy: local ? { workerId: local.workerId, started: local.started } : undefined,
   }).catch((err: Error) => {
-    warm?.release();
+    local?.release();
     throw err;
   });
   opts.onStored?.(row);
-  if (warm) warm.start(row);
+  if (local) local.start(row);
   else {
     try {
-      // The local worker waits for an instance itself when no other worker could run it;
-      // otherwise the queue hands it to whichever worker has room.
-      if (!ctx.localWorker?.accept(row)) await ctx.dispatcher.enqueue(id, row.hardware);
+      // The queue hands it to whichever worker has room.
+      await ctx.dispatcher.enqueue(id, row.hardware);
     } catch (err) {
       // Still safe: the row exists and the recovery sweep enqueues `starting` predictions.
       opts.log?.warn({ err, id }, 'enqueue failed; the sweep will retry');

@@ -26,23 +26,24 @@ export interface NewPrediction {
   tokenId: string | null;
   streamKey: string | null;
   /**
-   * The worker that takes it at once on a warm instance (the local fast path): then it is stored
-   * already started (`processing`, its first attempt), in the same statement that accepts it.
+   * The worker that takes it at once, in the same statement that accepts it (the local paths):
+   * stored as its first attempt, owned by that worker, and already `processing` when a warm slot
+   * was free (`started`).
    */
-  startedBy?: string | null;
+  ownedBy?: { workerId: string; started: boolean };
 }
 
 export async function insertPrediction(db: Db, p: NewPrediction): Promise<PredictionRow> {
-  const started = p.startedBy ?? null;
   const [row] = await db.query<PredictionRow>(
     `INSERT INTO predictions (id, kind, model, version, deployment, destination, input, status, hardware, deadline,
        webhook, webhook_events_filter, tags, token_id, stream_key, worker_id, started_at, attempts)
-     VALUES ($1,$2,$3,$4,$5,$6,$7, CASE WHEN $15::text IS NULL THEN 'starting' ELSE 'processing' END,$8,$9,$10,$11,$12,$13,$14,
-       $15, CASE WHEN $15::text IS NULL THEN NULL ELSE clock_timestamp() END, CASE WHEN $15::text IS NULL THEN 0 ELSE 1 END)
+     VALUES ($1,$2,$3,$4,$5,$6,$7, CASE WHEN $16 THEN 'processing' ELSE 'starting' END,$8,$9,$10,$11,$12,$13,$14,
+       $15, CASE WHEN $16 THEN clock_timestamp() END, CASE WHEN $15::text IS NULL THEN 0 ELSE 1 END)
      RETURNING *`,
     [
       p.id, p.kind, p.model, p.version, p.deployment, p.destination, JSON.stringify(p.input), p.hardware, p.deadline,
-      p.webhook, p.webhookEventsFilter, JSON.stringify(p.tags), p.tokenId, p.streamKey, started,
+      p.webhook, p.webhookEventsFilter, JSON.stringify(p.tags), p.tokenId, p.streamKey,
+      p.ownedBy?.workerId ?? null, p.ownedBy?.started ?? false,
     ],
     'insert-prediction',
   );

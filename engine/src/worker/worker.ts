@@ -70,13 +70,15 @@ const WORKER_STALE_SECONDS = 15;
 /** At most this many predictions wait here for an instance without going through the queue. */
 const LOCAL_WAIT_LIMIT = 256;
 
-/** A warm slot taken for a prediction that is being stored (see `Worker.claimWarm`). */
-export interface WarmClaim {
-  /** This worker's id: the prediction is stored as started by it. */
-  startedBy: string;
-  /** Runs the stored prediction on the slot. */
+/** This worker's hold on a prediction that is being stored (see `Worker.claim`). */
+export interface LocalClaim {
+  /** This worker's id: the prediction is stored as owned by it (its first attempt). */
+  workerId: string;
+  /** A warm slot is in hand: the prediction is stored already started. */
+  started: boolean;
+  /** Runs the stored prediction here. */
   start(row: PredictionRow): void;
-  /** Gives the slot back (the prediction could not be stored). */
+  /** Lets go (the prediction could not be stored). */
   release(): void;
 }
 
@@ -169,36 +171,43 @@ export class Worker {
   }
 
   /**
-   * The fast path, for a prediction about to be stored: when a warm instance of its version has a
-   * free slot right now, the slot is taken (synchronously: two creates in a row must not both
-   * count on one free slot) and the prediction is stored already started by this worker
-   * (`startedBy`), then `start`ed on that slot. Undefined when no slot is free.
+   * Takes a prediction that is about to be stored, when this worker can run it without the queue:
+   * - a warm instance of its version has a free slot right now: the slot is taken (synchronously:
+   *   two creates in a row must not both count on one free slot) and the prediction is stored
+   *   already started here, then `start`ed on that slot;
+   * - or no other live worker serves its hardware (the queue would only hand it back here,
+   *   later): it joins this worker's wait for an instance at once, so a boot it needs starts
+   *   while the row is being stored, and it is stored owned by this worker.
+   * Undefined (the caller enqueues it) otherwise, or when enough wait here already. Nothing is
+   * lost either way: the row is stored, and a restart re-enqueues what never started.
    */
-  claimWarm(p: { id: string; version: string; deployment: string | null; hardware: string }): WarmClaim | undefined {
+  claim(p: { id: string; version: string; deployment: string | null; hardware: string }): LocalClaim | undefined {
     const runnable = this.runnable(p);
     if (!runnable) return undefined;
-    const slot = this.pool.tryAcquire(this.needsOf(p, runnable.version, runnable.spec));
-    if (!slot) return undefined;
-    return {
-      startedBy: this.id,
-      start: (row) => void this.run(row, runnable.version, runnable.spec, slot),
-      release: () => slot.release(),
+    const needs = this.needsOf(p, runnable.version, runnable.spec);
+    const slot = this.pool.tryAcquire(needs);
+    if (slot) {
+      return { workerId: this.id, started: true, start: (row) => void this.run(row, runnable.version, runnable.spec, slot), release: () => slot.release() };
+    }
+    if (this.othersServe.has(p.hardware) || !this.heardFromOthers || this.localWaiting >= LOCAL_WAIT_LIMIT) return undefined;
+    this.localWaiting++;
+    const waiting = this.pool.acquire(needs, (reasons) => void appendLogs(this.opts.db, p.id, `waiting for capacity: ${reasons.join('; ')}\n`));
+    // The wait ends one way or another; a failed one is the run's to report (run() sees the error).
+    waiting.catch(() => undefined);
+    let released = false;
+    const done = () => {
+      if (!released) this.localWaiting--;
+      released = true;
     };
-  }
-
-  /**
-   * Takes a just-stored prediction into this worker's own wait for an instance, skipping the
-   * queue, when no other live worker serves its hardware (the queue would only hand it back
-   * here, later). False (the caller enqueues it) when another worker could run it, this one
-   * cannot, or enough already wait here. Nothing is lost either way: the row is stored, and a
-   * restart re-enqueues what never started.
-   */
-  accept(row: { id: string; version: string; hardware: string }): boolean {
-    if (!this.runnable(row) || this.othersServe.has(row.hardware) || !this.heardFromOthers) return false;
-    if (this.acceptedWaiting >= LOCAL_WAIT_LIMIT) return false;
-    this.acceptedWaiting++;
-    void this.execute(row.id).finally(() => this.acceptedWaiting--);
-    return true;
+    return {
+      workerId: this.id,
+      started: false,
+      start: (row) => void this.run(row, runnable.version, runnable.spec, waiting).finally(done),
+      release: () => {
+        done();
+        void waiting.then((s) => s.release(), () => undefined);
+      },
+    };
   }
 
   /** The version and instance spec for running `p` here, if this worker can and is not stopping. */
@@ -213,7 +222,8 @@ export class Worker {
   /** SKUs other live workers serve (from their heartbeats); until first read, assume any. */
   private othersServe = new Set<string>();
   private heardFromOthers = false;
-  private acceptedWaiting = 0;
+  /** Predictions waiting here for an instance that skipped the queue (see `claim`). */
+  private localWaiting = 0;
 
   private async readOtherWorkers(): Promise<void> {
     const others = (await liveWorkers(this.opts.db, WORKER_STALE_SECONDS)).filter((w) => w.id !== this.id);
@@ -282,7 +292,8 @@ export class Worker {
   }
 
   /** Runs a claimed prediction on `taken` (the fast path) or on a slot the pool provides. */
-  private async run(row: PredictionRow, version: VersionRow, spec: InstanceSpec, taken?: Slot): Promise<void> {
+  /** Runs `row` to its end; `taken`: the slot it has (or waits for) already, else it waits for one here. */
+  private async run(row: PredictionRow, version: VersionRow, spec: InstanceSpec, taken?: Slot | Promise<Slot>): Promise<void> {
     let canceled = false;
     let cancelRun: () => void = () => undefined;
     this.running.set(row.id, { cancel: () => ((canceled = true), cancelRun()) });
@@ -290,9 +301,9 @@ export class Worker {
       ? setTimeout(() => this.running.get(row.id)?.cancel(), Math.max(0, row.deadline.getTime() - Date.now()))
       : undefined;
     try {
-      const slot = taken ?? await this.pool
-        .acquire(this.needsOf(row, version, spec), (reasons) => void appendLogs(this.opts.db, row.id, `waiting for capacity: ${reasons.join('; ')}\n`))
-        .catch((err: Error) => err);
+      const slot = await Promise.resolve(
+        taken ?? this.pool.acquire(this.needsOf(row, version, spec), (reasons) => void appendLogs(this.opts.db, row.id, `waiting for capacity: ${reasons.join('; ')}\n`)),
+      ).catch((err: Error) => err);
       if (slot instanceof Error) {
         // Shutting down before it started: leave it `starting` for the next worker to run.
         if (this.stopping) return;
