@@ -21,7 +21,8 @@
  *   cmd-sync      the same, mode "sync"
  *   on-demand c=4 an on-demand command version, max instances 4 (GANTRY_MAX_INSTANCES): how many
  *                 instances it scaled to, and its throughput against direct × instances
- *   deployment c=4 a deployment with 4 ready instances
+ *   deployment c=4 one instance kept busy by 4 clients (throughput per instance), then 4 ready
+ *                 instances (how close to 4× one instance)
  *   cold boot     a fresh version whose setup() sleeps 1 s: Gantry's answer time minus the time the
  *                 same server needs from start to READY plus one direct prediction (median of --cold)
  */
@@ -139,7 +140,8 @@ function cpuSeconds(pid) {
 let enginePid;
 
 async function load(label, concurrency, send) {
-  const warmEnd = Date.now() + 1000;
+  // Warm-up first (JIT, connections), long enough that the first path measured is not penalised.
+  const warmEnd = Date.now() + 2000;
   await Promise.all(Array.from({ length: concurrency }, async () => { while (Date.now() < warmEnd) await send(); }));
   const latencies = [];
   let errors = 0;
@@ -236,6 +238,20 @@ function startEngine(dataDir) {
   const cluster = (await api('GET', '/v1/cluster')).json;
   od.instances = (cluster.instances ?? []).filter((i) => i.version === onDemand).length;
   results.push(od);
+
+  // Throughput per instance: a deployment with one instance kept busy by 4 clients (one runs, the
+  // rest wait), against the server's own throughput.
+  const oneVersion = await version({ type: 'cog', command: `V=${variant++} ${serverCommand(0)}` });
+  await api('POST', '/v1/deployments', { name: 'bench-one', model: 'bench/cog', version: oneVersion, hardware: 'cpu', min_instances: 1, max_instances: 1 });
+  for (let i = 0; i < 300; i++) {
+    const d = (await api('GET', '/v1/deployments/gantry/bench-one')).json;
+    if ((d.instances ?? []).some((x) => x.state === 'ready' || x.state === 'busy')) break;
+    await sleep(100);
+  }
+  const one = await load('gantry → deployment, 1 instance, c=4', 4, viaGantry('/v1/deployments/gantry/bench-one/predictions', { input }));
+  one.instances = 1;
+  results.push(one);
+  await api('PATCH', '/v1/deployments/gantry/bench-one', { min_instances: 0, max_instances: 0 });
 
   // A deployment with 4 ready instances.
   const depVersion = await version({ type: 'cog', command: `V=${variant++} ${serverCommand(0)}` });

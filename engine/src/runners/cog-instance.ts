@@ -53,7 +53,15 @@ const SETUP_TIMEOUT_MS = 20 * 60_000;
 const URL_UNREACHABLE_MS = 30_000;
 const WATCH_MS = 1000;
 const WATCH_MISSES = 3;
+/**
+ * After a 409 the same request is tried again, soon at first: the legacy Cog server stays busy
+ * until the answer to its terminal webhook is in (it posts it before it frees its slot), so the
+ * next run often races it by a few milliseconds; a server really full stays so for longer.
+ */
+const BUSY_RETRY_FIRST_MS = 2;
 const BUSY_RETRY_MAX_MS = 1000;
+/** 409s before a run says in its logs that it waits (about 60 ms of retries). */
+const BUSY_QUIET_ATTEMPTS = 5;
 /** How long a canceled async run waits for Cog's `canceled` webhook before it is settled anyway. */
 const CANCEL_GRACE_MS = 10_000;
 const UNKNOWN_CANCEL_GRACE_MS = 1000;
@@ -311,9 +319,12 @@ export class CogInstance implements ModelInstance {
         throw new RunError(`the Cog server is unreachable: ${(err as Error).message}`, false);
       }
       if (res.status === 409) {
-        if (!toldBusy) run.log('the Cog server is at capacity (409); waiting for a free slot');
-        toldBusy = true;
-        await this.slotFreed(run, Math.min(BUSY_RETRY_MAX_MS, 50 * 2 ** attempt));
+        // The few-millisecond race after another run ends is not worth a log line; a real wait is.
+        if (!toldBusy && attempt >= BUSY_QUIET_ATTEMPTS) {
+          run.log('the Cog server is at capacity (409); waiting for a free slot');
+          toldBusy = true;
+        }
+        await this.slotFreed(run, Math.min(BUSY_RETRY_MAX_MS, BUSY_RETRY_FIRST_MS * 2 ** attempt));
         continue;
       }
       if (res.status === 422) throw new RunError(`the Cog server rejected the input: ${describeError(res.body)}`, false);
