@@ -85,6 +85,9 @@ export class FileStore {
         done(null, chunk);
       },
     });
+    // A multipart parser destroys the part's stream when the body ends inside it, possibly before
+    // we got here; piping a destroyed stream would wait forever.
+    if (source.destroyed && !source.readableEnded) throw new Error('the request body ended inside the file part');
     try {
       await pipeline(source, meter, createWriteStream(path, { mode: 0o600 }));
       // @fastify/multipart may truncate at its own limit instead of failing.

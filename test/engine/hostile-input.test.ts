@@ -218,7 +218,7 @@ describe('8. Bodies over the limit always get their 413 (fetch, several in fligh
 
   test('the connection stays usable after a 413', async () => {
     // Under the discard bound the body is read, so keep-alive survives and the next request works.
-    expect((await send(JSON.stringify({ input: { text: 'x'.repeat(BODY_LIMIT * 2) } }))).toEqual(expect.objectContaining({ status: 413 })));
+    expect(await send(JSON.stringify({ input: { text: 'x'.repeat(BODY_LIMIT * 2) } }))).toEqual(expect.objectContaining({ status: 413 }));
     expect((await call('GET', '/v1/account')).status).toBe(200);
   });
 });

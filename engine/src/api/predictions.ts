@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { invalid, notFound } from '../core/errors';
 import { parseVersionRef, toWire } from '../core/prediction';
+import { isStorableInstant } from '../core/instants';
 import { getPrediction, listPredictions } from '../store/predictions';
 import type { ApiContext } from './context';
 import { checkCommonFields, createPrediction, type CreateBody } from './create-prediction';
@@ -14,7 +15,7 @@ const CREATE_FIELDS = ['input', 'webhook', 'webhook_events_filter', 'tags', 'str
 function parseDate(value: unknown, field: string): Date | undefined {
   if (value === undefined) return undefined;
   const d = new Date(String(value));
-  if (Number.isNaN(d.getTime())) throw invalid([{ pointer: `/${field}`, detail: 'must be an ISO 8601 date-time' }]);
+  if (!isStorableInstant(d)) throw invalid([{ pointer: `/${field}`, detail: 'must be an ISO 8601 date-time from year 0001 to 9999' }]);
   return d;
 }
 

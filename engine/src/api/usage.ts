@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { invalid } from '../core/errors';
+import { isStorableInstant } from '../core/instants';
 import { usageByGroup, type UsageGroup, type UsageGroupRow } from '../store/usage';
 import type { ApiContext } from './context';
 
@@ -40,7 +41,7 @@ function parseInstant(value: unknown, field: string): Date | undefined {
   // A date (2025-01-31) or a date-time with an offset; anything Date cannot read is refused.
   const ok = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value);
   const d = ok ? new Date(value as string) : new Date(NaN);
-  if (Number.isNaN(d.getTime())) throw invalid([{ pointer: `/${field}`, detail: 'must be an ISO 8601 date or date-time' }]);
+  if (!isStorableInstant(d)) throw invalid([{ pointer: `/${field}`, detail: 'must be an ISO 8601 date or date-time from year 0001 to 9999' }]);
   return d;
 }
 
