@@ -14,12 +14,14 @@ export interface RawAnswer {
   raw: string;
   /** The socket ended with an error (reset) rather than cleanly. */
   reset: boolean;
-  /** Nothing at all arrived before `quietMs` passed. */
+  /** Nothing at all arrived. */
   silent: boolean;
+  /** The server closed the connection (rather than this side giving up waiting). */
+  closedByServer: boolean;
 }
 
 /** Parses the first HTTP response in `raw` (Content-Length or read-to-close bodies; no chunked decoding needed here). */
-export function parseRawAnswer(raw: string, reset: boolean): RawAnswer {
+export function parseRawAnswer(raw: string, reset: boolean, closedByServer = true): RawAnswer {
   const end = raw.indexOf('\r\n\r\n');
   const head = end >= 0 ? raw.slice(0, end) : raw;
   const [statusLine, ...lines] = head.split('\r\n');
@@ -32,14 +34,15 @@ export function parseRawAnswer(raw: string, reset: boolean): RawAnswer {
   let body = end >= 0 ? raw.slice(end + 4) : '';
   const length = Number(headers['content-length']);
   if (Number.isInteger(length)) body = Buffer.from(body).subarray(0, length).toString();
-  return { status: m ? Number(m[1]) : undefined, headers, body, raw, reset, silent: raw.length === 0 };
+  return { status: m ? Number(m[1]) : undefined, headers, body, raw, reset, silent: raw.length === 0, closedByServer };
 }
 
 /**
  * Writes `request` (bytes or text) to host:port and collects the answer. Resolves once the server
- * closes, or `quietMs` after the first complete response when the connection stays open.
+ * closes, `quietMs` after the last bytes arrived when the connection stays open, or after
+ * `silenceMs` when nothing arrives at all (the server may rightly wait for the rest of a request).
  */
-export function rawRequest(url: string, request: string | Buffer, quietMs = 1500, maxMs = 20_000): Promise<RawAnswer> {
+export function rawRequest(url: string, request: string | Buffer, quietMs = 1500, maxMs = 20_000, silenceMs = 5000): Promise<RawAnswer> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
@@ -47,27 +50,27 @@ export function rawRequest(url: string, request: string | Buffer, quietMs = 1500
     let done = false;
     let quiet: NodeJS.Timeout | undefined;
     const socket = connect(Number(port), hostname);
-    const finish = () => {
+    const finish = (byServer: boolean) => {
       if (done) return;
       done = true;
       clearTimeout(quiet);
       clearTimeout(limit);
       socket.destroy();
-      resolve(parseRawAnswer(Buffer.concat(chunks).toString(), reset));
+      resolve(parseRawAnswer(Buffer.concat(chunks).toString(), reset, byServer));
     };
-    const limit = setTimeout(finish, maxMs);
+    const limit = setTimeout(() => finish(false), maxMs);
     socket.on('connect', () => socket.write(request));
     socket.on('data', (c: Buffer) => {
       chunks.push(c);
       clearTimeout(quiet);
-      quiet = setTimeout(finish, quietMs);
+      quiet = setTimeout(() => finish(false), quietMs);
     });
     socket.on('error', () => {
       reset = true;
-      finish();
+      finish(true);
     });
-    socket.on('close', finish);
+    socket.on('close', () => finish(true));
     // A server that never answers is also an answer: nothing, after a while.
-    quiet = setTimeout(finish, Math.max(quietMs, 5000));
+    quiet = setTimeout(() => finish(false), silenceMs);
   });
 }

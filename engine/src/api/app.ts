@@ -4,6 +4,7 @@
  * checks every request's parameters and body, one auth hook. Route modules register themselves
  * with the shared `ApiContext`.
  */
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyError } from 'fastify';
 import { ApiError, unauthorized } from '../core/errors';
@@ -63,16 +64,28 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
     clientErrorHandler: (err: Error & { code?: string }, socket: Socket) => {
       if (err.code === 'ECONNRESET' || socket.destroyed || answered.has(socket)) return;
       answered.add(socket);
-      const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-      if (!socket.writable || inFlight?.headersSent) {
-        socket.destroy();
-        return;
+      // Node hands over the bytes it was parsing; requests on a connection arrive one at a time,
+      // so they start with the request line, which says whether this was a HEAD.
+      const packet = (err as { rawPacket?: unknown }).rawPacket;
+      const head = Buffer.isBuffer(packet) && packet.subarray(0, 5).toString('latin1') === 'HEAD ';
+      const answer = () => {
+        if (socket.destroyed) return;
+        if (!socket.writable) return void socket.destroy();
+        // End (not destroy) and keep reading a moment: closing with unread bytes would reset the
+        // connection and could take the answer with it.
+        socket.end(rawProblemResponse(clientErrorProblem(err), head));
+        socket.resume();
+        setTimeout(() => socket.destroy(), CLIENT_ERROR_LINGER_MS).unref();
+      };
+      // Bytes after a request that is still being answered (pipelined garbage): that answer goes
+      // out first, whole, and this one after it.
+      const inFlight = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
+      if (inFlight && !inFlight.writableFinished) {
+        inFlight.once('finish', answer);
+        inFlight.once('close', answer);
+      } else {
+        answer();
       }
-      // End (not destroy) and keep reading a moment: closing with unread bytes would reset the
-      // connection and could take the answer with it.
-      socket.end(rawProblemResponse(clientErrorProblem(err)));
-      socket.resume();
-      setTimeout(() => socket.destroy(), CLIENT_ERROR_LINGER_MS).unref();
     },
   });
 

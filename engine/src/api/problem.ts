@@ -69,8 +69,9 @@ export function sendProblem(reply: FastifyReply, p: Problem & { internal?: true 
 /**
  * A complete HTTP/1.1 response carrying `p`, for writing straight to a socket when there is no
  * request object to answer through (the HTTP parser rejected the bytes). The connection closes.
+ * An answer to HEAD has no body: the client would read one as the start of the next response.
  */
-export function rawProblemResponse(p: Problem): string {
+export function rawProblemResponse(p: Problem, head = false): string {
   const body = JSON.stringify(p);
   return [
     `HTTP/1.1 ${p.status} ${STATUS_CODES[p.status] ?? 'Error'}`,
@@ -78,7 +79,7 @@ export function rawProblemResponse(p: Problem): string {
     `Content-Length: ${Buffer.byteLength(body)}`,
     'Connection: close',
     '',
-    body,
+    head ? '' : body,
   ].join('\r\n');
 }
 
