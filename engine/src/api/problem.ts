@@ -29,7 +29,11 @@ interface CodedError {
   code?: string;
   statusCode?: number;
   message?: string;
+  syscall?: string;
 }
+
+/** Postgres answers (SQLSTATE) and socket errors that mean "the database is not there right now". */
+const DATABASE_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08003', '08006']);
 
 /**
  * The problem for any error thrown while answering a request. Errors the engine did not mean to
@@ -57,6 +61,10 @@ export function problemOf(err: unknown, limits: { bodyLimitBytes: number; maxPar
   }
   const status = e.statusCode ?? 500;
   if (status >= 400 && status < 500) return problem(status, titleOf(status), e.message || titleOf(status));
+  // Not the request's fault and not a bug: a client may retry.
+  if (e.syscall === 'connect' || (e.code && DATABASE_UNAVAILABLE.has(e.code))) {
+    return { ...problem(503, 'Service unavailable', 'The database is not reachable right now; retry shortly.'), internal: true };
+  }
   return { ...problem(500, 'Internal error', 'An unexpected error occurred.'), internal: true };
 }
 

@@ -92,6 +92,9 @@ function searchText(body: unknown): string {
   }
   if (!text) throw invalid([{ pointer: '', detail: 'must be a non-empty search string (Content-Type: text/plain)' }], 'The request body must be a non-empty search string.');
   if (text.length > MAX_SEARCH_TEXT) throw invalid([{ pointer: '', detail: `must be at most ${MAX_SEARCH_TEXT} characters` }]);
+  // The edge saw the JSON-quoted text; what it quoted follows the same text rules.
+  const bad = textProblem(text);
+  if (bad) throw invalid([{ pointer: '', detail: bad }]);
   return text;
 }
 
