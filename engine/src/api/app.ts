@@ -68,8 +68,10 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
       // so they start with the request line, which says whether this was a HEAD.
       const packet = (err as { rawPacket?: unknown }).rawPacket;
       const head = Buffer.isBuffer(packet) && packet.subarray(0, 5).toString('latin1') === 'HEAD ';
+      let sent = false;
       const answer = () => {
-        if (socket.destroyed) return;
+        if (sent || socket.destroyed) return;
+        sent = true;
         if (!socket.writable) return void socket.destroy();
         // End (not destroy) and keep reading a moment: closing with unread bytes would reset the
         // connection and could take the answer with it.

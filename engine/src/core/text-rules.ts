@@ -43,7 +43,7 @@ export const pointerSegment = (key: string | number): string => String(key).repl
 /**
  * The text problems anywhere in a parsed JSON value, keys and strings alike, each with the JSON
  * pointer of the field at fault (under `base`). Walks with an explicit stack, so depth is no
- * danger; stops after MAX_REPORTED_PROBLEMS.
+ * danger; stops after MAX_REPORTED_PROBLEMS. Binary bodies (buffers) are not text and are skipped.
  */
 export function findTextProblems(value: unknown, base = ''): FieldError[] {
   const found: FieldError[] = [];
@@ -55,7 +55,7 @@ export function findTextProblems(value: unknown, base = ''): FieldError[] {
       if (bad) found.push({ pointer, detail: bad });
     } else if (Array.isArray(v)) {
       for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], `${pointer}/${i}`]);
-    } else if (v !== null && typeof v === 'object') {
+    } else if (v !== null && typeof v === 'object' && !ArrayBuffer.isView(v)) {
       const entries = Object.entries(v as Record<string, unknown>);
       for (let i = entries.length - 1; i >= 0; i--) {
         const [key, child] = entries[i];
