@@ -7,7 +7,7 @@
 import { createWriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { mkdir } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Db } from './store/db';
 import { deleteExpiredFiles, deleteFile, getFile, getOrCreateSecret, insertFile, type FileRow } from './store/files';
@@ -87,7 +87,14 @@ export class FileStore {
   async writeStream(source: Readable): Promise<WrittenFile> {
     const id = newId();
     const key = `files/${id}`;
-    const stored = await this.storage.put(key, source, { maxBytes: this.maxBytes });
+    // A multipart parser destroys the part's stream when the body ends inside it, possibly before
+    // we got here; piping a destroyed stream would wait forever.
+    if (source.destroyed && !source.readableEnded) throw new Error('the request body ended inside the file part');
+    // …and it may be destroyed later, while the store is still getting ready: joined to a pass-through
+    // now, such an end fails the write (premature close) instead of leaving it waiting.
+    const guarded = new PassThrough();
+    pipeline(source, guarded).catch(() => undefined);
+    const stored = await this.storage.put(key, guarded, { maxBytes: this.maxBytes });
     // @fastify/multipart may truncate at its own limit instead of failing.
     if ((source as Readable & { truncated?: boolean }).truncated) {
       await this.storage.delete(key);

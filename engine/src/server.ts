@@ -13,7 +13,8 @@ import { migrate } from './store/migrate';
 import { startEmbeddedPostgres, type EmbeddedHandle } from './store/embedded';
 import { Listener } from './store/listen';
 import { PREDICTION_CHANNEL, expiredQueued, expiredRunning, orphanedRunning, queuedPredictions, requestCancel, getPrediction, removeExpiredData } from './store/predictions';
-import { countTokens, insertToken } from './store/tokens';
+import { countTokens, insertToken, setBootstrapToken } from './store/tokens';
+import { Teardown } from './teardown';
 import { Dispatcher } from './queue';
 import { buildApp } from './api/app';
 import { catalogueRoutes } from './api/catalogue';
@@ -52,13 +53,20 @@ export async function openDatabase(config: Config, log: Log): Promise<{ db: Db; 
     url = embedded.url;
   }
   const db = new Db(url, 12);
-  await migrate(db);
+  try {
+    await migrate(db);
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    await embedded?.stop();
+    throw err;
+  }
   return { db, url, embedded };
 }
 
+/** The bootstrap admin token: GANTRY_API_TOKEN (rotated when it changes), or one generated on the first start. */
 async function bootstrapToken(db: Db, config: Config, log: Log): Promise<void> {
   if (config.apiToken) {
-    await insertToken(db, 'admin', 'admin (GANTRY_API_TOKEN)', config.apiToken);
+    await setBootstrapToken(db, 'admin', 'admin (GANTRY_API_TOKEN)', config.apiToken);
     return;
   }
   if ((await countTokens(db)) > 0) return;
@@ -113,27 +121,46 @@ function startSweeper(db: Db, dispatcher: Dispatcher, log: Log, lifecycle: Lifec
     // After a crash, queued predictions may have lost their job (killed between insert and
     // enqueue): enqueueing is idempotent per prediction id, so re-enqueue them all.
     for (const p of await queuedPredictions(db)) await dispatcher.enqueue(p.id, p.hardware).catch(() => undefined);
-  })();
+  })().catch((err: Error) => log(`sweeper: re-enqueueing after start: ${err.message}`));
   return () => clearInterval(timer);
 }
 
+/** Starts everything; a start that fails stops what it had started before the error is thrown. */
+/** Starts everything; a start that fails stops what it had started before the error is thrown. */
 export async function serve(config: Config, log: Log): Promise<Engine> {
+  const teardown = new Teardown();
+  try {
+    return await start(config, log, teardown);
+  } catch (err) {
+    await teardown.run((e) => log(`while stopping after a failed start: ${e.message}`));
+    throw err;
+  }
+}
+
+async function start(config: Config, log: Log, teardown: Teardown): Promise<Engine> {
   // First: a store that cannot be used is a configuration error, reported before anything starts.
   const storage = await openStorage(config.storage, config.dataDir);
+  teardown.add(() => storage.close());
   log(`storage: ${storage.description}`);
   const { db, url: databaseUrl, embedded } = await openDatabase(config, log);
+  if (embedded) teardown.add(() => embedded.stop());
+  teardown.add(() => db.close());
   await bootstrapToken(db, config, log);
   await ensureBuiltins(db, log);
 
   const dispatcher = new Dispatcher({ databaseUrl, redisUrl: config.redisUrl });
+  teardown.add(() => dispatcher.close());
   const listener = new Listener(databaseUrl, [PREDICTION_CHANNEL]);
+  teardown.add(() => listener.close());
   await listener.start();
   const publicUrl = config.publicUrl ?? `http://${config.host}:${config.port}`;
   const webhooks = await startWebhooks(db, { send: true, retryBaseMs: config.webhookRetryBaseMs, retryMaxMs: config.webhookRetryMaxMs, log });
+  teardown.add(() => webhooks.stop());
   const lifecycle = new Lifecycle(db, { webhooks: webhooks.dispatcher, publicUrl: () => ctx.publicUrl, onError: (e) => log(`webhooks: ${e.message}`), onFinishing: (id) => ctx.waiter.finishingHere(id), onFinished: (id, row) => ctx.waiter.finishedHere(id, row) });
   const files = new FileStore(db, { storage, publicUrl: () => ctx.publicUrl, maxBytes: config.maxFileBytes, ttlSeconds: config.fileTtlSeconds });
   const fileSweep = setInterval(() => void files.sweep().catch((e: Error) => log(`files: ${e.message}`)), fileSweepMs(config.fileTtlSeconds));
   fileSweep.unref();
+  teardown.add(() => clearInterval(fileSweep));
   const ctx: ApiContext = {
     db,
     dispatcher,
@@ -148,12 +175,12 @@ export async function serve(config: Config, log: Log): Promise<Engine> {
     files,
   };
 
-  let worker: Worker | undefined;
   // Run-state updates go through their own pool with asynchronous commit (see Db); accepting a
   // prediction (the API's insert) stays synchronous.
-  const workerDb = config.embeddedWorker ? new Db(databaseUrl, 8, true) : undefined;
-  if (config.embeddedWorker && workerDb) {
-    worker = new Worker({
+  if (config.embeddedWorker) {
+    const workerDb = new Db(databaseUrl, 8, true);
+    teardown.add(() => workerDb.close());
+    const worker = new Worker({
       db: workerDb,
       databaseUrl,
       dispatcher,
@@ -168,18 +195,22 @@ export async function serve(config: Config, log: Log): Promise<Engine> {
       dataDir: config.dataDir,
     });
     await worker.start();
+    teardown.add(() => worker.stop());
     ctx.localWorker = worker;
   }
-  const stopSweeper = startSweeper(db, dispatcher, log, lifecycle, files, config.dataRetentionSeconds);
+  teardown.add(startSweeper(db, dispatcher, log, lifecycle, files, config.dataRetentionSeconds));
   // Model checks run where the API runs: they create their predictions through its create path.
   const checkRunner = new CheckRunner(ctx, { log });
   ctx.checkRunner = checkRunner;
+  teardown.add(() => checkRunner.stop());
 
   const app = buildApp(ctx, {
     bodyLimitBytes: config.bodyLimit,
     logger: config.log === 'debug',
     plugins: [(api, apiCtx) => catalogueRoutes(api, apiCtx, config.catalogueImport)],
   });
+  // Stop accepting first, let running work finish (or leave it queued for the next start).
+  teardown.add(() => app.close());
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -189,21 +220,6 @@ export async function serve(config: Config, log: Log): Promise<Engine> {
 
   return {
     url: ctx.publicUrl,
-    async stop() {
-      // Stop accepting, let running work finish (or leave it queued for the next start).
-      await app.close();
-      await checkRunner.stop();
-      stopSweeper();
-      await worker?.stop();
-      await workerDb?.close();
-      clearInterval(fileSweep);
-      await storage.close();
-      await webhooks.stop();
-      await dispatcher.close();
-      await listener.close();
-      await db.close();
-      await embedded?.stop();
-    },
+    stop: () => teardown.run((e) => log(`while stopping: ${e.message}`)),
   };
 }
-

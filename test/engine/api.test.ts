@@ -71,11 +71,14 @@ describe('bad input never crashes and names the field', () => {
     expect(res.json.input).toEqual(expect.objectContaining({ text: 'hello', sleep: 0 }));
     expect(res.json.output).toBe('hello');
   });
-  test('bad Prefer and Cancel-After headers are 400 naming the header', async () => {
+  test('bad Prefer and Cancel-After headers name the header: 400 unreadable, 422 out of range', async () => {
     let res = await call('POST', '/v1/models/gantry/echo/predictions', { input: {} }, { prefer: 'wait=99' });
-    problem(res, 400);
+    problem(res, 422);
     expect(res.json.errors[0].pointer).toBe('/headers/prefer');
     res = await call('POST', '/v1/models/gantry/echo/predictions', { input: {} }, { 'cancel-after': '2s' });
+    problem(res, 422);
+    expect(res.json.errors[0].pointer).toBe('/headers/cancel-after');
+    res = await call('POST', '/v1/models/gantry/echo/predictions', { input: {} }, { 'cancel-after': 'soon' });
     problem(res, 400);
     expect(res.json.errors[0].pointer).toBe('/headers/cancel-after');
     problem(await call('GET', '/v1/predictions?cursor=%%%'), 400);

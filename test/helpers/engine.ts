@@ -22,8 +22,8 @@ export interface EngineHandle {
   output(): string;
   /** SIGKILL, no cleanup: what a crash looks like. */
   kill(): Promise<void>;
-  /** Starts the engine again on the same database, port and data dir. */
-  restart(): Promise<void>;
+  /** Starts the engine again on the same database, port and data dir (with `env` changed, e.g. a rotated token). */
+  restart(env?: Record<string, string>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -105,8 +105,10 @@ export async function startEngine(opts: { env?: Record<string, string> } = {}): 
       started.child.kill('SIGKILL');
       await gone;
     },
-    async restart() {
+    async restart(changed: Record<string, string> = {}) {
       exited = false;
+      Object.assign(env, changed);
+      if (changed.GANTRY_API_TOKEN) handle.token = changed.GANTRY_API_TOKEN;
       started = await spawnEngine(env);
       watch(started.child);
     },

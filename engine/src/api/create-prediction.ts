@@ -63,11 +63,14 @@ export function checkCommonFields(body: CreateBody, allowed: string[]): {
   return { input: input as Record<string, unknown>, webhook, filter, tags };
 }
 
+/** Runs a header parser; an unreadable value is a 400, an out-of-range one (RangeError) a 422, both naming the header. */
 function headerProblem(name: string, fn: () => unknown): never | void {
   try {
     fn();
   } catch (err) {
-    throw new ApiError(400, 'Bad request', (err as Error).message, [{ pointer: `/headers/${name}`, detail: (err as Error).message }]);
+    const errors = [{ pointer: `/headers/${name}`, detail: (err as Error).message }];
+    if (err instanceof RangeError) throw invalid(errors, (err as Error).message);
+    throw new ApiError(400, 'Bad request', (err as Error).message, errors);
   }
 }
 

@@ -5,14 +5,17 @@
  * capability; the official client fetches file outputs without auth). With an S3 store the
  * download answers 302 to a short-lived presigned URL unless the store is set to proxy downloads.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
-import { ApiError, badRequest, invalid, notFound, tooLarge } from '../core/errors';
+import { ApiError, badRequest, invalid, notFound, tooLarge, type FieldError } from '../core/errors';
 import { contentDisposition } from '../core/file-urls';
+import { excessNestingAt, MAX_JSON_DEPTH } from '../core/json-limits';
+import { findTextProblems, textProblem } from '../core/text-rules';
 import { FileTooLargeError, type WrittenFile } from '../files';
 import { listFiles } from '../store/files';
 import type { ApiContext } from './context';
 import { decodeCursor, page, PAGE_SIZE } from './paginate';
+import { discardBody } from './discard-body';
 
 const MAX_METADATA_BYTES = 64 * 1024;
 
@@ -20,17 +23,19 @@ function isTooLarge(err: unknown): boolean {
   return err instanceof FileTooLargeError || (err as { code?: string })?.code === 'FST_REQ_FILE_TOO_LARGE';
 }
 
-/** Reads what is left of a rejected upload (bounded), so the client gets the 413 instead of a reset. */
-function drain(req: FastifyRequest, maxMs = 10_000): Promise<void> {
-  return new Promise((resolve) => {
-    const raw = req.raw;
-    if (raw.readableEnded) return resolve();
-    const timer = setTimeout(resolve, maxMs);
-    raw.on('end', () => (clearTimeout(timer), resolve()));
-    raw.on('error', () => (clearTimeout(timer), resolve()));
-    raw.resume();
-  });
+/**
+ * What a failure while reading the parts means for the client. The multipart parser throws plain
+ * errors for a malformed body ("Unexpected end of form", "Malformed part header"): those are the
+ * client's, a 400. Errors with a status (limits) keep it; I/O errors (with a `syscall`) are ours.
+ */
+function readingProblem(err: unknown): unknown {
+  const e = err as { statusCode?: number; syscall?: string; message?: string };
+  if (err instanceof ApiError || e?.statusCode || e?.syscall) return err;
+  return badRequest(`The multipart body is malformed: ${e?.message ?? 'unreadable'}.`);
 }
+
+/** A media type that can be sent back as a Content-Type header: printable ASCII, `type/subtype`. */
+const MEDIA_TYPE = /^[\x21-\x7e]+\/[\x21-\x7e]+(;[\x20-\x7e]*)?$/;
 
 async function readSmall(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
@@ -43,6 +48,24 @@ async function readSmall(stream: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** The `metadata` field: a JSON object that nests within the limit and follows the text rules. */
+function parseMetadata(text: string | undefined, errors: FieldError[]): Record<string, unknown> {
+  if (text === undefined || text.trim() === '') return {};
+  if (excessNestingAt(text) >= 0) {
+    errors.push({ pointer: '/metadata', detail: `must nest no deeper than ${MAX_JSON_DEPTH} levels` });
+    return {};
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+    errors.push(...findTextProblems(parsed, '/metadata'));
+    return parsed as Record<string, unknown>;
+  } catch {
+    errors.push({ pointer: '/metadata', detail: 'must be a JSON object' });
+    return {};
+  }
+}
+
 export function fileRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const { files } = ctx;
   const limitText = () => `Files must be at most ${files.maxBytes} bytes (${(files.maxBytes / 1024 / 1024).toFixed(1)} MiB).`;
@@ -53,15 +76,21 @@ export function fileRoutes(app: FastifyInstance, ctx: ApiContext): void {
     });
 
     scope.post('/v1/files', async (req, reply) => {
-      if (!req.isMultipart()) throw badRequest('POST /v1/files takes multipart/form-data with a `content` part.');
+      const contentType = [req.headers['content-type'] ?? ''].flat().join(',');
+      if (!req.isMultipart()) {
+        throw badRequest('POST /v1/files takes multipart/form-data with a `content` part.', [{ pointer: '/headers/content-type', detail: 'must be multipart/form-data' }]);
+      }
+      if (!/;\s*boundary=[^;\s]/i.test(contentType)) {
+        throw badRequest('A multipart/form-data Content-Type needs a boundary parameter.', [{ pointer: '/headers/content-type', detail: 'must have a boundary parameter' }]);
+      }
       const declared = Number(req.headers['content-length']);
       if (Number.isFinite(declared) && declared > files.maxBytes + 1024 * 1024) {
-        await drain(req);
+        await discardBody(req.raw);
         throw tooLarge(limitText());
       }
       let written: WrittenFile | undefined;
       let name: string | undefined;
-      let contentType: string | undefined;
+      let partType: string | undefined;
       let metadataText: string | undefined;
       let typeField: string | undefined;
       let filenameField: string | undefined;
@@ -72,7 +101,7 @@ export function fileRoutes(app: FastifyInstance, ctx: ApiContext): void {
               if (written) throw invalid([{ pointer: '/content', detail: 'must be given once' }]);
               written = await files.writeStream(part.file);
               name = part.filename;
-              contentType = part.mimetype;
+              partType = part.mimetype;
             } else if (part.fieldname === 'metadata') {
               metadataText = await readSmall(part.file);
             } else {
@@ -88,35 +117,27 @@ export function fileRoutes(app: FastifyInstance, ctx: ApiContext): void {
       } catch (err) {
         if (written) await files.discard(written);
         if (isTooLarge(err)) {
-          await drain(req);
+          await discardBody(req.raw);
           throw tooLarge(limitText());
         }
-        throw err;
+        throw readingProblem(err);
       }
       if (!written) throw invalid([{ pointer: '/content', detail: 'is required: the file as a multipart part named "content"' }]);
-      let metadata: Record<string, unknown> = {};
-      const errors = [];
-      if (metadataText !== undefined && metadataText.trim() !== '') {
-        try {
-          const parsed = JSON.parse(metadataText);
-          if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
-          metadata = parsed;
-        } catch {
-          errors.push({ pointer: '/metadata', detail: 'must be a JSON object' });
-        }
-      }
+      const errors: FieldError[] = [];
+      const metadata = parseMetadata(metadataText, errors);
       const finalName = (filenameField ?? name ?? 'file').slice(0, 255);
-      if (Buffer.byteLength(finalName) > 255) errors.push({ pointer: '/filename', detail: 'must be at most 255 bytes' });
+      const nameProblem = textProblem(finalName);
+      if (nameProblem) errors.push({ pointer: '/filename', detail: nameProblem });
+      else if (Buffer.byteLength(finalName) > 255) errors.push({ pointer: '/filename', detail: 'must be at most 255 bytes' });
+      const finalType = typeField || partType || 'application/octet-stream';
+      if (finalType.length > 255 || !MEDIA_TYPE.test(finalType)) {
+        errors.push({ pointer: typeField ? '/type' : '/content', detail: 'must have a media type of printable ASCII, like text/plain' });
+      }
       if (errors.length) {
         await files.discard(written);
         throw invalid(errors);
       }
-      const row = await files.record(written, {
-        name: finalName,
-        contentType: typeField || contentType || 'application/octet-stream',
-        metadata,
-        tokenId: req.tokenId ?? null,
-      });
+      const row = await files.record(written, { name: finalName, contentType: finalType, metadata, tokenId: req.tokenId ?? null });
       return reply.code(201).send(await files.toWire(row));
     });
   });

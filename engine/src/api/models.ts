@@ -1,6 +1,6 @@
 /** Models and versions (Replicate API), plus the create-version extension. */
 import type { FastifyInstance } from 'fastify';
-import { ApiError, conflict, invalid, notFound, type FieldError } from '../core/errors';
+import { conflict, invalid, notFound, type FieldError } from '../core/errors';
 import { isValidName } from '../core/prediction';
 import { findSku } from '../core/hardware';
 import { parseVersionSpec } from '../core/version-spec';
@@ -88,7 +88,7 @@ export function modelRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const { spec, errors } = parseVersionSpec(req.body ?? {});
     if (!spec) throw invalid(errors);
     if (!spec.hardware) spec.hardware = model.hardware;
-    if (!findSku(spec.hardware)) throw new ApiError(422, 'Input validation failed', `unknown hardware ${spec.hardware}`);
+    if (!findSku(spec.hardware)) throw invalid([{ pointer: '/hardware', detail: `unknown hardware ${spec.hardware}; see GET /v1/hardware` }]);
     const version = await createVersion(ctx.db, model.owner, model.name, spec);
     ctx.versions.clear();
     return reply.code(201).send(versionWire(version));

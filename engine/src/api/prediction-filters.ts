@@ -4,6 +4,7 @@
  * reported at once, each naming its parameter; the parsed filters also write themselves back into
  * the `next` URL, so every page of a filtered list stays filtered.
  */
+import { isStorableInstant } from '../core/instants';
 import { invalid, type FieldError } from '../core/errors';
 import { parseVersionRef, type Status } from '../core/prediction';
 import type { PredictionFilter } from '../store/predictions';
@@ -40,8 +41,12 @@ function instant(raw: unknown, field: string, errors: FieldError[]): Date | unde
   const text = single(raw, field, errors);
   if (text === undefined) return undefined;
   const d = new Date(text);
-  if (Number.isNaN(d.getTime())) errors.push({ pointer: `/${field}`, detail: 'must be an ISO 8601 date-time' });
-  return Number.isNaN(d.getTime()) ? undefined : d;
+  // Postgres stores years 1 to 9999 (past them a query fails): refuse the rest here.
+  if (!isStorableInstant(d)) {
+    errors.push({ pointer: `/${field}`, detail: 'must be an ISO 8601 date-time from year 0001 to 9999' });
+    return undefined;
+  }
+  return d;
 }
 
 function modelName(raw: unknown, field: string, errors: FieldError[]): string | undefined {

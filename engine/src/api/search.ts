@@ -11,12 +11,16 @@
  * there is nothing to create or edit.
  */
 import type { FastifyInstance } from 'fastify';
-import { badRequest, invalid, notFound } from '../core/errors';
+import { invalid, notFound } from '../core/errors';
 import { rankModels } from '../public-catalogue/search';
 import { modelsWithRunner, type ModelRow } from '../store/catalog';
 import type { ApiContext } from './context';
 import { modelWire } from './model-wire';
-import { page, PAGE_SIZE, parseLimit } from './paginate';
+import { malformedCursor, page, PAGE_SIZE, parseLimit } from './paginate';
+import { textProblem } from '../core/text-rules';
+
+/** Longest search text a cursor may carry back. */
+const MAX_SEARCH_TEXT = 1000;
 
 type Row = ModelRow & { runner_type: string | null; trainable: boolean };
 
@@ -87,6 +91,10 @@ function searchText(body: unknown): string {
     }
   }
   if (!text) throw invalid([{ pointer: '', detail: 'must be a non-empty search string (Content-Type: text/plain)' }], 'The request body must be a non-empty search string.');
+  if (text.length > MAX_SEARCH_TEXT) throw invalid([{ pointer: '', detail: `must be at most ${MAX_SEARCH_TEXT} characters` }]);
+  // The edge saw the JSON-quoted text; what it quoted follows the same text rules.
+  const bad = textProblem(text);
+  if (bad) throw invalid([{ pointer: '', detail: bad }]);
   return text;
 }
 
@@ -97,15 +105,17 @@ function searchText(body: unknown): string {
  */
 export function searchCursor(cursor: string | undefined): { search: string; offset: number } | undefined {
   if (cursor === undefined) return undefined;
+  let value: Record<string, unknown>;
   try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as Record<string, unknown>;
-    if (typeof value.search !== 'string') return undefined;
-    const offset = Number(value.offset);
-    if (value.search.trim() && Number.isInteger(offset) && offset > 0) return { search: value.search, offset };
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as Record<string, unknown>;
   } catch {
     return undefined; // not ours: the list's own cursor check answers it
   }
-  throw badRequest('The cursor is malformed; use the `next` URL of a previous page.', [{ pointer: '/cursor', detail: 'is malformed' }]);
+  if (!value || typeof value !== 'object' || typeof value.search !== 'string') return undefined;
+  const offset = Number(value.offset);
+  const words = value.search;
+  if (words.trim() && words.length <= MAX_SEARCH_TEXT && !textProblem(words) && Number.isSafeInteger(offset) && offset > 0) return { search: words, offset };
+  throw malformedCursor();
 }
 
 /** One page of models ranked for `text`, from `offset`, with the next page's cursor when there is one. */

@@ -9,6 +9,7 @@ import { invalid } from '../core/errors';
 import { UNIT_OF_RULE } from '../core/pricing';
 import { spendBetween, usageByDay, usageByGroup, type UsageGroup, type UsageGroupRow } from '../store/usage';
 import { monthEndProjection, rateWindowStart, stackByDay, startOfUtcDay, utcDays, utcMonth } from '../core/usage-series';
+import { isStorableInstant } from '../core/instants';
 import type { ApiContext } from './context';
 
 const GROUPS = ['model', 'version', 'deployment', 'token', 'day', 'kind', 'hardware', 'rule'] as const;
@@ -55,7 +56,7 @@ function parseInstant(value: unknown, field: string): Date | undefined {
   // A date (2025-01-31) or a date-time with an offset; anything Date cannot read is refused.
   const ok = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value);
   const d = ok ? new Date(value as string) : new Date(NaN);
-  if (Number.isNaN(d.getTime())) throw invalid([{ pointer: `/${field}`, detail: 'must be an ISO 8601 date or date-time' }]);
+  if (!isStorableInstant(d)) throw invalid([{ pointer: `/${field}`, detail: 'must be an ISO 8601 date or date-time from year 0001 to 9999' }]);
   return d;
 }
 
