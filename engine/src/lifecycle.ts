@@ -43,7 +43,7 @@ export class Lifecycle {
    * Moves `id` to a terminal state once; returns the row when this call did it. `known` (the row
    * as the caller has it) lets a prediction that nobody listens to skip the transaction.
    */
-  async finish(id: string, f: Finish, known?: Pick<PredictionRow, 'model' | 'deployment' | 'webhook'>): Promise<PredictionRow | undefined> {
+  async finish(id: string, f: Finish, known?: Pick<PredictionRow, 'model' | 'deployment' | 'webhook' | 'token_id'>): Promise<PredictionRow | undefined> {
     const hooks = this.opts.webhooks;
     const row =
       !hooks || (known && !(await hooks.wanted(known)))

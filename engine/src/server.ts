@@ -135,6 +135,7 @@ export async function serve(config: Config, log: Log): Promise<Engine> {
     versions: new TtlCache(1000),
     lifecycle,
     files,
+    admission: { maxQueue: config.maxQueue, maxQueuePerVersion: config.maxQueuePerVersion, retryAfterSeconds: config.queueRetryAfterSeconds },
   };
 
   let worker: Worker | undefined;

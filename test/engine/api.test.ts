@@ -26,7 +26,7 @@ describe('auth', () => {
     problem(await api({ url: engine.url, token: 'nope' })('GET', '/v1/predictions'), 401);
   });
   test('tokens can be created, used and revoked', async () => {
-    const created = await call('POST', '/v1/tokens', { name: 'ci' });
+    const created = await call('POST', '/v1/tokens', { name: 'ci', scope: 'read' });
     expect(created.status).toBe(201);
     const other = api({ url: engine.url, token: created.json.token });
     expect((await other('GET', '/v1/account')).status).toBe(200);

@@ -17,6 +17,8 @@ import { streamRoutes } from './streams';
 import { fileRoutes } from './files';
 import { trainingRoutes } from './trainings';
 import { searchRoutes } from './search';
+import { tokenRoutes } from './tokens';
+import { accessControl } from './access';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -56,7 +58,8 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
 
   app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
     if (err instanceof ApiError) {
-      return reply.code(err.status).type('application/problem+json').send(problem(err.status, err.title, err.detail, err.errors));
+      if (err.headers) reply.headers(err.headers);
+      return reply.code(err.status).type('application/problem+json').send({ ...problem(err.status, err.title, err.detail, err.errors), ...err.extensions });
     }
     const status = (err as FastifyError).statusCode ?? 500;
     if (status === 413 || (err as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -84,12 +87,15 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
     const token = await ctx.tokens.through(secret, () => findActiveToken(ctx.db, secret));
     if (!token) throw unauthorized('The API token is invalid or revoked.');
     req.tokenId = token.id;
+    req.token = token;
   });
+  accessControl(app, ctx);
 
   app.get('/health', async () => ({ status: 'ok' }));
   predictionRoutes(app, ctx);
   modelRoutes(app, ctx);
   accountRoutes(app, ctx);
+  tokenRoutes(app, ctx);
   deploymentRoutes(app, ctx);
   usageRoutes(app, ctx);
   clusterRoutes(app, ctx);

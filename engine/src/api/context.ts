@@ -8,6 +8,7 @@ import type { TtlCache } from '../core/ttl-cache';
 import type { TokenRow } from '../store/tokens';
 import type { VersionRow } from '../store/catalog';
 import type { FileStore } from '../files';
+import type { AdmissionLimits } from './admission';
 
 export interface ApiContext {
   db: Db;
@@ -29,4 +30,6 @@ export interface ApiContext {
   /** Terminal transitions (with their webhooks) go through this. */
   lifecycle: Lifecycle;
   files: FileStore;
+  /** Queue limits for creates (backpressure); absent: no engine-wide limits. */
+  admission?: AdmissionLimits;
 }

@@ -12,6 +12,7 @@ import type { VersionRow } from '../store/catalog';
 import { getPrediction, insertPrediction } from '../store/predictions';
 import type { ApiContext } from './context';
 import { requireServableHardware } from './cluster';
+import { admitCreate } from './admission';
 import { parseEventsFilter, webhookUrlProblem, WebhookValidationError } from '../webhooks/events';
 
 export interface CreateBody {
@@ -79,6 +80,8 @@ export interface CreateArgs {
   /** The schema the input is validated against (training input differs from predict input). */
   inputSchema?: Record<string, unknown>;
   schemaKey?: string;
+  /** The deployment's max_queue (backpressure), when it runs on one. */
+  maxQueue?: number | null;
   fields: ReturnType<typeof checkCommonFields>;
 }
 
@@ -103,6 +106,7 @@ export async function createPrediction(ctx: ApiContext, req: FastifyRequest, rep
     await requireServableHardware(ctx, hardware, '/version');
     servableUntil.set(hardware, Date.now() + 2000);
   }
+  await admitCreate(ctx, req, { version: version.id, model: `${version.owner}/${version.name}`, deployment: args.deployment ?? null, deploymentMaxQueue: args.maxQueue });
 
   const id = newId();
   const row = await insertPrediction(ctx.db, {

@@ -8,6 +8,7 @@ import { checkCommonFields, createPrediction, type CreateBody } from './create-p
 import { decodeCursor, page, PAGE_SIZE } from './paginate';
 import { latestVersion, requireVersion } from './resolve';
 import { cancelPrediction } from './cancel';
+import { visibleOwner } from './access';
 
 const CREATE_FIELDS = ['input', 'webhook', 'webhook_events_filter', 'tags', 'stream'];
 
@@ -50,7 +51,11 @@ export function predictionRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get<{ Querystring: { cursor?: string; created_after?: string; created_before?: string } }>('/v1/predictions', async (req) => {
     const cursor = decodeCursor<{ createdAt: string; id: string }>(req.query.cursor, ['createdAt', 'id']);
-    const filter = { createdAfter: parseDate(req.query.created_after, 'created_after'), createdBefore: parseDate(req.query.created_before, 'created_before') };
+    const filter = {
+      createdAfter: parseDate(req.query.created_after, 'created_after'),
+      createdBefore: parseDate(req.query.created_before, 'created_before'),
+      tokenId: visibleOwner(req),
+    };
     const rows = await listPredictions(ctx.db, 'prediction', PAGE_SIZE + 1, cursor, filter);
     const results = rows.slice(0, PAGE_SIZE);
     const last = results[results.length - 1];

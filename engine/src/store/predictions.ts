@@ -59,10 +59,14 @@ export async function listPredictions(
   kind: Kind,
   limit: number,
   cursor?: Cursor,
-  filter: { createdAfter?: Date; createdBefore?: Date } = {},
+  filter: { createdAfter?: Date; createdBefore?: Date; tokenId?: string } = {},
 ): Promise<Array<PredictionRow & { cursor_at: string }>> {
   const where = ['kind = $1'];
   const params: unknown[] = [kind];
+  if (filter.tokenId) {
+    params.push(filter.tokenId);
+    where.push(`token_id = $${params.length}`);
+  }
   if (cursor) {
     params.push(cursor.createdAt, cursor.id);
     where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length})`);
