@@ -136,6 +136,7 @@ export async function serve(config: Config, log: Log): Promise<Engine> {
     lifecycle,
     files,
     admission: { maxQueue: config.maxQueue, maxQueuePerVersion: config.maxQueuePerVersion, retryAfterSeconds: config.queueRetryAfterSeconds },
+    idempotencyTtlSeconds: config.idempotencyTtlSeconds,
   };
 
   let worker: Worker | undefined;

@@ -19,6 +19,7 @@ import { trainingRoutes } from './trainings';
 import { searchRoutes } from './search';
 import { tokenRoutes } from './tokens';
 import { accessControl } from './access';
+import { idempotency } from './idempotency';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -92,6 +93,7 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
   accessControl(app, ctx);
 
   app.get('/health', async () => ({ status: 'ok' }));
+  idempotency(app, ctx, ctx.idempotencyTtlSeconds ?? 24 * 3600);
   predictionRoutes(app, ctx);
   modelRoutes(app, ctx);
   accountRoutes(app, ctx);

@@ -32,4 +32,6 @@ export interface ApiContext {
   files: FileStore;
   /** Queue limits for creates (backpressure); absent: no engine-wide limits. */
   admission?: AdmissionLimits;
+  /** How long an Idempotency-Key is remembered (seconds; default 24 h). */
+  idempotencyTtlSeconds?: number;
 }
