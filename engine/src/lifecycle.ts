@@ -9,6 +9,17 @@ import { finishPrediction, type Finish } from './store/predictions';
 import { timings, toWire, type PredictionRow } from './core/prediction';
 import { noCost } from './core/pricing';
 import type { WebhookDispatcher } from './webhooks/dispatch';
+import { observeFinished } from './observe/metrics';
+import { predictionLogger } from './observe/logger';
+
+/** One line per terminal transition: status, times, cost, and the error of a failure. */
+function logFinished(row: PredictionRow): void {
+  const m = row.metrics as Record<string, unknown>;
+  const fields = { status: row.status, predict_time: m.predict_time, total_time: m.total_time, total_usd: row.cost?.total_usd, error: row.error ?? undefined };
+  const log = predictionLogger(row);
+  if (row.status === 'failed') log.warn(fields, `${row.kind} failed`);
+  else log.info(fields, `${row.kind} ${row.status}`);
+}
 
 export interface LifecycleOptions {
   /** Absent: no webhooks are sent (e.g. a tool that only reads). */
@@ -53,7 +64,11 @@ export class Lifecycle {
             if (finished) await hooks.emit(finished, 'completed', this.wire(finished), q);
             return finished;
           });
-    if (row) this.opts.onFinished?.(row);
+    if (row) {
+      observeFinished(row);
+      logFinished(row);
+      this.opts.onFinished?.(row);
+    }
     return row;
   }
 
@@ -77,6 +92,8 @@ export class Lifecycle {
 
   /** `start` (after the row became `processing`). Never throws: a webhook problem must not fail the run. */
   async started(row: PredictionRow): Promise<void> {
+    const m = row.metrics as Record<string, unknown>;
+    predictionLogger(row).info({ queue_time: m.queue_time, setup_time: m.setup_time, worker_id: row.worker_id }, `${row.kind} started`);
     await this.emit(row, 'start');
   }
 

@@ -26,6 +26,9 @@ import { Lifecycle } from './lifecycle';
 import { TtlCache } from './core/ttl-cache';
 import { FileStore } from './files';
 import { startWebhooks } from './webhooks/runtime';
+import { clusterSnapshot, readinessOf } from './api/observability';
+import { setClusterState } from './observe/metrics';
+import { startMetricsServer } from './observe/metrics-server';
 
 const WORKER_STALE_SECONDS = 15;
 /** Data retention works in batches of this many predictions, at most this many batches a sweep. */
@@ -110,6 +113,18 @@ function startSweeper(db: Db, dispatcher: Dispatcher, log: Log, lifecycle: Lifec
   return () => clearInterval(timer);
 }
 
+/** GANTRY_METRICS_LISTEN: /metrics (with the cluster's gauges) and the probes on their own address. */
+async function startMetricsListener(config: Config, ctx: ApiContext, log: Log) {
+  if (!config.metricsListen) return undefined;
+  const server = await startMetricsServer({
+    ...config.metricsListen,
+    refresh: async () => setClusterState(await clusterSnapshot(ctx)),
+    ready: ctx.readiness!,
+  });
+  log(`metrics and probes on ${server.url}/metrics`);
+  return server;
+}
+
 export async function serve(config: Config, log: Log): Promise<Engine> {
   const { db, url: databaseUrl, embedded } = await openDatabase(config, log);
   await bootstrapToken(db, config, log);
@@ -137,6 +152,7 @@ export async function serve(config: Config, log: Log): Promise<Engine> {
     files,
     admission: { maxQueue: config.maxQueue, maxQueuePerVersion: config.maxQueuePerVersion, retryAfterSeconds: config.queueRetryAfterSeconds },
     idempotencyTtlSeconds: config.idempotencyTtlSeconds,
+    metricsToken: config.metricsToken,
   };
 
   let worker: Worker | undefined;
@@ -162,6 +178,8 @@ export async function serve(config: Config, log: Log): Promise<Engine> {
     ctx.localWorker = worker;
   }
   const stopSweeper = startSweeper(db, dispatcher, log, lifecycle, config.dataRetentionSeconds);
+  ctx.readiness = readinessOf(ctx, worker ? { worker: () => worker!.readiness() } : {});
+  const metricsServer = await startMetricsListener(config, ctx, log);
 
   const app = buildApp(ctx, {
     bodyLimitBytes: config.bodyLimit,
@@ -179,6 +197,7 @@ export async function serve(config: Config, log: Log): Promise<Engine> {
     async stop() {
       // Stop accepting, let running work finish (or leave it queued for the next start).
       await app.close();
+      await metricsServer?.close();
       stopSweeper();
       await worker?.stop();
       await workerDb?.close();

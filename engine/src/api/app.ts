@@ -20,6 +20,8 @@ import { searchRoutes } from './search';
 import { tokenRoutes } from './tokens';
 import { accessControl } from './access';
 import { idempotency } from './idempotency';
+import { observabilityRoutes } from './observability';
+import { echoRequestId, requestLogging } from './request-id';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -29,20 +31,22 @@ declare module 'fastify' {
 
 export interface AppOptions {
   bodyLimitBytes: number;
+  /** Log every request (GANTRY_LOG=debug) through the process logger. */
   logger: boolean;
   /** Extra route modules (the engine's other resources register through this). */
   plugins?: Array<(app: FastifyInstance, ctx: ApiContext) => void>;
 }
 
 /** Routes reachable without a bearer token (they carry their own capability, or are public). */
-const PUBLIC = [/^\/health$/, /^\/v1\/streams\//, /^\/v1\/files\/[^/]+\/download/];
+const PUBLIC = [/^\/health$/, /^\/health\/ready$/, /^\/metrics$/, /^\/v1\/streams\//, /^\/v1\/files\/[^/]+\/download/];
 
 function problem(status: number, title: string, detail: string, errors?: unknown) {
   return { type: 'about:blank', title, status, detail, ...(errors ? { errors } : {}) };
 }
 
 export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
-  const app = Fastify({ logger: opts.logger, bodyLimit: opts.bodyLimitBytes, return503OnClosing: true });
+  const app = Fastify({ ...requestLogging(opts.logger), bodyLimit: opts.bodyLimitBytes, return503OnClosing: true });
+  echoRequestId(app);
 
   // The official client sends `Content-Type: application/json` on body-less GETs and cancels:
   // an empty body is no body, not malformed JSON.
@@ -106,6 +110,7 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
   fileRoutes(app, ctx);
   trainingRoutes(app, ctx);
   searchRoutes(app, ctx);
+  observabilityRoutes(app, ctx);
   for (const plugin of opts.plugins ?? []) plugin(app, ctx);
   return app;
 }

@@ -9,6 +9,7 @@ import type { TokenRow } from '../store/tokens';
 import type { VersionRow } from '../store/catalog';
 import type { FileStore } from '../files';
 import type { AdmissionLimits } from './admission';
+import type { ReadinessReport } from '../observe/readiness';
 
 export interface ApiContext {
   db: Db;
@@ -34,4 +35,8 @@ export interface ApiContext {
   admission?: AdmissionLimits;
   /** How long an Idempotency-Key is remembered (seconds; default 24 h). */
   idempotencyTtlSeconds?: number;
+  /** A token that may scrape GET /metrics besides admin API tokens (GANTRY_METRICS_TOKEN). */
+  metricsToken?: string;
+  /** Readiness of this process (database, queue, its worker's devices); default: database and queue. */
+  readiness?: () => Promise<ReadinessReport>;
 }

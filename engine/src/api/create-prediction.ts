@@ -13,6 +13,8 @@ import { getPrediction, insertPrediction } from '../store/predictions';
 import type { ApiContext } from './context';
 import { requireServableHardware } from './cluster';
 import { admitCreate } from './admission';
+import { observeCreated } from '../observe/metrics';
+import { predictionLogger } from '../observe/logger';
 import { parseEventsFilter, webhookUrlProblem, WebhookValidationError } from '../webhooks/events';
 
 export interface CreateBody {
@@ -123,8 +125,11 @@ export async function createPrediction(ctx: ApiContext, req: FastifyRequest, rep
     webhookEventsFilter: fields.filter,
     tags: fields.tags,
     tokenId: req.tokenId ?? null,
+    requestId: req.id,
     streamKey: version.streams && args.kind === 'prediction' ? newCapability() : null,
   });
+  observeCreated(row);
+  predictionLogger(row, req.id).info({ version: row.version, status: row.status }, `${row.kind} created`);
   const waiting = wait ? ctx.waiter.untilCompleted(id, wait, async () => false) : undefined;
   try {
     // A warm local instance with a free slot takes it at once; otherwise it goes through the queue.

@@ -24,19 +24,21 @@ export interface NewPrediction {
   webhookEventsFilter: string[] | null;
   tags: Record<string, string>;
   tokenId: string | null;
+  /** The X-Request-Id of the create (log lines about the prediction carry it). */
+  requestId?: string | null;
   streamKey: string | null;
 }
 
 export async function insertPrediction(db: Db, p: NewPrediction): Promise<PredictionRow> {
   const [row] = await db.query<PredictionRow>(
     `INSERT INTO predictions (id, kind, model, version, deployment, destination, input, status, hardware, deadline,
-       webhook, webhook_events_filter, tags, token_id, stream_key)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,'starting',$8,$9,$10,$11,$12,$13,$14) RETURNING *`,
+       webhook, webhook_events_filter, tags, token_id, stream_key, request_id)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,'starting',$8,$9,$10,$11,$12,$13,$14,$15) RETURNING *`,
     [
       p.id, p.kind, p.model, p.version, p.deployment, p.destination, JSON.stringify(p.input), p.hardware, p.deadline,
-      p.webhook, p.webhookEventsFilter, JSON.stringify(p.tags), p.tokenId, p.streamKey,
+      p.webhook, p.webhookEventsFilter, JSON.stringify(p.tags), p.tokenId, p.streamKey, p.requestId ?? null,
     ],
-    'insert-prediction',
+    'insert-prediction-v2',
   );
   return row;
 }

@@ -21,16 +21,3 @@ export async function queuedCounts(q: Queryable, version: string, deployment: st
   );
   return row;
 }
-
-export interface QueueDepthRow {
-  hardware: string;
-  deployment: string | null;
-  queued: number;
-}
-
-/** Queued predictions by hardware and deployment (null: on-demand). */
-export async function queueDepths(q: Queryable): Promise<QueueDepthRow[]> {
-  return q.query<QueueDepthRow>(
-    `SELECT hardware, deployment, count(*)::int AS queued FROM predictions WHERE status = 'starting' GROUP BY 1, 2`,
-  );
-}

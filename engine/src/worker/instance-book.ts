@@ -9,6 +9,7 @@ import { insertInstanceUsage, upsertInstance } from '../store/instances';
 import { instanceTimeCost } from '../core/pricing';
 import type { PriceTable } from '../core/hardware';
 import type { PoolInstance } from './instance-pool';
+import { observeUsage } from '../observe/metrics';
 
 export class InstanceBook {
   private chain: Promise<void> = Promise.resolve();
@@ -43,7 +44,10 @@ export class InstanceBook {
     const bill = this.billing(inst, hardware);
     this.enqueue(async () => {
       await upsertInstance(this.db, row);
-      for (const usage of bill) await insertInstanceUsage(this.db, usage);
+      for (const usage of bill) {
+        await insertInstanceUsage(this.db, usage);
+        observeUsage(usage);
+      }
     });
   }
 
