@@ -22,6 +22,8 @@ import { accessControl } from './access';
 import { idempotency } from './idempotency';
 import { observabilityRoutes } from './observability';
 import { echoRequestId, requestLogging } from './request-id';
+import { collectRoutes } from './openapi/document';
+import { openApiRoutes } from './openapi/serve';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -38,7 +40,7 @@ export interface AppOptions {
 }
 
 /** Routes reachable without a bearer token (they carry their own capability, or are public). */
-const PUBLIC = [/^\/health$/, /^\/health\/ready$/, /^\/metrics$/, /^\/v1\/streams\//, /^\/v1\/files\/[^/]+\/download/];
+const PUBLIC = [/^\/health$/, /^\/health\/ready$/, /^\/metrics$/, /^\/openapi\.json$/, /^\/docs$/, /^\/v1\/streams\//, /^\/v1\/files\/[^/]+\/download/];
 
 function problem(status: number, title: string, detail: string, errors?: unknown) {
   return { type: 'about:blank', title, status, detail, ...(errors ? { errors } : {}) };
@@ -46,6 +48,7 @@ function problem(status: number, title: string, detail: string, errors?: unknown
 
 export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
   const app = Fastify({ ...requestLogging(opts.logger), bodyLimit: opts.bodyLimitBytes, return503OnClosing: true });
+  const routes = collectRoutes(app);
   echoRequestId(app);
 
   // The official client sends `Content-Type: application/json` on body-less GETs and cancels:
@@ -112,5 +115,6 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
   searchRoutes(app, ctx);
   observabilityRoutes(app, ctx);
   for (const plugin of opts.plugins ?? []) plugin(app, ctx);
+  openApiRoutes(app, ctx, routes);
   return app;
 }
