@@ -1,12 +1,16 @@
 /** The HTTP API over real HTTP on a real Postgres: auth, bad input, deadlines, models, tokens. */
 import { api, startEngine, type EngineHandle } from '../helpers/engine';
+import { checkedClient, expectConformant, type CheckedClient } from '../conformance/wire/checked-client';
 
 let engine: EngineHandle;
 let call: ReturnType<typeof api>;
+let client: CheckedClient;
 
 beforeAll(async () => {
   engine = await startEngine({ env: { GANTRY_BODY_LIMIT: '65536' } });
-  call = api(engine);
+  // Every request and answer of this suite is held to the engine's /openapi.json.
+  client = checkedClient(engine, { replicate: false });
+  call = client.call;
 }, 90_000);
 afterAll(async () => engine?.stop());
 
@@ -131,3 +135,5 @@ describe('models and versions', () => {
     problem(await call('POST', '/v1/models/me/my-echo/predictions', { input: {} }), 404);
   });
 });
+
+test('every request and answer of this suite matches /openapi.json', () => expectConformant(client));

@@ -6,8 +6,10 @@
  */
 import Replicate from 'replicate';
 import { api, startEngine, type EngineHandle } from '../helpers/engine';
+import { checkedClient, expectConformant, type CheckedClient } from '../conformance/wire/checked-client';
 
 let engine: EngineHandle;
+let client: CheckedClient;
 let call: ReturnType<typeof api>;
 let serial: string;
 
@@ -15,7 +17,9 @@ beforeAll(async () => {
   engine = await startEngine({
     env: { GANTRY_CPU_SLOTS: '1', GANTRY_MAX_QUEUE_PER_VERSION: '2', GANTRY_MAX_QUEUE: '3', GANTRY_QUEUE_RETRY_AFTER: '2' },
   });
-  call = api(engine);
+  // Every request and answer is held to the engine's /openapi.json.
+  client = checkedClient(engine, { replicate: false });
+  call = client.call;
   await call('POST', '/v1/models', { owner: 'bp', name: 'serial', visibility: 'private', hardware: 'cpu' });
   serial = (await call('POST', '/v1/models/bp/serial/versions', { runner: { type: 'node', module: 'builtin:echo' }, max_concurrency: 1 })).json.id;
 }, 90_000);
@@ -81,7 +85,7 @@ test("a deployment's max_queue: the create beyond it is a 429, and is accepted o
 
   // max_queue can be changed and removed.
   const patched = await call('PATCH', '/v1/deployments/gantry/bounded', { max_queue: null });
-  expect(patched.json.current_release.configuration.max_queue).toBeNull();
+  expect(patched.json.current_release.configuration.max_queue).toBeUndefined();
   expect((await call('PATCH', '/v1/deployments/gantry/bounded', { max_queue: 1.5 })).json.errors[0].pointer).toBe('/max_queue');
   await until(() => status(retried.json.id), (s) => s === 'succeeded');
 }, 60_000);
@@ -104,3 +108,5 @@ test('GANTRY_MAX_QUEUE_PER_VERSION and GANTRY_MAX_QUEUE bound on-demand queues',
   for (const p of [q1, q2, r1.json]) await call('POST', `/v1/predictions/${p.id}/cancel`);
   expect((await call('POST', '/v1/models/gantry/echo/predictions', { input: {} })).status).toBe(201);
 }, 30_000);
+
+test('every request and answer of this file matches /openapi.json', () => expectConformant(client));

@@ -4,8 +4,10 @@
  * the first answer, failures release the key, keys are per token and expire (TTL 3 s here).
  */
 import { api, startEngine, type EngineHandle } from '../helpers/engine';
+import { checkedClient, expectConformant, type CheckedClient } from '../conformance/wire/checked-client';
 
 let engine: EngineHandle;
+let client: CheckedClient;
 let call: ReturnType<typeof api>;
 let echo: string;
 
@@ -13,7 +15,9 @@ const TTL_SECONDS = 3;
 
 beforeAll(async () => {
   engine = await startEngine({ env: { GANTRY_IDEMPOTENCY_TTL: String(TTL_SECONDS) } });
-  call = api(engine);
+  // Every request and answer is held to the engine's /openapi.json.
+  client = checkedClient(engine, { replicate: false });
+  call = client.call;
   echo = (await call('GET', '/v1/models/gantry/echo')).json.latest_version.id;
 }, 90_000);
 afterAll(async () => engine?.stop());
@@ -86,7 +90,7 @@ test('a failed request releases its key; keys are per token', async () => {
   expect(good.status).toBe(201);
 
   const other = await call('POST', '/v1/tokens', { name: 'other', scope: 'run' });
-  const otherCall = api({ url: engine.url, token: other.json.token });
+  const otherCall = api({ url: engine.url, token: other.json.token }, client.fetch);
   const theirs = await otherCall('POST', '/v1/models/gantry/echo/predictions', { input: { text: 'theirs' } }, { 'idempotency-key': key });
   expect(theirs.status).toBe(201);
   expect(theirs.json.id).not.toBe(good.json.id);
@@ -129,3 +133,5 @@ test('keys expire after GANTRY_IDEMPOTENCY_TTL', async () => {
   expect(later.json.id).not.toBe(first.json.id);
   expect(later.headers.get('idempotent-replayed')).toBeNull();
 }, 20_000);
+
+test('every request and answer of this file matches /openapi.json', () => expectConformant(client));

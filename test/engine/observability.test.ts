@@ -6,12 +6,14 @@
  */
 import { Client } from 'pg';
 import { api, startEngine, type EngineHandle } from '../helpers/engine';
+import { checkedClient, expectConformant, type CheckedClient } from '../conformance/wire/checked-client';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 
 const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
 const GIB = 1024 ** 3;
 
 let engine: EngineHandle;
+let client: CheckedClient;
 let call: ReturnType<typeof api>;
 let receiver: Receiver;
 let listenerUrl: string;
@@ -78,7 +80,9 @@ beforeAll(async () => {
       GANTRY_WEBHOOK_RETRY_MAX_MS: '1500',
     },
   });
-  call = api(engine);
+  // Every request and answer is held to the engine's /openapi.json.
+  client = checkedClient(engine, { replicate: false });
+  call = client.call;
   receiver = await startReceiver();
   listenerUrl = /metrics and probes on (http:\/\/[^\s"/]+)/.exec(engine.output())![1];
   await call('POST', '/v1/models', { owner: 'obs', name: 'gpu-echo', visibility: 'private', hardware: 'gpu-t4' });
@@ -247,3 +251,5 @@ test('readiness follows the database; liveness does not', async () => {
   }
   await until(() => fetch(`${engine.url}/health/ready`), (r) => r.status === 200, 15_000);
 }, 40_000);
+
+test('every request and answer of this file matches /openapi.json', () => expectConformant(client));

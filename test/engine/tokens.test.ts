@@ -5,9 +5,11 @@
  * and GET /v1/usage shows usage per token.
  */
 import { api, startEngine, type EngineHandle } from '../helpers/engine';
+import { checkedClient, expectConformant, type CheckedClient } from '../conformance/wire/checked-client';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 
 let engine: EngineHandle;
+let client: CheckedClient;
 let admin: ReturnType<typeof api>;
 let receiver: Receiver;
 let paidVersion: string;
@@ -17,7 +19,7 @@ type Call = ReturnType<typeof api>;
 async function makeToken(body: Record<string, unknown>): Promise<{ id: string; call: Call; json: any }> {
   const res = await admin('POST', '/v1/tokens', body);
   expect(res.status).toBe(201);
-  return { id: res.json.id, call: api({ url: engine.url, token: res.json.token }), json: res.json };
+  return { id: res.json.id, call: api({ url: engine.url, token: res.json.token }, client.fetch), json: res.json };
 }
 
 const problem = (res: { status: number; headers: Headers; json: any }, status: number, pointer?: string) => {
@@ -28,7 +30,9 @@ const problem = (res: { status: number; headers: Headers; json: any }, status: n
 
 beforeAll(async () => {
   engine = await startEngine();
-  admin = api(engine);
+  // Every request and answer is held to the engine's /openapi.json.
+  client = checkedClient(engine, { replicate: false });
+  admin = client.call;
   receiver = await startReceiver();
   // A model priced per prediction ($0.01 each), so spend is exact.
   expect((await admin('POST', '/v1/models', { owner: 'me', name: 'paid', visibility: 'private', hardware: 'cpu' })).status).toBe(201);
@@ -212,3 +216,5 @@ describe('spend limits', () => {
     expect(ownByModel).toEqual([expect.objectContaining({ key: 'me/paid', count: 2, total_usd: 0.02 })]);
   }, 60_000);
 });
+
+test('every request and answer of this file matches /openapi.json', () => expectConformant(client));

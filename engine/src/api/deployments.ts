@@ -57,8 +57,8 @@ async function deploymentWire(ctx: ApiContext, d: DeploymentRow) {
       version: d.version,
       created_at: d.release_created_at.toISOString(),
       created_by: { type: 'organization', username: OWNER, name: 'Gantry' },
-      // max_queue is Gantry's (backpressure); Replicate's configuration has the other three.
-      configuration: { hardware: d.hardware, min_instances: d.min_instances, max_instances: d.max_instances, max_queue: d.max_queue },
+      // max_queue is Gantry's (backpressure), shown when set; Replicate's configuration has the other three.
+      configuration: { hardware: d.hardware, min_instances: d.min_instances, max_instances: d.max_instances, ...(d.max_queue !== null ? { max_queue: d.max_queue } : {}) },
     },
     created_at: d.created_at.toISOString(),
     instances: instances.map((i) => {

@@ -116,12 +116,15 @@ const deployment = obj({
     version: str(),
     created_at: dateTime(),
     created_by: ref('Account'),
-    configuration: obj({
-      hardware: str(),
-      min_instances: int(),
-      max_instances: int(),
-      max_queue: nullable(int('Extension: most queued predictions before creates answer 429 (null: no limit of its own).')),
-    }),
+    configuration: obj(
+      {
+        hardware: str(),
+        min_instances: int(),
+        max_instances: int(),
+        max_queue: int('Extension: most queued predictions before creates answer 429; absent when the deployment has no limit of its own.'),
+      },
+      ['hardware', 'min_instances', 'max_instances'],
+    ),
   }),
   created_at: dateTime(),
   instances: arr(obj(Object.fromEntries(Object.entries((instance.properties as Record<string, Schema>)).filter(([k]) => k !== 'deployment' && k !== 'memory_gb')))),
