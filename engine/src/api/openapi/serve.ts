@@ -1,22 +1,19 @@
 /** `GET /openapi.json` and `GET /docs` (both public), built once from the app's routes after it is ready. */
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { engineRoot } from '../../../models/assets';
 import type { ApiContext } from '../context';
 import { buildDocument, type BuiltDocument, type RegisteredRoute } from './document';
 import { DOCS_CSP, renderDocsPage } from './docs-page';
 
-/** gantry-engine's version: the nearest package.json above this file named gantry-engine (src or dist). */
+/** gantry-engine's version, from its package.json (the package root the built-in models' assets use). */
 function engineVersion(): string {
-  for (let dir = __dirname; dirname(dir) !== dir; dir = dirname(dir)) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'gantry-engine' && pkg.version) return pkg.version;
-    } catch {
-      // no package.json here: look further up
-    }
+  try {
+    return (JSON.parse(readFileSync(join(engineRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
   }
-  return '0.0.0';
 }
 const ENGINE_VERSION = engineVersion();
 
