@@ -6,6 +6,7 @@
  */
 import Replicate from 'replicate';
 import { api, startEngine, type EngineHandle } from '../helpers/engine';
+import { until } from '../helpers/poll';
 import { checkedClient, expectConformant, type CheckedClient } from '../conformance/wire/checked-client';
 
 let engine: EngineHandle;
@@ -24,17 +25,6 @@ beforeAll(async () => {
   serial = (await call('POST', '/v1/models/bp/serial/versions', { runner: { type: 'node', module: 'builtin:echo' }, max_concurrency: 1 })).json.id;
 }, 90_000);
 afterAll(async () => engine?.stop());
-
-async function until<T>(what: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  let v = await what();
-  while (!ok(v) && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 100));
-    v = await what();
-  }
-  if (!ok(v)) throw new Error(`condition not met in ${ms} ms: ${JSON.stringify(v)}`);
-  return v;
-}
 
 const status = async (id: string) => (await call('GET', `/v1/predictions/${id}`)).json.status as string;
 const count = async () => (await call('GET', '/v1/predictions')).json.results.length as number;

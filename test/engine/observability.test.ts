@@ -6,6 +6,7 @@
  */
 import { Client } from 'pg';
 import { api, startEngine, type EngineHandle } from '../helpers/engine';
+import { until } from '../helpers/poll';
 import { checkedClient, expectConformant, type CheckedClient } from '../conformance/wire/checked-client';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 
@@ -42,17 +43,6 @@ async function scrape(): Promise<Samples> {
   const res = await fetch(`${engine.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
   expect(res.status).toBe(200);
   return parse(await res.text());
-}
-
-async function until<T>(what: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  let v = await what();
-  while (!ok(v) && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 100));
-    v = await what();
-  }
-  if (!ok(v)) throw new Error(`condition not met in ${ms} ms`);
-  return v;
 }
 
 async function sql(text: string, params: unknown[] = []) {

@@ -247,45 +247,22 @@ export const SCHEMAS: Record<string, Schema> = {
   OpenApiDocument: open('This document.'),
 };
 
+/** The fields every prediction and training create takes (tags: at most 50; stream is accepted and ignored). */
+function createFields(schema: 'Input' | 'TrainingInput'): Record<string, Schema> {
+  return {
+    input: open(`Checked against the version's ${schema} schema, defaults applied.`),
+    webhook: uri(),
+    webhook_events_filter: arr({ enum: EVENTS }),
+    tags: { type: 'object', additionalProperties: { type: 'string' }, maxProperties: 50 },
+    ...(schema === 'Input' ? { stream: bool('Accepted and ignored: streaming models always stream.') } : {}),
+  };
+}
+
 // Request bodies.
 export const REQUESTS: Record<string, Schema> = {
-  PredictionCreate: {
-    type: 'object',
-    required: ['version', 'input'],
-    properties: {
-      version: str('A 64-hex version id, owner/name (its latest version) or owner/name:id.'),
-      input: open('Checked against the version\'s Input schema.'),
-      webhook: uri(),
-      webhook_events_filter: arr({ enum: EVENTS }),
-      tags: { type: 'object', additionalProperties: { type: 'string' }, maxProperties: 50 },
-      stream: bool('Ignored: streaming models always stream.'),
-    },
-    additionalProperties: false,
-  },
-  ModelPredictionCreate: {
-    type: 'object',
-    required: ['input'],
-    properties: {
-      input: open(),
-      webhook: uri(),
-      webhook_events_filter: arr({ enum: EVENTS }),
-      tags: { type: 'object', additionalProperties: { type: 'string' }, maxProperties: 50 },
-      stream: bool(),
-    },
-    additionalProperties: false,
-  },
-  TrainingCreate: {
-    type: 'object',
-    required: ['destination', 'input'],
-    properties: {
-      destination: str('owner/name of an existing model.'),
-      input: open('Checked against the version\'s TrainingInput schema.'),
-      webhook: uri(),
-      webhook_events_filter: arr({ enum: EVENTS }),
-      tags: { type: 'object', additionalProperties: { type: 'string' } },
-    },
-    additionalProperties: false,
-  },
+  PredictionCreate: obj({ version: str('A 64-hex version id, owner/name (its latest version) or owner/name:id.'), ...createFields('Input') }, ['version', 'input']),
+  ModelPredictionCreate: obj(createFields('Input'), ['input']),
+  TrainingCreate: obj({ destination: str('owner/name of an existing model.'), ...createFields('TrainingInput') }, ['destination', 'input']),
   ModelCreate: {
     type: 'object',
     required: ['owner', 'name'],
