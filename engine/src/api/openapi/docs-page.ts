@@ -39,7 +39,7 @@ table{border-collapse:collapse;margin:.4em 0}td,th{border:1px solid #e2e6ee;padd
 pre{background:#f3f5f9;padding:.6em;overflow:auto;font-size:12.5px;max-height:24em}summary{cursor:pointer}`;
 
 function schemaBlock(label: string, schema: unknown): string {
-  if (schema === undefined) return '';
+  if (schema === undefined) return `<div>${esc(label)}</div>`;
   const r = (schema as { $ref?: string }).$ref;
   if (r) {
     const name = r.split('/').pop()!;
@@ -53,10 +53,10 @@ function operationHtml(path: string, method: string, op: Op): string {
   const params = op.parameters ?? [];
   const rows = params.map((p) => `<tr><td><code>${esc(p.name)}</code></td><td>${esc(p.in)}</td><td>${p.required ? 'yes' : ''}</td><td>${esc(p.description)}</td></tr>`).join('');
   const body = op.requestBody
-    ? Object.entries(op.requestBody.content).map(([type, c]) => schemaBlock(`Request body (${type})`, c.schema ?? {})).join('')
+    ? Object.entries(op.requestBody.content).map(([type, c]) => schemaBlock(`Request body (${type})`, c.schema)).join('')
     : '';
   const responses = Object.entries(op.responses)
-    .map(([status, r]) => `<tr><td>${esc(status)}</td><td>${esc(r.description)}${Object.entries(r.content ?? {}).map(([type, c]) => schemaBlock(type, c.schema ?? {})).join('')}</td></tr>`)
+    .map(([status, r]) => `<tr><td>${esc(status)}</td><td>${esc(r.description)}${Object.entries(r.content ?? {}).map(([type, c]) => schemaBlock(type, c.schema)).join('')}</td></tr>`)
     .join('');
   const auth = op.security && op.security.length === 0 ? 'no token' : `scope ${esc(op['x-required-scope'])}`;
   return `<section class="op" id="${esc(`${verb}-${path}`)}">
