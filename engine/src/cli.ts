@@ -11,6 +11,7 @@ import { loadConfig } from './config';
 import { serve, type Engine } from './server';
 import { runWorker } from './worker/main';
 import { StorageConfigError } from './storage/types';
+import { configureLogger } from './observe/logger';
 
 const USAGE = `usage: gantry <command>
 
@@ -42,9 +43,8 @@ async function main(): Promise<void> {
     console.error((err as Error).message);
     process.exit(2);
   }
-  const log = (msg: string) => {
-    if (config.log !== 'silent') console.log(`[gantry] ${msg}`);
-  };
+  const root = configureLogger({ level: config.log, format: config.logFormat });
+  const log = (msg: string) => root.info(msg);
   const engine: Engine = command === 'serve' ? await serve(config, log) : await runWorker(config, log);
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -54,6 +54,16 @@ const env = z.object({
   GANTRY_COG_WEBHOOK_HOST: z.string().optional(),
   GANTRY_IMPORT_HARDWARE: z.string().default('gpu-l40s'),
   GANTRY_STORAGE_URL: z.string().optional(),
+  GANTRY_MAX_QUEUE: z.coerce.number().int().min(0).optional(),
+  GANTRY_MAX_QUEUE_PER_VERSION: z.coerce.number().int().min(0).optional(),
+  GANTRY_QUEUE_RETRY_AFTER: z.coerce.number().int().min(1).max(3600).default(5),
+  GANTRY_IDEMPOTENCY_TTL: z.coerce.number().int().min(1).default(24 * 3600),
+  GANTRY_METRICS_TOKEN: z.string().min(16).optional(),
+  GANTRY_METRICS_LISTEN: z
+    .string()
+    .regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9464')
+    .optional(),
+  GANTRY_LOG_FORMAT: z.enum(['text', 'json']).default('text'),
   DATABASE_URL: z.string().optional(),
   REDIS_URL: z.string().optional(),
 });
@@ -93,6 +103,18 @@ export interface Config {
   dataRetentionSeconds: number | null;
   /** Where files and weights live (GANTRY_STORAGE_URL): the data dir unless set. */
   storage: StorageSettings;
+  /** Backpressure: queue limits (engine-wide, per on-demand version) and the Retry-After of a 429. */
+  maxQueue?: number;
+  maxQueuePerVersion?: number;
+  queueRetryAfterSeconds: number;
+  /** How long an Idempotency-Key is remembered, in seconds. */
+  idempotencyTtlSeconds: number;
+  /** A token that may scrape GET /metrics (besides admin API tokens). */
+  metricsToken?: string;
+  /** host:port of a separate listener for /metrics and /health/ready, without auth. */
+  metricsListen?: { host: string; port: number };
+  /** `text`: one readable line per event; `json`: pino's JSON lines (for log collectors). */
+  logFormat: 'text' | 'json';
   /** How versions imported from the public catalogue start their Cog image (see docs/catalogue.md). */
   catalogueImport: {
     /** Command template for GPU hardware ({port}, {gpus}, {image}). */
@@ -108,6 +130,14 @@ export interface Config {
      */
     webhookHost: { gpu: string; cpu: string };
   };
+}
+
+/** `host:port` (IPv6 hosts in brackets) → its parts. */
+function parseListen(value: string): { host: string; port: number } {
+  const at = value.lastIndexOf(':');
+  const port = Number(value.slice(at + 1));
+  if (port > 65535) throw new Error('invalid configuration:\n  GANTRY_METRICS_LISTEN: the port must be at most 65535');
+  return { host: value.slice(0, at).replace(/^\[|\]$/g, ''), port };
 }
 
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
@@ -177,6 +207,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     maxFileBytes: e.GANTRY_MAX_FILE_BYTES,
     fileTtlSeconds: e.GANTRY_FILE_TTL,
     dataRetentionSeconds: e.GANTRY_DATA_RETENTION === 'off' || Number(e.GANTRY_DATA_RETENTION) === 0 ? null : Number(e.GANTRY_DATA_RETENTION),
+    maxQueue: e.GANTRY_MAX_QUEUE,
+    maxQueuePerVersion: e.GANTRY_MAX_QUEUE_PER_VERSION,
+    queueRetryAfterSeconds: e.GANTRY_QUEUE_RETRY_AFTER,
+    idempotencyTtlSeconds: e.GANTRY_IDEMPOTENCY_TTL,
+    metricsToken: e.GANTRY_METRICS_TOKEN,
+    metricsListen: e.GANTRY_METRICS_LISTEN ? parseListen(e.GANTRY_METRICS_LISTEN) : undefined,
+    logFormat: e.GANTRY_LOG_FORMAT,
     storage,
     catalogueImport: { gpuCommand: e.GANTRY_COG_COMMAND, cpuCommand: e.GANTRY_COG_CPU_COMMAND, hardware: e.GANTRY_IMPORT_HARDWARE,
       webhookHost: {

@@ -9,6 +9,17 @@ import { finishPrediction, type Finish } from './store/predictions';
 import { timings, toWire, type PredictionRow } from './core/prediction';
 import { noCost } from './core/pricing';
 import type { WebhookDispatcher } from './webhooks/dispatch';
+import { observeFinished } from './observe/metrics';
+import { predictionLogger } from './observe/logger';
+
+/** One line per terminal transition: status, times, cost, and the error of a failure. */
+function logFinished(row: PredictionRow): void {
+  const m = row.metrics as Record<string, unknown>;
+  const fields = { status: row.status, predict_time: m.predict_time, total_time: m.total_time, total_usd: row.cost?.total_usd, error: row.error ?? undefined };
+  const log = predictionLogger(row);
+  if (row.status === 'failed') log.warn(fields, `${row.kind} failed`);
+  else log.info(fields, `${row.kind} ${row.status}`);
+}
 
 export interface LifecycleOptions {
   /** Absent: no webhooks are sent (e.g. a tool that only reads). */
@@ -48,7 +59,7 @@ export class Lifecycle {
    * Moves `id` to a terminal state once; returns the row when this call did it. `known` (the row
    * as the caller has it) lets a prediction that nobody listens to skip the transaction.
    */
-  async finish(id: string, f: Finish, known?: Pick<PredictionRow, 'model' | 'deployment' | 'webhook'>): Promise<PredictionRow | undefined> {
+  async finish(id: string, f: Finish, known?: Pick<PredictionRow, 'model' | 'deployment' | 'webhook' | 'token_id'>): Promise<PredictionRow | undefined> {
     const hooks = this.opts.webhooks;
     this.opts.onFinishing?.(id);
     let row: PredictionRow | undefined;
@@ -63,6 +74,10 @@ export class Lifecycle {
             });
     } finally {
       this.opts.onFinished?.(id, row);
+      if (row) {
+        observeFinished(row);
+        logFinished(row);
+      }
     }
     return row;
   }
@@ -87,6 +102,8 @@ export class Lifecycle {
 
   /** `start` (after the row became `processing`). Never throws: a webhook problem must not fail the run. */
   async started(row: PredictionRow): Promise<void> {
+    const m = row.metrics as Record<string, unknown>;
+    predictionLogger(row).info({ queue_time: m.queue_time, setup_time: m.setup_time, worker_id: row.worker_id }, `${row.kind} started`);
     await this.emit(row, 'start');
   }
 

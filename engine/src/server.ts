@@ -31,6 +31,9 @@ import { startWebhooks } from './webhooks/runtime';
 import { CheckRunner } from './checks/runner';
 import { checkWithoutData } from './checks/retention';
 import { removeExpiredCheckData } from './store/checks';
+import { clusterSnapshot, readinessOf } from './api/observability';
+import { setClusterState } from './observe/metrics';
+import { startMetricsServer } from './observe/metrics-server';
 
 const WORKER_STALE_SECONDS = 15;
 /** Data retention works in batches of this many predictions, at most this many batches a sweep. */
@@ -125,7 +128,18 @@ function startSweeper(db: Db, dispatcher: Dispatcher, log: Log, lifecycle: Lifec
   return () => clearInterval(timer);
 }
 
-/** Starts everything; a start that fails stops what it had started before the error is thrown. */
+/** GANTRY_METRICS_LISTEN: /metrics (with the cluster's gauges) and the probes on their own address. */
+async function startMetricsListener(config: Config, ctx: ApiContext, log: Log) {
+  if (!config.metricsListen) return undefined;
+  const server = await startMetricsServer({
+    ...config.metricsListen,
+    refresh: async () => setClusterState(await clusterSnapshot(ctx)),
+    ready: ctx.readiness!,
+  });
+  log(`metrics and probes on ${server.url}/metrics`);
+  return server;
+}
+
 /** Starts everything; a start that fails stops what it had started before the error is thrown. */
 export async function serve(config: Config, log: Log): Promise<Engine> {
   const teardown = new Teardown();
@@ -173,14 +187,18 @@ async function start(config: Config, log: Log, teardown: Teardown): Promise<Engi
     versions: new TtlCache(1000),
     lifecycle,
     files,
+    admission: { maxQueue: config.maxQueue, maxQueuePerVersion: config.maxQueuePerVersion, retryAfterSeconds: config.queueRetryAfterSeconds },
+    idempotencyTtlSeconds: config.idempotencyTtlSeconds,
+    metricsToken: config.metricsToken,
   };
 
   // Run-state updates go through their own pool with asynchronous commit (see Db); accepting a
   // prediction (the API's insert) stays synchronous.
+  let worker: Worker | undefined;
   if (config.embeddedWorker) {
     const workerDb = new Db(databaseUrl, 8, true);
     teardown.add(() => workerDb.close());
-    const worker = new Worker({
+    const embeddedWorker = new Worker({
       db: workerDb,
       databaseUrl,
       dispatcher,
@@ -194,15 +212,18 @@ async function start(config: Config, log: Log, teardown: Teardown): Promise<Engi
       files,
       dataDir: config.dataDir,
     });
-    await worker.start();
-    teardown.add(() => worker.stop());
-    ctx.localWorker = worker;
+    await embeddedWorker.start();
+    teardown.add(() => embeddedWorker.stop());
+    ctx.localWorker = worker = embeddedWorker;
   }
   teardown.add(startSweeper(db, dispatcher, log, lifecycle, files, config.dataRetentionSeconds));
   // Model checks run where the API runs: they create their predictions through its create path.
   const checkRunner = new CheckRunner(ctx, { log });
   ctx.checkRunner = checkRunner;
   teardown.add(() => checkRunner.stop());
+  ctx.readiness = readinessOf(ctx, worker ? { worker: () => worker!.readiness() } : {});
+  const metricsServer = await startMetricsListener(config, ctx, log);
+  if (metricsServer) teardown.add(() => metricsServer.close());
 
   const app = buildApp(ctx, {
     bodyLimitBytes: config.bodyLimit,

@@ -11,7 +11,7 @@ import { NodeApiError, NodeConnectionTypes } from 'n8n-workflow';
 import { inspectHttpError } from '../shared/errors';
 import { deploymentLocator, modelLocator } from '../shared/descriptions';
 import { searchDeployments, searchModels } from '../shared/methods/listSearch';
-import { apiRequest } from '../shared/transport';
+import { apiRequest, newIdempotencyKey } from '../shared/transport';
 import { eventOf, verifySignature } from './signature';
 
 const STATUSES = ['starting', 'processing', 'succeeded', 'failed', 'canceled', 'aborted'];
@@ -100,7 +100,7 @@ export class GantryTrigger implements INodeType {
 				return found;
 			},
 			async create(this: IHookFunctions): Promise<boolean> {
-				const subscription = await apiRequest.call(this, 'POST', '/webhooks', { body: await subscriptionBody.call(this) });
+				const subscription = await apiRequest.call(this, 'POST', '/webhooks', { body: await subscriptionBody.call(this), idempotencyKey: newIdempotencyKey.call(this) });
 				this.getWorkflowStaticData('node').subscriptionId = subscription.id;
 				return true;
 			},

@@ -1,7 +1,7 @@
 import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
 import { sleep } from 'n8n-workflow';
 
-import { apiRequest, type ApiContext } from './transport';
+import { apiRequest, newIdempotencyKey, type ApiContext } from './transport';
 import { isTerminal, jobPath, type JobKind, type Prediction, type VersionObject } from './types';
 import { parseModelRef } from './refs';
 
@@ -89,7 +89,8 @@ export async function createPrediction(
 		headers.Prefer = `wait=${Math.min(60, Math.max(1, Math.floor(options.waitSeconds)))}`;
 	}
 	if (options.cancelAfter) headers['Cancel-After'] = options.cancelAfter;
-	return (await apiRequest.call(this, 'POST', target.path, { body, headers })) as unknown as Prediction;
+	// One key per create: a resend after a lost answer gets this prediction, not a second one.
+	return (await apiRequest.call(this, 'POST', target.path, { body, headers, idempotencyKey: newIdempotencyKey.call(this) })) as unknown as Prediction;
 }
 
 export async function getJob(this: ApiContext, kind: JobKind, id: string): Promise<Prediction> {

@@ -1,3 +1,4 @@
+import { randomString, sleep } from 'n8n-workflow';
 import type {
 	IDataObject,
 	IExecuteFunctions,
@@ -20,6 +21,62 @@ export interface RequestExtras {
 	url?: string;
 	returnFullResponse?: boolean;
 	json?: boolean;
+	/**
+	 * Sent as `Idempotency-Key` (one per created object). With it, a create whose answer was lost
+	 * (the connection dropped) is sent again with the same key, so the engine answers the first
+	 * create instead of running a second one. Against Replicate it is sent but never relied on.
+	 */
+	idempotencyKey?: string;
+}
+
+/** How often a throttled (429) request is tried in all, and the longest wait between tries. */
+export const THROTTLE_ATTEMPTS = 4;
+export const MAX_RETRY_AFTER_SECONDS = 60;
+/** How often a request whose answer was lost is sent in all. */
+export const LOST_ANSWER_ATTEMPTS = 3;
+
+/** A fresh key for one create (of one item); reused only when that same request is sent again. */
+export function newIdempotencyKey(this: ApiContext): string {
+	const execution = (this as IExecuteFunctions).getExecutionId?.() ?? 'n8n';
+	return `n8n-${execution}-${randomString(24)}`;
+}
+
+/**
+ * Seconds a 429 asks to wait: the `Retry-After` header (seconds or an HTTP date), the body's
+ * `retry_after` (Gantry), or Replicate's "resets in ~30s" detail. Undefined when none says.
+ */
+export function retryAfterSeconds(headers: IDataObject | undefined, body: unknown, now = Date.now()): number | undefined {
+	const header = headers?.['retry-after'] ?? headers?.['Retry-After'];
+	if (typeof header === 'string' || typeof header === 'number') {
+		const text = String(header).trim();
+		if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+		const at = Date.parse(text);
+		if (!Number.isNaN(at)) return Math.max(0, (at - now) / 1000);
+	}
+	let parsed = body;
+	if (typeof parsed === 'string') {
+		try {
+			parsed = JSON.parse(parsed);
+		} catch {
+			parsed = { detail: parsed };
+		}
+	}
+	const b = (parsed ?? {}) as IDataObject;
+	if (typeof b.retry_after === 'number' && b.retry_after >= 0) return b.retry_after;
+	const said = /resets in ~?\s*(\d+(?:\.\d+)?)\s*s/i.exec(String(b.detail ?? ''));
+	return said ? Number(said[1]) : undefined;
+}
+
+/** A request that may have reached the server but whose answer never came back. */
+function isLostAnswer(error: unknown): boolean {
+	// n8n's request helpers wrap network errors in a NodeApiError whose httpCode is the error code.
+	const e = error as { code?: string; httpCode?: string; message?: string; cause?: { code?: string } };
+	const code = e?.code ?? e?.cause?.code ?? e?.httpCode;
+	return ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ECONNREFUSED', 'EAI_AGAIN'].includes(code ?? '') || /socket hang up/i.test(e?.message ?? '');
+}
+
+function canceled(ctx: ApiContext): boolean {
+	return (ctx as IExecuteFunctions).getExecutionCancelSignal?.()?.aborted === true;
 }
 
 /** The credential's base URL without a trailing slash or `/v1`. */
@@ -81,13 +138,32 @@ export async function apiRequest(
 	// Body-less POSTs (cancel) must not go out as a form (n8n's default): the API answers 415.
 	else if (method === 'POST' && options.json) options.headers = { ...options.headers, 'Content-Type': 'application/json' };
 	if (extras.qs !== undefined) options.qs = extras.qs;
+	if (extras.idempotencyKey) options.headers = { ...options.headers, 'Idempotency-Key': extras.idempotencyKey };
 	options.returnFullResponse = true;
 	options.ignoreHttpStatusErrors = true;
-	const response = (await this.helpers.httpRequestWithAuthentication.call(this, CREDENTIAL_NAME, options)) as {
-		body: unknown;
-		headers: IDataObject;
-		statusCode: number;
-	};
+	// Sending again is safe for idempotent methods, and for a create with a key the engine honours.
+	const resendable = ['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'].includes(method) || (!!extras.idempotencyKey && !isReplicate(baseUrl));
+	type Response = { body: unknown; headers: IDataObject; statusCode: number };
+	let response: Response;
+	for (let throttled = 1, lost = 1; ; ) {
+		const answered = await (this.helpers.httpRequestWithAuthentication.call(this, CREDENTIAL_NAME, options) as Promise<Response>).catch(
+			(error: unknown) => {
+				if (!resendable || !isLostAnswer(error) || lost >= LOST_ANSWER_ATTEMPTS || canceled(this)) throw error;
+				return undefined;
+			},
+		);
+		if (!answered) {
+			await sleep(500 * 2 ** (lost - 1));
+			lost++;
+			continue;
+		}
+		response = answered;
+		// Throttled (429): nothing was done, so any request may be tried again after the wait asked.
+		if (response.statusCode !== 429 || throttled >= THROTTLE_ATTEMPTS || canceled(this)) break;
+		const wait = retryAfterSeconds(response.headers, response.body) ?? 2 ** throttled;
+		await sleep(Math.min(MAX_RETRY_AFTER_SECONDS, wait) * 1000);
+		throttled++;
+	}
 	if (response.statusCode < 200 || response.statusCode >= 300) {
 		throw new ApiHttpError(response.statusCode, response.body, String(options.url));
 	}

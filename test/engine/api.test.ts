@@ -1,12 +1,16 @@
 /** The HTTP API over real HTTP on a real Postgres: auth, bad input, deadlines, models, tokens. */
 import { api, startEngine, type EngineHandle } from '../helpers/engine';
+import { checkedClient, expectConformant, type CheckedClient } from '../conformance/wire/checked-client';
 
 let engine: EngineHandle;
 let call: ReturnType<typeof api>;
+let client: CheckedClient;
 
 beforeAll(async () => {
   engine = await startEngine({ env: { GANTRY_BODY_LIMIT: '65536' } });
-  call = api(engine);
+  // Every request and answer of this suite is held to the engine's /openapi.json.
+  client = checkedClient(engine, { replicate: false });
+  call = client.call;
 }, 90_000);
 afterAll(async () => engine?.stop());
 
@@ -26,7 +30,7 @@ describe('auth', () => {
     problem(await api({ url: engine.url, token: 'nope' })('GET', '/v1/predictions'), 401);
   });
   test('tokens can be created, used and revoked', async () => {
-    const created = await call('POST', '/v1/tokens', { name: 'ci' });
+    const created = await call('POST', '/v1/tokens', { name: 'ci', scope: 'read' });
     expect(created.status).toBe(201);
     const other = api({ url: engine.url, token: created.json.token });
     expect((await other('GET', '/v1/account')).status).toBe(200);
@@ -134,3 +138,5 @@ describe('models and versions', () => {
     problem(await call('POST', '/v1/models/me/my-echo/predictions', { input: {} }), 404);
   });
 });
+
+test('every request and answer of this suite matches /openapi.json', () => expectConformant(client));

@@ -57,7 +57,8 @@ function spawnEngine(env: Record<string, string>, args = ['serve']): Promise<{ c
     const timer = setTimeout(() => reject(new Error(`engine did not start in time:\n${out.join('')}`)), 60_000);
     const onData = (chunk: Buffer) => {
       out.push(chunk.toString());
-      const m = /listening on (http:\/\/[^\s]+)/.exec(out.join(''));
+      // Text or JSON logs (GANTRY_LOG_FORMAT=json quotes the message).
+      const m = /listening on (http:\/\/[^\s"]+)/.exec(out.join(''));
       if (m || (args[0] === 'worker' && /worker .* started/.test(out.join('')))) {
         clearTimeout(timer);
         resolve({ child, url: m?.[1] ?? '', out });

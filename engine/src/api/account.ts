@@ -1,9 +1,6 @@
-/** Account, hardware, prices and token endpoints. */
+/** Account, hardware and price endpoints (tokens: tokens.ts). */
 import type { FastifyInstance } from 'fastify';
-import { invalid, notFound } from '../core/errors';
 import { SKUS } from '../core/hardware';
-import { newId, newToken } from '../core/ids';
-import { insertToken, listTokens, revokeToken } from '../store/tokens';
 import { liveWorkers } from '../store/workers';
 import type { ApiContext } from './context';
 
@@ -44,30 +41,5 @@ export function accountRoutes(app: FastifyInstance, ctx: ApiContext): void {
         };
       }),
     };
-  });
-
-  app.post('/v1/tokens', async (req, reply) => {
-    const body = (req.body ?? {}) as { name?: unknown };
-    if (typeof body.name !== 'string' || body.name.length === 0 || body.name.length > 200) {
-      throw invalid([{ pointer: '/name', detail: 'is required: a non-empty string of at most 200 characters' }]);
-    }
-    const secret = newToken();
-    const row = await insertToken(ctx.db, newId(), body.name, secret);
-    return reply.code(201).send({ id: row.id, name: row.name, created_at: row.created_at.toISOString(), token: secret });
-  });
-
-  app.get('/v1/tokens', async () => ({
-    results: (await listTokens(ctx.db)).map((t) => ({
-      id: t.id,
-      name: t.name,
-      created_at: t.created_at.toISOString(),
-      revoked_at: t.revoked_at?.toISOString() ?? null,
-    })),
-  }));
-
-  app.delete<{ Params: { id: string } }>('/v1/tokens/:id', async (req, reply) => {
-    if (!(await revokeToken(ctx.db, req.params.id))) throw notFound(`Token ${req.params.id}`);
-    ctx.tokens.clear();
-    return reply.code(204).send();
   });
 }

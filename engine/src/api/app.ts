@@ -28,6 +28,13 @@ import { clientErrorProblem, problem, problemOf, rawProblemResponse, sendProblem
 import { discardBody } from './discard-body';
 import { edgeRules } from './edge';
 import { routeList } from './route-list';
+import { tokenRoutes } from './tokens';
+import { accessControl } from './access';
+import { idempotency } from './idempotency';
+import { observabilityRoutes } from './observability';
+import { echoRequestId, requestLogging } from './request-id';
+import { collectRoutes } from './openapi/document';
+import { openApiRoutes } from './openapi/serve';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -37,13 +44,14 @@ declare module 'fastify' {
 
 export interface AppOptions {
   bodyLimitBytes: number;
+  /** Log every request (GANTRY_LOG=debug) through the process logger. */
   logger: boolean;
   /** Extra route modules (the engine's other resources register through this). */
   plugins?: Array<(app: FastifyInstance, ctx: ApiContext) => void>;
 }
 
 /** Routes reachable without a bearer token (they carry their own capability, or are public). */
-const PUBLIC = [/^\/health$/, /^\/v1\/streams\//, /^\/v1\/files\/[^/]+\/download/];
+const PUBLIC = [/^\/health$/, /^\/health\/ready$/, /^\/metrics$/, /^\/openapi\.json$/, /^\/docs$/, /^\/v1\/streams\//, /^\/v1\/files\/[^/]+\/download/];
 /** The console's page and files (it signs in with a token of its own), and `/` and `/p/{id}`, which redirect to it. */
 const CONSOLE_PUBLIC = [/^\/$/, /^\/console(\/|$)/, /^\/p\/[^/]+$/];
 
@@ -57,7 +65,7 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
   const answered = new WeakSet<Socket>();
   let closing = false;
   const app = Fastify({
-    logger: opts.logger,
+    ...requestLogging(opts.logger),
     bodyLimit: opts.bodyLimitBytes,
     // Closing answers 503 through the error handler below, in the same shape as every error.
     return503OnClosing: false,
@@ -96,6 +104,8 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
     },
   });
 
+  const routes = collectRoutes(app);
+  echoRequestId(app);
   routeList(app);
   edgeRules(app);
 
@@ -131,12 +141,16 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
     const token = await ctx.tokens.through(secret, () => findActiveToken(ctx.db, secret));
     if (!token) throw unauthorized('The API token is invalid or revoked.');
     req.tokenId = token.id;
+    req.token = token;
   });
+  accessControl(app, ctx);
 
   app.get('/health', async () => ({ status: 'ok' }));
+  idempotency(app, ctx, ctx.idempotencyTtlSeconds ?? 24 * 3600);
   predictionRoutes(app, ctx);
   modelRoutes(app, ctx);
   accountRoutes(app, ctx);
+  tokenRoutes(app, ctx);
   deploymentRoutes(app, ctx);
   usageRoutes(app, ctx);
   clusterRoutes(app, ctx);
@@ -148,6 +162,8 @@ export function buildApp(ctx: ApiContext, opts: AppOptions): FastifyInstance {
   consoleRoutes(app);
   checkRoutes(app, ctx);
   decideRoutes(app, ctx);
+  observabilityRoutes(app, ctx);
   for (const plugin of opts.plugins ?? []) plugin(app, ctx);
+  openApiRoutes(app, ctx, routes);
   return app;
 }

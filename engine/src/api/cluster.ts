@@ -78,7 +78,7 @@ export function instanceWire(i: InstanceRow) {
   };
 }
 
-function workerWire(w: ClusterWorkerRow, instances: InstanceRow[]) {
+export function workerWire(w: ClusterWorkerRow, instances: InstanceRow[]) {
   const d = (w.devices ?? {}) as WorkerDevices;
   const mine = instances.filter((i) => i.worker_id === w.id);
   const gpus = (Array.isArray(d.gpus) ? d.gpus : []).map((g, pos) => {

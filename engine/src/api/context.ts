@@ -27,6 +27,8 @@ export interface LocalClaim {
 export interface LocalWorker {
   claim(p: { id: string; version: string; deployment: string | null; hardware: string }): LocalClaim | undefined;
 }
+import type { AdmissionLimits } from './admission';
+import type { ReadinessReport } from '../observe/readiness';
 
 export interface ApiContext {
   db: Db;
@@ -53,4 +55,12 @@ export interface ApiContext {
   files: FileStore;
   /** Runs model checks; a new check asks it to start at once (it also sweeps on its own). */
   checkRunner?: { kick(): void };
+  /** Queue limits for creates (backpressure); absent: no engine-wide limits. */
+  admission?: AdmissionLimits;
+  /** How long an Idempotency-Key is remembered (seconds; default 24 h). */
+  idempotencyTtlSeconds?: number;
+  /** A token that may scrape GET /metrics besides admin API tokens (GANTRY_METRICS_TOKEN). */
+  metricsToken?: string;
+  /** Readiness of this process (database, queue, its worker's devices); default: database and queue. */
+  readiness?: () => Promise<ReadinessReport>;
 }

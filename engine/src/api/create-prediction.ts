@@ -9,10 +9,14 @@ import { parseCancelAfter, parsePreferWait } from '../core/durations';
 import { isTerminal, toWire, type Kind, type PredictionRow } from '../core/prediction';
 import { inputSchemaOf, validateInput } from '../core/validate';
 import type { VersionRow } from '../store/catalog';
+import type { TokenRow } from '../store/tokens';
 import { getPrediction, insertPrediction } from '../store/predictions';
 import type { ApiContext } from './context';
 import type { PredictionWaiter } from './waiter';
 import { requireServableHardware } from './cluster';
+import { admitCreate } from './admission';
+import { observeCreated } from '../observe/metrics';
+import { predictionLogger } from '../observe/logger';
 import { parseEventsFilter, webhookUrlProblem, WebhookValidationError } from '../webhooks/events';
 
 export interface CreateBody {
@@ -83,6 +87,8 @@ export interface CreateArgs {
   /** The schema the input is validated against (training input differs from predict input). */
   inputSchema?: Record<string, unknown>;
   schemaKey?: string;
+  /** The deployment's max_queue (backpressure), when it runs on one. */
+  maxQueue?: number | null;
   fields: ReturnType<typeof checkCommonFields>;
 }
 
@@ -90,6 +96,10 @@ const servableUntil = new Map<string, number>();
 
 export interface SubmitOptions {
   tokenId: string | null;
+  /** The creating token, for its spend limits (absent: none apply). */
+  token?: TokenRow;
+  /** The HTTP request's id, carried into the prediction's log lines. */
+  requestId?: string;
   /** Seconds from now after which the prediction is aborted (queued) or canceled (running). */
   cancelAfterSeconds?: number;
   /** Called once the row is stored, before it is dispatched (subscribe to its completion here). */
@@ -118,6 +128,7 @@ export async function submitPrediction(ctx: ApiContext, args: CreateArgs, opts: 
     await requireServableHardware(ctx, hardware, '/version');
     servableUntil.set(hardware, Date.now() + 2000);
   }
+  await admitCreate(ctx, opts.token, { version: version.id, model: `${version.owner}/${version.name}`, deployment: args.deployment ?? null, deploymentMaxQueue: args.maxQueue });
 
   const id = opts.id ?? newId();
   // The local worker takes it when it can: stored already started on a warm instance's free slot,
@@ -137,12 +148,15 @@ export async function submitPrediction(ctx: ApiContext, args: CreateArgs, opts: 
     webhookEventsFilter: fields.filter,
     tags: fields.tags,
     tokenId: opts.tokenId,
+    requestId: opts.requestId,
     streamKey: version.streams && args.kind === 'prediction' ? newCapability() : null,
     ownedBy: local ? { workerId: local.workerId, started: local.started } : undefined,
   }).catch((err: Error) => {
     local?.release();
     throw err;
   });
+  observeCreated(row);
+  predictionLogger(row, opts.requestId).info({ version: row.version, status: row.status }, `${row.kind} created`);
   opts.onStored?.(row);
   if (local) local.start(row);
   else {
@@ -166,6 +180,8 @@ export async function createPrediction(ctx: ApiContext, req: FastifyRequest, rep
   let waiting: ReturnType<PredictionWaiter['untilCompleted']> | undefined;
   const row = await submitPrediction(ctx, args, {
     tokenId: req.tokenId ?? null,
+    token: req.token,
+    requestId: req.id,
     cancelAfterSeconds: cancelAfter,
     log: req.log,
     onStored: (stored) => {

@@ -31,8 +31,10 @@ export const OWNER = 'gantry';
 /** Upper bound for min/max instances (Replicate allows 5 and 20; a self-hosted cluster may want more). */
 export const MAX_INSTANCES = 100;
 
-const CREATE_KEYS = ['name', 'model', 'version', 'hardware', 'min_instances', 'max_instances'];
-const UPDATE_KEYS = ['version', 'hardware', 'min_instances', 'max_instances'];
+const CREATE_KEYS = ['name', 'model', 'version', 'hardware', 'min_instances', 'max_instances', 'max_queue'];
+const UPDATE_KEYS = ['version', 'hardware', 'min_instances', 'max_instances', 'max_queue'];
+/** Upper bound for a deployment's max_queue (a queue limit, not a way to store work without bound). */
+export const MAX_QUEUE_LIMIT = 1_000_000;
 const PREDICTION_FIELDS = ['input', 'webhook', 'webhook_events_filter', 'tags', 'stream'];
 
 const round = (x: number) => Math.round(x * 1e9) / 1e9;
@@ -55,7 +57,8 @@ async function deploymentWire(ctx: ApiContext, d: DeploymentRow) {
       version: d.version,
       created_at: d.release_created_at.toISOString(),
       created_by: { type: 'organization', username: OWNER, name: 'Gantry' },
-      configuration: { hardware: d.hardware, min_instances: d.min_instances, max_instances: d.max_instances },
+      // max_queue is Gantry's (backpressure), shown when set; Replicate's configuration has the other three.
+      configuration: { hardware: d.hardware, min_instances: d.min_instances, max_instances: d.max_instances, ...(d.max_queue !== null ? { max_queue: d.max_queue } : {}) },
     },
     created_at: d.created_at.toISOString(),
     instances: instances.map((i) => {
@@ -120,7 +123,15 @@ async function readFields(ctx: ApiContext, b: Record<string, unknown>, keys: str
   }
   const min = checkCount(b, 'min_instances', errors);
   const max = checkCount(b, 'max_instances', errors);
-  return { version, hardware, min, max };
+  let maxQueue: number | null | undefined;
+  if (b.max_queue === null) maxQueue = null;
+  else if (b.max_queue !== undefined) {
+    const v = b.max_queue;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_QUEUE_LIMIT) {
+      errors.push({ pointer: '/max_queue', detail: `must be an integer from 0 to ${MAX_QUEUE_LIMIT}, or null for no limit` });
+    } else maxQueue = v;
+  }
+  return { version, hardware, min, max, maxQueue };
 }
 
 function checkRange(c: DeploymentConfig, errors: FieldError[]): void {
@@ -181,6 +192,7 @@ export function deploymentRoutes(app: FastifyInstance, ctx: ApiContext): void {
         hardware: f.hardware ?? f.version.hardware,
         min_instances: min,
         max_instances: f.max ?? Math.max(1, min),
+        max_queue: f.maxQueue ?? null,
       };
       checkRange(config, errors);
       checkFit(f.version, config.hardware, errors);
@@ -214,6 +226,7 @@ export function deploymentRoutes(app: FastifyInstance, ctx: ApiContext): void {
         hardware: f.hardware ?? now.hardware,
         min_instances: f.min ?? now.min_instances,
         max_instances: f.max ?? now.max_instances,
+        max_queue: f.maxQueue === undefined ? now.max_queue : f.maxQueue,
       };
       const errs: FieldError[] = [];
       checkRange(next, errs);
@@ -246,6 +259,6 @@ export function deploymentRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (!version) throw conflict(`The version of deployment ${d.owner}/${d.name} (${d.version}) was deleted; update the deployment.`);
     // Fail fast rather than queue work no worker can take.
     await requireServableHardware(ctx, d.hardware);
-    return createPrediction(ctx, req, reply, { kind: 'prediction', version, deployment: `${d.owner}/${d.name}`, hardware: d.hardware, fields });
+    return createPrediction(ctx, req, reply, { kind: 'prediction', version, deployment: `${d.owner}/${d.name}`, hardware: d.hardware, maxQueue: d.max_queue, fields });
   });
 }

@@ -14,6 +14,7 @@ import { findTextProblems, textProblem } from '../core/text-rules';
 import { FileTooLargeError, type WrittenFile } from '../files';
 import { listFiles } from '../store/files';
 import type { ApiContext } from './context';
+import { visibleOwner } from './access';
 import { decodeCursor, page, PAGE_SIZE } from './paginate';
 import { discardBody } from './discard-body';
 
@@ -144,7 +145,7 @@ export function fileRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get<{ Querystring: { cursor?: string } }>('/v1/files', async (req) => {
     const cursor = decodeCursor<{ createdAt: string; id: string }>(req.query.cursor, ['createdAt', 'id']);
-    const rows = await listFiles(ctx.db, PAGE_SIZE + 1, cursor);
+    const rows = await listFiles(ctx.db, PAGE_SIZE + 1, cursor, visibleOwner(req));
     const results = rows.slice(0, PAGE_SIZE);
     const last = results[results.length - 1];
     const next = rows.length > PAGE_SIZE && last ? { createdAt: last.cursor_at, id: last.id } : undefined;

@@ -11,6 +11,7 @@ import { deliveryWire } from './webhook-deliveries';
 import { listDeliveries } from '../store/webhooks';
 import { latestVersion, requireVersion } from './resolve';
 import { cancelPrediction } from './cancel';
+import { visibleOwner } from './access';
 
 const CREATE_FIELDS = ['input', 'webhook', 'webhook_events_filter', 'tags', 'stream'];
 
@@ -48,7 +49,7 @@ export function predictionRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get<{ Querystring: Record<string, unknown> }>('/v1/predictions', async (req) => {
     const q = parseListQuery(req.query ?? {});
     const cursor = decodeCursor<{ createdAt: string; id: string }>(q.cursor, ['createdAt', 'id']);
-    const rows = await listPredictions(ctx.db, 'prediction', q.limit + 1, cursor, q.filter);
+    const rows = await listPredictions(ctx.db, 'prediction', q.limit + 1, cursor, { ...q.filter, tokenId: visibleOwner(req) });
     const results = rows.slice(0, q.limit);
     const last = results[results.length - 1];
     const next = rows.length > q.limit && last ? { createdAt: last.cursor_at, id: last.id } : undefined;

@@ -11,13 +11,14 @@ import { ApiError, type FieldError } from '../core/errors';
 
 export const PROBLEM_TYPE = 'application/problem+json';
 
-export interface Problem {
+// A type, not an interface: a problem may carry extension members (see ProblemAnswer).
+export type Problem = {
   type: string;
   title: string;
   status: number;
   detail: string;
   errors?: FieldError[];
-}
+};
 
 export function problem(status: number, title: string, detail: string, errors?: FieldError[]): Problem {
   return { type: 'about:blank', title, status, detail, ...(errors && errors.length ? { errors } : {}) };
@@ -40,8 +41,15 @@ const DATABASE_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300', '08000
  * throw (no 4xx status) are a 500 whose detail says nothing about internals; `internal` tells
  * the caller to log them.
  */
-export function problemOf(err: unknown, limits: { bodyLimitBytes: number; maxParamLength: number }): Problem & { internal?: true } {
-  if (err instanceof ApiError) return problem(err.status, err.title, err.detail, err.errors);
+/** What an error answer is made of: its body, whether to log it, and headers it sets (Retry-After). */
+export type ProblemAnswer = Problem & { internal?: true; headers?: Record<string, string>; [extension: string]: unknown };
+
+export function problemOf(err: unknown, limits: { bodyLimitBytes: number; maxParamLength: number }): ProblemAnswer {
+  if (err instanceof ApiError) {
+    // Extension members (RFC 9457: `retry_after`, a limit and the spend so far) join the body.
+    const base = { ...(err.extensions ?? {}), ...problem(err.status, err.title, err.detail, err.errors) };
+    return err.headers ? { ...base, headers: err.headers } : base;
+  }
   const e = (err ?? {}) as CodedError;
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -68,9 +76,10 @@ export function problemOf(err: unknown, limits: { bodyLimitBytes: number; maxPar
   return { ...problem(500, 'Internal error', 'An unexpected error occurred.'), internal: true };
 }
 
-/** Answers with `p` (without the `internal` mark, which is for the log). */
-export function sendProblem(reply: FastifyReply, p: Problem & { internal?: true }): FastifyReply {
-  const { internal: _internal, ...body } = p;
+/** Answers with `p` (without the `internal` mark, which is for the log, and with its headers set). */
+export function sendProblem(reply: FastifyReply, p: ProblemAnswer | Problem): FastifyReply {
+  const { internal: _internal, headers, ...body } = p as ProblemAnswer;
+  if (headers) reply.headers(headers);
   return reply.code(p.status).type(PROBLEM_TYPE).send(body);
 }
 

@@ -16,6 +16,7 @@ import { checkCommonFields, createPrediction, type CreateBody } from './create-p
 import { decodeCursor, page, PAGE_SIZE } from './paginate';
 import { requireVersion } from './resolve';
 import { cancelPrediction } from './cancel';
+import { visibleOwner } from './access';
 
 const FIELDS = ['input', 'webhook', 'webhook_events_filter', 'tags'];
 
@@ -53,7 +54,7 @@ export function trainingRoutes(app: FastifyInstance, ctx: ApiContext): void {
 
   app.get<{ Querystring: { cursor?: string } }>('/v1/trainings', async (req) => {
     const cursor = decodeCursor<{ createdAt: string; id: string }>(req.query.cursor, ['createdAt', 'id']);
-    const rows = await listPredictions(ctx.db, 'training', PAGE_SIZE + 1, cursor);
+    const rows = await listPredictions(ctx.db, 'training', PAGE_SIZE + 1, cursor, { tokenId: visibleOwner(req) });
     const results = rows.slice(0, PAGE_SIZE);
     const last = results[results.length - 1];
     const next = rows.length > PAGE_SIZE && last ? { createdAt: last.cursor_at, id: last.id } : undefined;

@@ -11,6 +11,9 @@ import { spendBetween, usageByDay, usageByGroup, type UsageGroup, type UsageGrou
 import { monthEndProjection, rateWindowStart, stackByDay, startOfUtcDay, utcDays, utcMonth } from '../core/usage-series';
 import { isStorableInstant } from '../core/instants';
 import type { ApiContext } from './context';
+import { listTokens } from '../store/tokens';
+import { visibleOwner } from './access';
+import { tokenWire } from './tokens';
 
 const GROUPS = ['model', 'version', 'deployment', 'token', 'day', 'kind', 'hardware', 'rule'] as const;
 /** What the daily series can be stacked by (every grouping but the day itself). */
@@ -112,13 +115,23 @@ export function usageRoutes(app: FastifyInstance, ctx: ApiContext): void {
     const until = parseInstant(q.until, 'until');
     if (since && until && since >= until) throw invalid([{ pointer: '/until', detail: 'must be after since' }]);
     const tag = parseTagFilter(q.tag);
-    const rows = await usageByGroup(ctx.db, group, { since, until, tag });
+    // A non-admin token sees only its own usage.
+    const rows = await usageByGroup(ctx.db, group, { since, until, tag, tokenId: visibleOwner(req) });
+    let results: Array<ReturnType<typeof foldUsage>[number] & { token?: unknown }> = foldUsage(rows);
+    if (group.by === 'token') {
+      // Per token: who it is and its limits, beside the sums (admins see every token).
+      const tokens = new Map((await listTokens(ctx.db)).map((t) => [t.id, t]));
+      results = results.map((r) => {
+        const t = r.key ? tokens.get(r.key) : undefined;
+        return { ...r, token: t ? { name: t.name, scope: t.scope, limits: tokenWire(t).limits } : null };
+      });
+    }
     return {
       group_by: group.by === 'tag' ? `tag:${group.tag}` : group.by,
       since: since?.toISOString() ?? null,
       until: until?.toISOString() ?? null,
       ...(tag ? { tag: `${tag.key}:${tag.value}` } : {}),
-      results: foldUsage(rows),
+      results,
     };
   });
 

@@ -17,6 +17,7 @@ import {
 } from '../store/webhooks';
 import { getModel } from '../store/catalog';
 import type { ApiContext } from './context';
+import { visibleOwner } from './access';
 
 const FIELDS = ['url', 'events', 'model', 'deployment'];
 
@@ -65,12 +66,13 @@ export function webhookRoutes(app: FastifyInstance, ctx: ApiContext): void {
       events,
       model: (b.model as string | undefined) ?? null,
       deployment: (b.deployment as string | undefined) ?? null,
+      ownerTokenId: visibleOwner(req) ?? null,
     });
     ctx.lifecycle.subscriptionsChanged();
     return reply.code(201).send(wire(row));
   });
 
-  app.get('/v1/webhooks', async () => ({ previous: null, next: null, results: (await listSubscriptions(ctx.db)).map(wire) }));
+  app.get('/v1/webhooks', async (req) => ({ previous: null, next: null, results: (await listSubscriptions(ctx.db, visibleOwner(req))).map(wire) }));
 
   app.get<{ Params: { id: string } }>('/v1/webhooks/:id', async (req) => {
     const row = await getSubscription(ctx.db, req.params.id);

@@ -14,6 +14,9 @@ export class ApiError extends Error {
     readonly title: string,
     readonly detail: string,
     readonly errors?: FieldError[],
+    /** RFC 9457 extension members added to the body (e.g. `retry_after`), and response headers. */
+    readonly extensions?: Record<string, unknown>,
+    readonly headers?: Record<string, string>,
   ) {
     super(detail);
   }
@@ -27,3 +30,9 @@ export const conflict = (detail: string) => new ApiError(409, 'Conflict', detail
 export const invalid = (errors: FieldError[], detail?: string) =>
   new ApiError(422, 'Input validation failed', detail ?? errors.map((e) => `${e.pointer}: ${e.detail}`).join('; '), errors);
 export const tooLarge = (detail: string) => new ApiError(413, 'Payload too large', detail);
+export const forbidden = (detail: string, errors?: FieldError[]) => new ApiError(403, 'Forbidden', detail, errors);
+/** 429 with `Retry-After` in the header and in the body (seconds). */
+export const tooManyRequests = (title: string, detail: string, retryAfterSeconds: number, extensions: Record<string, unknown> = {}) =>
+  new ApiError(429, title, detail, undefined, { retry_after: retryAfterSeconds, ...extensions }, { 'retry-after': String(retryAfterSeconds) });
+export const paymentRequired = (detail: string, errors: FieldError[], extensions: Record<string, unknown>) =>
+  new ApiError(402, 'Spend limit reached', detail, errors, extensions);

@@ -32,6 +32,8 @@ export interface PredictionRow {
   cost: Record<string, unknown> | null;
   tags: Record<string, string>;
   token_id: string | null;
+  /** X-Request-Id of the request that created it (migration 0010; null before). */
+  request_id?: string | null;
   stream_key: string | null;
   attempts: number;
   worker_id: string | null;

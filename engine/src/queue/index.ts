@@ -74,6 +74,13 @@ export class Dispatcher {
     return worker as unknown as AnyWorker;
   }
 
+  /** A round trip to the queue's backend (readiness): counts the waiting jobs of one queue. */
+  async ping(): Promise<string> {
+    const q = this.queue('cpu') as unknown as { getJobCounts(...types: string[]): Promise<Record<string, number>> };
+    const counts = await q.getJobCounts('waiting');
+    return `${this.conn.redisUrl ? 'redis' : 'postgres'}: ${counts.waiting ?? 0} job(s) waiting on cpu`;
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
     this.queues.clear();

@@ -7,6 +7,8 @@ export interface DeploymentConfig {
   hardware: string;
   min_instances: number;
   max_instances: number;
+  /** Most queued predictions before creates answer 429 (null: no limit of its own). */
+  max_queue: number | null;
 }
 
 export interface DeploymentRow extends DeploymentConfig {
@@ -28,9 +30,9 @@ const SELECT = `SELECT d.*, r.created_at AS release_created_at,
 
 async function addRelease(q: Queryable, owner: string, name: string, number: number, c: DeploymentConfig): Promise<void> {
   await q.query(
-    `INSERT INTO deployment_releases (owner, name, number, model, version, hardware, min_instances, max_instances)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
-    [owner, name, number, c.model, c.version, c.hardware, c.min_instances, c.max_instances],
+    `INSERT INTO deployment_releases (owner, name, number, model, version, hardware, min_instances, max_instances, max_queue)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)`,
+    [owner, name, number, c.model, c.version, c.hardware, c.min_instances, c.max_instances, c.max_queue],
   );
 }
 
@@ -43,9 +45,9 @@ async function selectOne(q: Queryable, owner: string, name: string): Promise<Dep
 export async function insertDeployment(db: Db, owner: string, name: string, c: DeploymentConfig): Promise<DeploymentRow | undefined> {
   return db.tx(async (q) => {
     const inserted = await q.query(
-      `INSERT INTO deployments (owner, name, model, version, hardware, min_instances, max_instances, release_number)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,1) ON CONFLICT DO NOTHING RETURNING owner`,
-      [owner, name, c.model, c.version, c.hardware, c.min_instances, c.max_instances],
+      `INSERT INTO deployments (owner, name, model, version, hardware, min_instances, max_instances, max_queue, release_number)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,1) ON CONFLICT DO NOTHING RETURNING owner`,
+      [owner, name, c.model, c.version, c.hardware, c.min_instances, c.max_instances, c.max_queue],
     );
     if (inserted.length === 0) return undefined;
     await addRelease(q, owner, name, 1, c);
@@ -85,13 +87,13 @@ export async function updateDeployment(
     if (!locked) return undefined;
     const current = (await selectOne(q, owner, name))!;
     const next = change(current);
-    const same = (['model', 'version', 'hardware', 'min_instances', 'max_instances'] as const).every((k) => next[k] === current[k]);
+    const same = (['model', 'version', 'hardware', 'min_instances', 'max_instances', 'max_queue'] as const).every((k) => next[k] === current[k]);
     if (same) return current;
     const number = current.release_number + 1;
     await q.query(
       `UPDATE deployments SET model = $3, version = $4, hardware = $5, min_instances = $6, max_instances = $7,
-         release_number = $8, updated_at = clock_timestamp() WHERE owner = $1 AND name = $2`,
-      [owner, name, next.model, next.version, next.hardware, next.min_instances, next.max_instances, number],
+         max_queue = $9, release_number = $8, updated_at = clock_timestamp() WHERE owner = $1 AND name = $2`,
+      [owner, name, next.model, next.version, next.hardware, next.min_instances, next.max_instances, number, next.max_queue],
     );
     await addRelease(q, owner, name, number, next);
     return selectOne(q, owner, name);

@@ -38,15 +38,28 @@ export async function getFile(q: Queryable, id: string): Promise<FileRow | undef
   return row;
 }
 
-export async function listFiles(q: Queryable, limit: number, cursor?: { createdAt: string; id: string }): Promise<Array<FileRow & { cursor_at: string }>> {
-  const live = '(expires_at IS NULL OR expires_at > clock_timestamp())';
-  if (cursor) {
-    return q.query<FileRow & { cursor_at: string }>(
-      `SELECT *, ${CURSOR_AT} FROM files WHERE ${live} AND (created_at, id) < ($1::timestamptz, $2) ORDER BY created_at DESC, id DESC LIMIT $3`,
-      [cursor.createdAt, cursor.id, limit],
-    );
+/** Newest first; `tokenId` keeps only the files that token uploaded or its predictions produced. */
+export async function listFiles(
+  q: Queryable,
+  limit: number,
+  cursor?: { createdAt: string; id: string },
+  tokenId?: string,
+): Promise<Array<FileRow & { cursor_at: string }>> {
+  const where = ['(expires_at IS NULL OR expires_at > clock_timestamp())'];
+  const params: unknown[] = [];
+  if (tokenId) {
+    params.push(tokenId);
+    where.push(`token_id = $${params.length}`);
   }
-  return q.query<FileRow & { cursor_at: string }>(`SELECT *, ${CURSOR_AT} FROM files WHERE ${live} ORDER BY created_at DESC, id DESC LIMIT $1`, [limit]);
+  if (cursor) {
+    params.push(cursor.createdAt, cursor.id);
+    where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length})`);
+  }
+  params.push(limit);
+  return q.query<FileRow & { cursor_at: string }>(
+    `SELECT *, ${CURSOR_AT} FROM files WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+    params,
+  );
 }
 
 export async function deleteFile(q: Queryable, id: string): Promise<FileRow | undefined> {

@@ -24,6 +24,8 @@ export interface NewPrediction {
   webhookEventsFilter: string[] | null;
   tags: Record<string, string>;
   tokenId: string | null;
+  /** The X-Request-Id of the create (log lines about the prediction carry it). */
+  requestId?: string | null;
   streamKey: string | null;
   /**
    * The worker that takes it at once, in the same statement that accepts it (the local paths):
@@ -36,16 +38,16 @@ export interface NewPrediction {
 export async function insertPrediction(db: Db, p: NewPrediction): Promise<PredictionRow> {
   const [row] = await db.query<PredictionRow>(
     `INSERT INTO predictions (id, kind, model, version, deployment, destination, input, status, hardware, deadline,
-       webhook, webhook_events_filter, tags, token_id, stream_key, worker_id, started_at, attempts)
+       webhook, webhook_events_filter, tags, token_id, stream_key, worker_id, started_at, attempts, request_id)
      VALUES ($1,$2,$3,$4,$5,$6,$7, CASE WHEN $16 THEN 'processing' ELSE 'starting' END,$8,$9,$10,$11,$12,$13,$14,
-       $15, CASE WHEN $16 THEN clock_timestamp() END, CASE WHEN $15::text IS NULL THEN 0 ELSE 1 END)
+       $15, CASE WHEN $16 THEN clock_timestamp() END, CASE WHEN $15::text IS NULL THEN 0 ELSE 1 END, $17)
      RETURNING *`,
     [
       p.id, p.kind, p.model, p.version, p.deployment, p.destination, JSON.stringify(p.input), p.hardware, p.deadline,
       p.webhook, p.webhookEventsFilter, JSON.stringify(p.tags), p.tokenId, p.streamKey,
-      p.ownedBy?.workerId ?? null, p.ownedBy?.started ?? false,
+      p.ownedBy?.workerId ?? null, p.ownedBy?.started ?? false, p.requestId ?? null,
     ],
-    'insert-prediction',
+    'insert-prediction-v2',
   );
   return row;
 }
@@ -74,6 +76,8 @@ export interface PredictionFilter {
   statuses?: Status[];
   /** Every one of these tags (jsonb containment, served by the GIN index of migration 0013). */
   tags?: Record<string, string>;
+  /** Only this token's (what a non-admin token may see). */
+  tokenId?: string;
 }
 
 /** Newest first, keyset-paginated on (created_at, id). */
@@ -90,6 +94,7 @@ export async function listPredictions(
     params.push(value);
     where.push(clause(params.length));
   };
+  if (filter.tokenId) add((n) => `token_id = $${n}`, filter.tokenId);
   if (cursor) {
     params.push(cursor.createdAt, cursor.id);
     where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length})`);

@@ -34,21 +34,22 @@ function keyExpression(group: UsageGroup, params: unknown[]): string {
 
 /**
  * Sums per (key, kind, rule); the API folds rules into units. Half-open range [since, until);
- * `tag` keeps only the records carrying that tag value (e.g. one n8n execution's).
+ * `tag` keeps only the records carrying that tag value (e.g. one n8n execution's), `tokenId`
+ * only that token's records.
  */
 export async function usageByGroup(
   db: Queryable,
   group: UsageGroup,
-  range: { since?: Date; until?: Date; tag?: { key: string; value: string } },
+  range: { since?: Date; until?: Date; tag?: { key: string; value: string }; tokenId?: string },
 ): Promise<UsageGroupRow[]> {
-  const params: unknown[] = [range.since ?? null, range.until ?? null, range.tag?.key ?? null, range.tag?.value ?? null];
+  const params: unknown[] = [range.since ?? null, range.until ?? null, range.tag?.key ?? null, range.tag?.value ?? null, range.tokenId ?? null];
   const key = keyExpression(group, params);
   return db.query<UsageGroupRow>(
     `SELECT ${key} AS key, kind, rule, count(*)::int AS count,
        COALESCE(sum(quantity), 0)::float8 AS quantity, COALESCE(sum(total_usd), 0)::float8 AS total_usd
      FROM usage_records
      WHERE ($1::timestamptz IS NULL OR created_at >= $1) AND ($2::timestamptz IS NULL OR created_at < $2)
-       AND ($3::text IS NULL OR tags ->> $3 = $4)
+       AND ($3::text IS NULL OR tags ->> $3 = $4) AND ($5::text IS NULL OR token_id = $5)
      GROUP BY 1, kind, rule`,
     params,
   );

@@ -61,6 +61,8 @@ export interface SubscriptionRow {
   events: string[];
   model: string | null;
   deployment: string | null;
+  /** The non-admin token that made it: it then receives only that token's predictions. */
+  owner_token_id: string | null;
   created_at: Date;
 }
 
@@ -287,17 +289,22 @@ export interface NewSubscription {
   events: string[];
   model?: string | null;
   deployment?: string | null;
+  ownerTokenId?: string | null;
 }
 
 export async function createSubscription(q: Queryable, sub: NewSubscription): Promise<SubscriptionRow> {
   const rows = await q.query<SubscriptionRow>(
-    `INSERT INTO webhook_subscriptions (id, url, events, model, deployment) VALUES ($1, $2, $3, $4, $5) RETURNING *`,
-    [newId('whk'), sub.url, sub.events, sub.model ?? null, sub.deployment ?? null],
+    `INSERT INTO webhook_subscriptions (id, url, events, model, deployment, owner_token_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+    [newId('whk'), sub.url, sub.events, sub.model ?? null, sub.deployment ?? null, sub.ownerTokenId ?? null],
   );
   return rows[0]!;
 }
 
-export async function listSubscriptions(q: Queryable): Promise<SubscriptionRow[]> {
+/** Newest first; `ownerTokenId` keeps only the subscriptions that token made. */
+export async function listSubscriptions(q: Queryable, ownerTokenId?: string): Promise<SubscriptionRow[]> {
+  if (ownerTokenId) {
+    return q.query<SubscriptionRow>('SELECT * FROM webhook_subscriptions WHERE owner_token_id = $1 ORDER BY created_at DESC, id DESC', [ownerTokenId]);
+  }
   return q.query<SubscriptionRow>('SELECT * FROM webhook_subscriptions ORDER BY created_at DESC, id DESC');
 }
 

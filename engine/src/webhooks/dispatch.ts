@@ -115,10 +115,12 @@ export class WebhookDispatcher {
   }
 
   /** Whether any event of this prediction could go anywhere (its own webhook or a subscription). */
-  async wanted(prediction: Pick<WebhookPrediction, 'model' | 'deployment' | 'webhook'>): Promise<boolean> {
+  async wanted(prediction: Pick<WebhookPrediction, 'model' | 'deployment' | 'webhook' | 'token_id'>): Promise<boolean> {
     if (prediction.webhook) return true;
     const subs = await this.subscriptions(this.db);
-    return subs.some((s) => subscriptionMatches(s, prediction as WebhookPrediction));
+    // A caller that does not know the token is told "wanted" by owned subscriptions: the full row decides.
+    const as = (s: WebhookSubscription) => (prediction.token_id === undefined ? { ...prediction, token_id: s.owner_token_id } : prediction);
+    return subs.some((s) => subscriptionMatches(s, as(s) as WebhookPrediction));
   }
 
   /** Cancels pending trailing flushes. */

@@ -48,6 +48,8 @@ export interface WebhookPrediction {
   deployment?: string | null;
   webhook?: string | null;
   webhook_events_filter?: readonly string[] | null;
+  /** The token that created it (subscriptions of a non-admin token see only its own). */
+  token_id?: string | null;
 }
 
 /** A persistent subscription as stored (`webhook_subscriptions`). */
@@ -57,6 +59,8 @@ export interface WebhookSubscription {
   events: readonly string[];
   model: string | null;
   deployment: string | null;
+  /** Set when a non-admin token made it: only that token's predictions match. */
+  owner_token_id?: string | null;
 }
 
 /** A user error in a webhook URL or filter; `field` names the request field for a 422. */
@@ -164,6 +168,7 @@ export interface WebhookTarget {
 export function subscriptionMatches(sub: WebhookSubscription, prediction: WebhookPrediction): boolean {
   if (sub.model !== null && sub.model !== prediction.model) return false;
   if (sub.deployment !== null && sub.deployment !== (prediction.deployment ?? null)) return false;
+  if (sub.owner_token_id && sub.owner_token_id !== prediction.token_id) return false;
   return true;
 }
 

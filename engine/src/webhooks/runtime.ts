@@ -2,6 +2,7 @@
 import type { Db } from '../store/db';
 import { WebhookDispatcher } from './dispatch';
 import { WebhookSender, exponentialBackoff } from './outbox';
+import { observeWebhookAttempt } from '../observe/metrics';
 
 export interface WebhookRuntimeOptions {
   /** Run a sender here (the API process does; standalone workers only enqueue). */
@@ -22,6 +23,7 @@ export async function startWebhooks(db: Db, opts: WebhookRuntimeOptions): Promis
   const sender = opts.send
     ? new WebhookSender(db, {
         onError,
+        onAttempt: observeWebhookAttempt,
         schedule: exponentialBackoff({ baseMs: opts.retryBaseMs, maxTotalMs: opts.retryMaxMs, capMs: 5 * 60_000 }),
         pollIntervalMs: Math.min(1000, Math.max(100, opts.retryBaseMs ?? 1000)),
       })

@@ -14,6 +14,7 @@ import { insertInstanceUsage, upsertInstance, type InstanceRecordRow, type Insta
 import { instanceTimeCost } from '../core/pricing';
 import type { PriceTable } from '../core/hardware';
 import type { PoolInstance } from './instance-pool';
+import { observeUsage } from '../observe/metrics';
 
 const FLIP_FLUSH_MS = 1000;
 
@@ -115,9 +116,12 @@ export class InstanceBook {
         .then(async () => {
           for (const e of entries) {
             await upsertInstance(this.db, e.row);
-            if (e.deployment && e.idleSeconds > 0) await insertInstanceUsage(this.db, this.usage('idle', e.deployment, e.version, e.hardware, e.idleSeconds));
+            if (e.deployment && e.idleSeconds > 0) setups.push(this.usage('idle', e.deployment, e.version, e.hardware, e.idleSeconds));
           }
-          for (const u of setups) await insertInstanceUsage(this.db, u);
+          for (const u of setups) {
+            await insertInstanceUsage(this.db, u);
+            observeUsage(u);
+          }
         })
         .catch((err) => this.log(`instance book: ${(err as Error).message}`));
     }

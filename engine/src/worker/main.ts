@@ -9,6 +9,9 @@ import { Lifecycle } from '../lifecycle';
 import { FileStore } from '../files';
 import { openStorage } from '../storage';
 import { startWebhooks } from '../webhooks/runtime';
+import { readiness } from '../observe/readiness';
+import { startMetricsServer } from '../observe/metrics-server';
+import { ping } from '../store/metrics';
 
 export async function runWorker(config: Config, log: Log): Promise<Engine> {
   if (!config.databaseUrl) throw new Error('gantry worker needs DATABASE_URL (the same database as the API)');
@@ -41,10 +44,20 @@ export async function runWorker(config: Config, log: Log): Promise<Engine> {
     dataDir: config.dataDir,
   });
   await worker.start();
+  // A standalone worker has no API: its metrics (its own events) and probes need their own listener.
+  const ready = () =>
+    readiness({
+      database: async () => void (await ping(db)),
+      queue: () => dispatcher.ping(),
+      worker: () => worker.readiness(),
+    });
+  const metricsServer = config.metricsListen ? await startMetricsServer({ ...config.metricsListen, ready }) : undefined;
+  if (metricsServer) log(`metrics and probes on ${metricsServer.url}/metrics`);
   log(`worker ${worker.name} started`);
   return {
     url: '',
     async stop() {
+      await metricsServer?.close();
       await worker.stop();
       await webhooks.stop();
       await dispatcher.close();

@@ -33,6 +33,7 @@ import { RunError } from '../runners/node-instance';
 import { Lifecycle } from '../lifecycle';
 import type { FileStore } from '../files';
 import { RunInputError, RunIo, type PreparedRun } from './run-io';
+import { DeviceMonitor } from '../observe/devices';
 
 export interface WorkerOptions {
   db: Db;
@@ -121,11 +122,25 @@ export class Worker {
       limits: { maxFileBytes: opts.files?.maxBytes, weights: this.io?.weights },
     });
     this.lifecycle = opts.lifecycle ?? new Lifecycle(opts.db, { publicUrl: () => '' });
+    this.devices = new DeviceMonitor(opts.gpus, opts.cpuSlots);
   }
 
   get instances() {
     return this.pool.list();
   }
+
+  /** The devices this worker owns, watched through nvidia-smi when they were detected (readiness, heartbeat). */
+  readonly devices: DeviceMonitor;
+
+  /** Readiness: taking work (started, not stopping), and every detected GPU still visible. */
+  async readiness(): Promise<string> {
+    if (!this.started || this.stopping) throw new Error(this.stopping ? 'the worker is stopping' : 'the worker has not started');
+    const state = await this.devices.state();
+    if (!state.ok) throw new Error(state.detail);
+    return `worker ${this.name}: ${state.detail}`;
+  }
+
+  private started = false;
 
   async start(): Promise<void> {
     const { db } = this.opts;
@@ -144,7 +159,7 @@ export class Worker {
         const version = (at < 0 ? key : key.slice(0, at)).split('#')[0];
         return { version, deployment: at < 0 ? null : key.slice(at + 1), reasons };
       });
-      void heartbeat(db, this.id, { ...devices, pending }).catch(() => undefined);
+      void heartbeat(db, this.id, { ...devices, gpus: this.gpusWithUse(devices.gpus), pending }).catch(() => undefined);
       void this.readOtherWorkers().catch(() => (this.heardFromOthers = false));
     }, 2000).unref();
     await this.readOtherWorkers().catch(() => undefined);
@@ -158,6 +173,16 @@ export class Worker {
     for (const hw of hardware) {
       this.consumers.push(this.opts.dispatcher.consume(hw, 256, (job) => this.execute(job.id)));
     }
+    this.started = true;
+  }
+
+  /** GPUs as registered, with the memory nvidia-smi last saw in use (GET /v1/cluster and metrics show it). */
+  private gpusWithUse<G extends { index: number }>(gpus: G[]): Array<G & { memory_in_use_gb?: number }> {
+    const use = this.devices.latest()?.use ?? [];
+    return gpus.map((g) => {
+      const seen = use.find((u) => u.index === g.index);
+      return seen ? { ...g, memory_in_use_gb: Math.round((seen.memoryUsedMiB / 1024) * 100) / 100 } : g;
+    });
   }
 
   private async failInterrupted(workerIds: string[]): Promise<void> {

@@ -1,15 +1,17 @@
 /**
  * The official `replicate` client with a `fetch` that validates every JSON answer the engine
- * gives it against Replicate's object schemas (replicate-schemas.ts), by route: the whole
- * conformance suite runs through it, so a field of the wrong type fails the test that got it.
- * Error answers are checked as problem+json. Streams (SSE) and file downloads are not JSON and are
- * left to the tests that read them.
+ * gives it against Replicate's object schemas (replicate-schemas.ts), by route, and every request
+ * and answer against the engine's own /openapi.json (openapi-check.ts): the whole conformance
+ * suite and the API suites run through it, so a field of the wrong type, or one the document does
+ * not describe, fails the test that got it. Error answers are checked as problem+json. Streams
+ * (SSE) and file downloads are not JSON and are left to the tests that read them.
  */
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import Replicate from 'replicate';
 import { api, type EngineHandle } from '../../helpers/engine';
 import * as S from './replicate-schemas';
+import { OpenApiChecker } from './openapi-check';
 
 type Schema = Record<string, unknown>;
 
@@ -54,6 +56,8 @@ export interface CheckedClient {
   replicate: Replicate;
   /** The tests' own HTTP calls, checked the same way. */
   call: ReturnType<typeof api>;
+  /** The checking fetch itself (for calls with other tokens: `api({ url, token }, client.fetch)`). */
+  fetch: typeof fetch;
   /** Every answer that broke its schema (or a route this checker does not know). */
   violations: Violation[];
   /** How many answers were checked against a schema. */
@@ -98,29 +102,67 @@ export function checkAnswer(method: string, path: string, status: number, conten
   return validate(JSON.parse(body)) ? undefined : ajv.errorsText(validate.errors, { separator: '\n  ' });
 }
 
-/** A Replicate client against `engine` whose every answer is checked (see `violations`). */
-export function checkedClient(engine: EngineHandle): CheckedClient {
+/** The request's body as the OpenAPI check sees it (JSON or text; `multipart` for form data). */
+function bodyText(init: RequestInit | undefined): string | 'multipart' | undefined {
+  const body = init?.body;
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === 'string') return body;
+  if (body instanceof FormData) return 'multipart';
+  if (body instanceof Uint8Array || Buffer.isBuffer(body)) return Buffer.from(body).toString('utf8');
+  return 'multipart';
+}
+
+function requestContentType(init: RequestInit | undefined): string | undefined {
+  const h = init?.headers;
+  if (!h) return undefined;
+  if (h instanceof Headers) return h.get('content-type') ?? undefined;
+  const entries = Array.isArray(h) ? h : Object.entries(h);
+  return entries.find(([k]) => k.toLowerCase() === 'content-type')?.[1];
+}
+
+export interface CheckOptions {
+  /** Hold answers to Replicate's object schemas too (the conformance suite); default true. */
+  replicate?: boolean;
+}
+
+/**
+ * A Replicate client against `engine` whose every request and answer is checked against the
+ * engine's /openapi.json and (unless `replicate: false`) every answer against Replicate's
+ * object schemas (see `violations`).
+ */
+export function checkedClient(engine: EngineHandle, options: CheckOptions = {}): CheckedClient {
   const violations: Violation[] = [];
   const kinds = new Set<string>();
   let checked = 0;
   const base = `${engine.url}/v1`;
+  let openapi: Promise<OpenApiChecker> | undefined;
   const checkingFetch: typeof fetch = async (input, init) => {
     const res = await fetch(input, init);
     const url = new URL(typeof input === 'string' || input instanceof URL ? input.toString() : input.url);
     const method = (init?.method ?? (input instanceof Request ? input.method : 'GET')).toUpperCase();
-    // Only API calls: stream URLs and signed file downloads are not JSON objects.
-    if (!url.href.startsWith(base) || /^\/v1\/(streams\/|files\/[^/]+\/download)/.test(url.pathname)) return res;
-    const path = url.pathname.slice('/v1'.length);
-    const body = await res.clone().text();
-    const wrong = checkAnswer(method, path, res.status, res.headers.get('content-type') ?? '', body);
+    if (!url.href.startsWith(engine.url)) return res;
+    // Streams (SSE) and signed file downloads are not JSON: their bodies are left to the tests that read them.
+    const unread = /^\/v1\/(streams\/|files\/[^/]+\/download)/.test(url.pathname);
+    const body = unread ? '' : await res.clone().text();
+    const contentType = res.headers.get('content-type') ?? '';
+    const request = `${method} ${url.pathname}${url.search}`;
+    openapi ??= OpenApiChecker.load(engine.url);
+    const problems = (await openapi).check(
+      { method, url, contentType: requestContentType(init), body: bodyText(init) },
+      { status: res.status, contentType, body, bodyUnread: unread },
+    );
     checked += 1;
+    if (problems.length) violations.push({ request: `${request} [openapi]`, status: res.status, errors: problems.join('\n  ') });
+    if (options.replicate === false || unread || !url.href.startsWith(base)) return res;
+    const path = url.pathname.slice('/v1'.length);
+    const wrong = checkAnswer(method, path, res.status, contentType, body);
     const kind = kindOf(method, path, res.status);
     if (kind) kinds.add(kind);
-    if (wrong) violations.push({ request: `${method} ${path}${url.search}`, status: res.status, errors: wrong });
+    if (wrong) violations.push({ request, status: res.status, errors: wrong });
     return res;
   };
   const replicate = new Replicate({ auth: engine.token, baseUrl: base, fetch: checkingFetch });
-  return { replicate, call: api(engine, checkingFetch), violations, checked: () => checked, kinds };
+  return { replicate, call: api(engine, checkingFetch), fetch: checkingFetch, violations, checked: () => checked, kinds };
 }
 
 /** For afterAll: no answer broke its schema, and the checker actually saw answers. */

@@ -4,7 +4,7 @@ import { updateDisplayOptions } from 'n8n-workflow';
 import { hardwareField, modelLocator, versionField } from '../../../shared/descriptions';
 import { getLatestVersion } from '../../../shared/jobs';
 import { parseModelRef } from '../../../shared/refs';
-import { apiRequest } from '../../../shared/transport';
+import { apiRequest, newIdempotencyKey } from '../../../shared/transport';
 import { withCost } from './common';
 
 const properties: INodeProperties[] = [
@@ -32,6 +32,7 @@ export async function execute(this: IExecuteFunctions, i: number): Promise<INode
 			min_instances: this.getNodeParameter('minInstances', i) as number,
 			max_instances: this.getNodeParameter('maxInstances', i) as number,
 		},
+		idempotencyKey: newIdempotencyKey.call(this),
 	});
 	return [{ json: await withCost.call(this, deployment), pairedItem: { item: i } }];
 }

@@ -8,7 +8,7 @@ import { attachBinaryInputs, readInput } from '../../../shared/inputs';
 import { getLatestVersion, getVersion } from '../../../shared/jobs';
 import { parseModelRef } from '../../../shared/refs';
 import { inputProperties } from '../../../shared/schema';
-import { apiRequest, unlessNotFound } from '../../../shared/transport';
+import { apiRequest, newIdempotencyKey, unlessNotFound } from '../../../shared/transport';
 import type { Prediction, VersionObject } from '../../../shared/types';
 
 const properties: INodeProperties[] = [
@@ -124,6 +124,7 @@ async function destinationFor(this: IExecuteFunctions, i: number, baseOwner: str
 				hardware: (base.hardware as string | undefined) ?? 'cpu',
 				description: `Fine-tune of ${baseOwner}/${baseName}`,
 			},
+			idempotencyKey: newIdempotencyKey.call(this),
 		});
 	}
 	return `${owner}/${name}`;
@@ -146,6 +147,7 @@ async function createOne(this: IExecuteFunctions, i: number, webhook: string | u
 	}
 	return (await apiRequest.call(this, 'POST', `/models/${owner}/${name}/versions/${version.id}/trainings`, {
 		body,
+		idempotencyKey: newIdempotencyKey.call(this),
 	})) as unknown as Prediction;
 }
 
