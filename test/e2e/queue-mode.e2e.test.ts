@@ -7,13 +7,30 @@
  * Real n8n, real Redis, real Postgres, a real engine.
  */
 import { startEngine, type EngineHandle } from '../helpers/engine';
-import { loadExample } from './harness/examples';
+import { loadExample, type Workflow } from './harness/examples';
 import { e2eVersions, keepLogs, logEntries, N8n, packPackage, provision, type LogEntry, type Runtime } from './harness/n8n';
 import { createQueueMode, jobsEnqueued, removeQueueMode, type QueueMode } from './harness/queue-mode';
 import { runWebhookAwaitRespond } from './harness/webhook-await';
 
 const CREDENTIAL = { id: 'gantryE2eCred001', name: 'Gantry (e2e engine)' };
 const WORKFLOW_ID = 'gantryQueueExample04';
+const POLLING_ID = 'gantryQueuePolling04';
+const POLLING_PATH = 'gantry-pipeline-polling';
+
+/**
+ * Example 4 with Await Prediction polling (and no resume URL on the prediction): the execution
+ * never sleeps, so it stays one job on the worker and Respond to Webhook answers the caller.
+ */
+function pollingVariant(): Workflow {
+  const workflow = loadExample('04-webhook-await-respond.json', POLLING_ID, CREDENTIAL);
+  workflow.name = `${workflow.name} (polling)`;
+  for (const node of workflow.nodes) {
+    if (node.name === 'Webhook') Object.assign(node, { webhookId: '0b4c3a52-5b8e-4f57-9c55-3d0a1f3e2b71', parameters: { ...node.parameters, path: POLLING_PATH } });
+    if (node.name === 'Start prediction') node.parameters.resumeAwait = false;
+    if (node.name === 'Await Prediction') Object.assign(node.parameters, { waitMode: 'poll', pollInterval: 1 });
+  }
+  return workflow;
+}
 
 /** The Bull jobs a process's log names for an execution, in order (`Enqueued execution 1 (job 2)` and the like). */
 function jobsLogged(entries: LogEntry[], message: RegExp, executionId: string): string[] {
@@ -47,6 +64,8 @@ describe.each(e2eVersions())('n8n %s in queue mode (main + worker on Redis)', (v
     await n8n.importCredential({ ...CREDENTIAL, type: 'gantryApi', data: { baseUrl: engine.url, apiToken: engine.token } });
     await n8n.importWorkflow(loadExample('04-webhook-await-respond.json', WORKFLOW_ID, CREDENTIAL));
     await n8n.publish(WORKFLOW_ID);
+    await n8n.importWorkflow(pollingVariant());
+    await n8n.publish(POLLING_ID);
     await n8n.start();
     await n8n.startWorker();
   }, 1_800_000);
@@ -80,8 +99,8 @@ describe.each(e2eVersions())('n8n %s in queue mode (main + worker on Redis)', (v
     expect(workerHost).not.toBe(hostId(main));
     const reports = main.filter((e) => / finished$/.test(e.message) && e.message.startsWith('Execution ') && String(e.metadata.executionId) === run.executionId);
     expect(reports.map((e) => [String(e.metadata.jobId), e.metadata.workerId])).toEqual(enqueued.map((job) => [job, workerHost]));
-    // Both went through this run's Redis prefix (Bull numbers a queue's jobs in Redis).
-    expect(await jobsEnqueued(runtime, queue)).toBe(2);
+    // Every job main enqueued went through this run's Redis prefix (Bull numbers a queue's jobs there).
+    expect(await jobsEnqueued(runtime, queue)).toBe(main.filter((e) => e.message.startsWith('Enqueued execution ')).length);
     // The worker executed the workflow's nodes, before the wait and after it; main executed none
     // (in regular mode main logs these same lines; its host id above shows its debug lines are
     // read). Main only ran webhook handlers: the trigger's, and Await Prediction's webhook()
@@ -90,5 +109,20 @@ describe.each(e2eVersions())('n8n %s in queue mode (main + worker on Redis)', (v
     expect(new Set(onWorker)).toEqual(new Set(['Webhook', 'Start prediction', 'Await Prediction', 'Respond with the result']));
     expect(onWorker.lastIndexOf('Respond with the result')).toBeGreaterThan(onWorker.indexOf('Start prediction'));
     expect(nodesExecuted(main)).toEqual([]);
+  });
+
+  test('example 4 with Await Prediction polling: one job on the worker, and the caller gets the result', async () => {
+    const response = await fetch(`${n8n.url}/webhook/${POLLING_PATH}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'polled on the worker', sleep: 3 }),
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { id: string; status: string; output: string; cost_usd: number };
+    expect(body).toEqual({ id: expect.any(String), status: 'succeeded', output: 'polled on the worker', cost_usd: expect.any(Number) });
+    const [done] = await n8n.waitForExecutions(POLLING_ID, (list) => list.length === 1 && list[0].status === 'success');
+    const enqueued = jobsLogged(logEntries(n8n.log()), /^Enqueued execution /, done.id);
+    expect(enqueued).toHaveLength(1);
+    expect(jobsLogged(logEntries(n8n.workerLog()), /^Worker finished execution /, done.id)).toEqual(enqueued);
   });
 });
