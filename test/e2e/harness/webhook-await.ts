@@ -47,11 +47,19 @@ export async function runWebhookAwaitRespond(n8n: N8n, engine: EngineHandle, wor
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ text: 'resumed by the engine', sleep: 8 }),
   });
+  let early: Response | undefined;
+  void pending.then((r) => (early = r), () => undefined);
   // While the model runs, the execution is parked in n8n's database as `waiting`.
   let waiting = (await n8n.waitingExecutions(workflowId))[0];
   for (let i = 0; !waiting && i < 100; i++) {
     await new Promise((r) => setTimeout(r, 300));
     waiting = (await n8n.waitingExecutions(workflowId))[0];
+  }
+  if (!waiting) {
+    // Say what happened instead: what the caller got, and how the executions ended.
+    const answer = early ? `${early.status} ${await early.text()}` : 'no answer yet';
+    const executions = (await n8n.executions(workflowId)).map((e) => ({ id: e.id, status: e.status, error: e.data?.resultData?.error?.message }));
+    throw new Error(`no execution of ${workflowId} was seen waiting; the caller got ${answer}; executions: ${JSON.stringify(executions)}`);
   }
   expect(waiting).toEqual(expect.objectContaining({ status: 'waiting', waitTill: expect.any(String) }));
   const response = await pending;
