@@ -7,7 +7,8 @@
  */
 import { api, startEngine, type EngineHandle } from '../helpers/engine';
 import { exampleFiles, loadExample } from './harness/examples';
-import { N8n, nodeOutput, packPackage, provision, type Execution, type ExecutionSummary } from './harness/n8n';
+import { e2eVersions, keepLogs, N8n, nodeOutput, packPackage, provision, type Execution } from './harness/n8n';
+import { runWebhookAwaitRespond } from './harness/webhook-await';
 
 const CREDENTIAL = { id: 'gantryE2eCred001', name: 'Gantry (e2e engine)' };
 const IDS: Record<string, string> = {
@@ -18,22 +19,12 @@ const IDS: Record<string, string> = {
   '05-alert-on-failed-predictions.json': 'gantryExample05',
 };
 
-const N8N_VERSIONS = (process.env.GANTRY_E2E_N8N_VERSIONS ?? '2.41.1 1.123.81').split(/[\s,]+/).filter(Boolean);
-
 function expectSuccess(execution: Execution): void {
   const error = execution.data.resultData.error;
   if (execution.status !== 'success') throw new Error(`execution ${execution.status}: ${error?.message ?? JSON.stringify(execution).slice(0, 2000)}`);
 }
 
-/** Requests the engine logged (GANTRY_LOG=debug makes Fastify log each one as a JSON line). */
-function engineRequests(engine: EngineHandle, method: string, url: string): number {
-  return engine
-    .output()
-    .split('\n')
-    .filter((line) => line.includes('"incoming request"') && line.includes(`"method":"${method}"`) && line.includes(`"url":"${url}"`)).length;
-}
-
-describe.each(N8N_VERSIONS)('n8n %s', (version) => {
+describe.each(e2eVersions())('n8n %s', (version) => {
   let engine: EngineHandle;
   let n8n: N8n;
   let call: ReturnType<typeof api>;
@@ -53,6 +44,7 @@ describe.each(N8N_VERSIONS)('n8n %s', (version) => {
   }, 1_800_000);
 
   afterAll(async () => {
+    keepLogs(`examples-${version}`, { 'n8n-main': n8n?.log(), engine: engine?.output() });
     await n8n?.remove();
     await engine?.stop();
   });
@@ -131,39 +123,7 @@ describe.each(N8N_VERSIONS)('n8n %s', (version) => {
     }, 180_000);
 
     test('4: Await Prediction sleeps until the engine calls back (no polling), then the webhook caller gets the result', async () => {
-      const workflowId = IDS['04-webhook-await-respond.json'];
-      // Log in and create the API key first, so the first look at the executions is quick.
-      expect(await n8n.waitingExecutions(workflowId)).toEqual([]);
-      const pending = fetch(`${n8n.url}/webhook/gantry-pipeline`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ text: 'resumed by the engine', sleep: 8 }),
-      });
-      // While the model runs, the execution is parked in n8n's database as `waiting`.
-      let waiting = (await n8n.waitingExecutions(workflowId))[0];
-      for (let i = 0; !waiting && i < 100; i++) {
-        await new Promise((r) => setTimeout(r, 300));
-        waiting = (await n8n.waitingExecutions(workflowId))[0];
-      }
-      expect(waiting).toEqual(expect.objectContaining({ status: 'waiting', waitTill: expect.any(String) }));
-      const response = await pending;
-      expect(response.status).toBe(200);
-      const body = (await response.json()) as { id: string; status: string; output: string; cost_usd: number };
-      expect(body).toEqual(expect.objectContaining({ status: 'succeeded', output: 'resumed by the engine' }));
-      expect(body.cost_usd).toBeGreaterThan(0);
-
-      const [done] = await n8n.waitForExecutions(workflowId, (list) => list.some((e) => e.id === waiting.id && e.status === 'success'));
-      const finished = (await n8n.executions(workflowId)).find((e) => e.id === done.id) as ExecutionSummary;
-      const [started] = nodeOutput(finished, 'Start prediction');
-      expect(started.id).toBe(body.id);
-      // 2.x signs resume URLs; 1.x's carry no signature.
-      const resumeUrl = `^${n8n.url}/webhook-waiting/${waiting.id}${n8n.major >= 2 ? '\\?signature=' : '$'}`;
-      expect(started.webhook).toMatch(new RegExp(resumeUrl));
-      expect(nodeOutput(finished, 'Await Prediction')[0]).toEqual(expect.objectContaining({ id: body.id, status: 'succeeded', awaitStatus: 'completed' }));
-      // No polling: over an 8-second prediction the prediction was read exactly twice, once by
-      // Await Prediction before the execution went to sleep, once by its webhook() to confirm the
-      // callback (a poll loop reads it every interval).
-      expect(engineRequests(engine, 'GET', `/v1/predictions/${body.id}`)).toBe(2);
+      await runWebhookAwaitRespond(n8n, engine, IDS['04-webhook-await-respond.json']);
     });
 
     test('5: Gantry Trigger fires for a failed prediction of the model, not for a successful one', async () => {

@@ -5,6 +5,7 @@
 #                               (its install scripts download binaries), then sqlite3 built from source
 #                               against Node 24's headers. The tests also provision n8n 1.123.81 this way.
 # A finished step leaves a stamp file, so a second run costs nothing and an interrupted one resumes.
+# Concurrent runs on one cache wait for each other (flock).
 set -euo pipefail
 # Under `npm run`, npm exports this repository's settings (legacy-peer-deps from .npmrc among them)
 # as npm_config_* variables; n8n must be installed with npm's defaults (its peer dependencies
@@ -16,6 +17,11 @@ N8N_VERSION="${GANTRY_E2E_N8N_VERSION:-2.41.1}"
 CACHE="${GANTRY_E2E_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gantry-e2e}"
 mkdir -p "$CACHE"
 cd "$CACHE"
+# Two runs on one machine share the cache: a second `npm install` into the same folder while the
+# first one runs leaves a broken n8n (seen here: files missing, then a stamp written over them).
+# One provisioning at a time per cache; a waiting run then finds the stamps and does nothing.
+exec 9>"$CACHE/.provision.lock"
+flock 9
 
 node_dir="$CACHE/node-$NODE_VERSION"
 if [ ! -f "$node_dir/.done" ]; then

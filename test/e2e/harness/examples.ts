@@ -7,7 +7,7 @@ const EXAMPLES = join(__dirname, '..', '..', '..', 'examples');
 export interface Workflow {
   id: string;
   name: string;
-  nodes: Array<{ name: string; type: string; credentials?: Record<string, { id: string; name: string }> }>;
+  nodes: Array<{ name: string; type: string; parameters: Record<string, unknown>; webhookId?: string; credentials?: Record<string, { id: string; name: string }> }>;
   [key: string]: unknown;
 }
 

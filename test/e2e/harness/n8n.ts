@@ -3,14 +3,17 @@
  * cached outside the repository), a fresh user folder with this package installed from the
  * tarball `npm pack` makes, its CLI (`import:*`, publishing, `execute`) and its server
  * (`n8n start`) on free loopback ports, read back through its public API. Stopped by PID.
- * Works with n8n 2.x and 1.x; where they differ (publishing, owner setup) it says so.
+ * In queue mode (queue-mode.ts) it runs on Postgres and Redis, and `n8n worker` processes run the
+ * executions. Works with n8n 2.x and 1.x; where they differ (publishing, owner setup) it says so.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { N8nProcess } from './n8n-process';
+import { queueModeEnv, type QueueMode } from './queue-mode';
 
 const REPO = join(__dirname, '..', '..', '..');
 export const OWNER = { email: 'owner@example.com', password: 'E2e-owner-Passw0rd' };
@@ -39,6 +42,11 @@ export function provision(n8nVersion: string): Runtime {
   return { nodeDir: read('NODE24_DIR'), n8nDir, version };
 }
 
+/** The n8n versions a run tests: both majors, or those in GANTRY_E2E_N8N_VERSIONS ("2.41.1", "2.41.1 1.123.81"). */
+export function e2eVersions(): string[] {
+  return (process.env.GANTRY_E2E_N8N_VERSIONS ?? '2.41.1 1.123.81').split(/[\s,]+/).filter(Boolean);
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
@@ -65,24 +73,30 @@ export interface CliResult {
   stderr: string;
 }
 
+export interface N8nOptions {
+  /** Run in queue mode on this database and Redis prefix: executions go to `startWorker()`'s workers. */
+  queue?: QueueMode;
+}
+
 export class N8n {
   readonly userFolder = mkdtempSync(join(tmpdir(), 'gantry-n8n-'));
   readonly url: string;
-  private server?: ChildProcess;
-  private serverLog: string[] = [];
+  private server?: N8nProcess;
+  private readonly workers: Array<{ process: N8nProcess; userFolder: string }> = [];
   private apiKey?: string;
 
   private constructor(
     private readonly runtime: Runtime,
     private readonly port: number,
     private readonly brokerPort: number,
+    private readonly options: N8nOptions,
   ) {
     this.url = `http://127.0.0.1:${port}`;
   }
 
   /** A fresh instance (nothing running yet) with the package tarball installed as a community node. */
-  static async create(runtime: Runtime, tarball: string): Promise<N8n> {
-    const n8n = new N8n(runtime, await freePort(), await freePort());
+  static async create(runtime: Runtime, tarball: string, options: N8nOptions = {}): Promise<N8n> {
+    const n8n = new N8n(runtime, await freePort(), await freePort(), options);
     n8n.installPackage(tarball);
     return n8n;
   }
@@ -121,7 +135,16 @@ export class N8n {
       N8N_INSTANCE_OWNER_PASSWORD_HASH: this.passwordHash(),
       N8N_INSTANCE_OWNER_FIRST_NAME: 'E2E',
       N8N_INSTANCE_OWNER_LAST_NAME: 'Owner',
+      ...(this.options.queue ? queueModeEnv(this.options.queue) : {}),
     };
+  }
+
+  /**
+   * The environment of a long-running process. In queue mode its log is JSON lines at debug
+   * level, so a test can tell which process executed which workflow's nodes (`logEntries`).
+   */
+  private serverEnv(): NodeJS.ProcessEnv {
+    return this.options.queue ? { ...this.env(), N8N_LOG_FORMAT: 'json', N8N_LOG_LEVEL: 'debug' } : this.env();
   }
 
   private hash?: string;
@@ -204,21 +227,33 @@ export class N8n {
   }
 
   async start(): Promise<void> {
-    const child = spawn(this.bin, ['start'], { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });
-    this.server = child;
-    child.stdout!.on('data', (c: Buffer) => this.serverLog.push(c.toString()));
-    child.stderr!.on('data', (c: Buffer) => this.serverLog.push(c.toString()));
-    const deadline = Date.now() + 120_000;
-    // Ready when the editor is served and published workflows are activated (their trigger
-    // webhooks registered): n8n logs the dependency index after activation.
-    while (!/Editor is now accessible/.test(this.log())) {
-      if (child.exitCode !== null) throw new Error(`n8n start exited with ${child.exitCode}:\n${this.log()}`);
-      if (Date.now() > deadline) throw new Error(`n8n did not start in time:\n${this.log()}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    // Ready when the editor is served, which n8n logs after published workflows are activated
+    // (their trigger webhooks registered).
+    this.server = await N8nProcess.start('n8n start', this.bin, ['start'], this.serverEnv(), /Editor is now accessible/);
     const res = await fetch(`${this.url}/healthz`);
     if (!res.ok) throw new Error(`n8n /healthz answered ${res.status}`);
     if (this.major < 2) await this.setUpOwner();
+  }
+
+  /**
+   * Starts an `n8n worker` (queue mode only) that takes executions off the Redis queue. It gets a
+   * user folder of its own, as a worker on another host would: a shared one would make it read
+   * main's crash journal as a crash of its own. Its community nodes are main's (a symlink).
+   */
+  async startWorker(): Promise<void> {
+    if (!this.options.queue) throw new Error('startWorker() needs an N8n created in queue mode');
+    const userFolder = mkdtempSync(join(tmpdir(), 'gantry-n8n-worker-'));
+    mkdirSync(join(userFolder, '.n8n'));
+    symlinkSync(join(this.userFolder, '.n8n', 'nodes'), join(userFolder, '.n8n', 'nodes'));
+    // Its own task-runner broker port: main's is taken.
+    const env = { ...this.serverEnv(), N8N_USER_FOLDER: userFolder, N8N_RUNNERS_BROKER_PORT: String(await freePort()) };
+    try {
+      const worker = await N8nProcess.start(`n8n worker ${this.workers.length + 1}`, this.bin, ['worker'], env, /n8n worker is now ready/);
+      this.workers.push({ process: worker, userFolder });
+    } catch (error) {
+      rmSync(userFolder, { recursive: true, force: true });
+      throw error;
+    }
   }
 
   /** 1.x has no owner-from-environment: the owner is created through the setup endpoint the UI uses. */
@@ -232,24 +267,25 @@ export class N8n {
     if (!res.ok && res.status !== 400) throw new Error(`n8n owner setup failed: ${res.status} ${await res.text()}`);
   }
 
+  /** What the main process (`n8n start`) printed so far. */
   log(): string {
-    return this.serverLog.join('');
+    return this.server?.log() ?? '';
   }
 
-  /** Stops the server by PID: SIGTERM, SIGKILL after 20 s. */
+  /** What the `index`th worker printed so far ('' for a worker never started). */
+  workerLog(index = 0): string {
+    return this.workers[index]?.process.log() ?? '';
+  }
+
+  /** Stops the workers, then the server, by PID (SIGTERM, SIGKILL after 20 s). */
   async stop(): Promise<void> {
-    const child = this.server;
-    this.server = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    await gone;
-    clearTimeout(timer);
+    for (const worker of this.workers) await worker.process.stop();
+    await this.server?.stop();
   }
 
   async remove(): Promise<void> {
     await this.stop();
+    for (const worker of this.workers) rmSync(worker.userFolder, { recursive: true, force: true });
     rmSync(this.userFolder, { recursive: true, force: true });
   }
 
@@ -353,4 +389,36 @@ export function nodeOutput(execution: Execution, node: string): Array<Record<str
   const run = runs[runs.length - 1];
   if (run.error) throw new Error(`node "${node}" failed: ${run.error.message}`);
   return (run.data?.main[0] ?? []).map((item) => item.json);
+}
+
+export interface LogEntry {
+  level: string;
+  message: string;
+  metadata: Record<string, any>;
+}
+
+/** The entries of a log written with N8N_LOG_FORMAT=json (one JSON object a line; other lines skipped). */
+export function logEntries(log: string): LogEntry[] {
+  const entries: LogEntry[] = [];
+  for (const line of log.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const entry = JSON.parse(line) as Partial<LogEntry>;
+      if (typeof entry.message === 'string') entries.push({ level: String(entry.level), message: entry.message, metadata: entry.metadata ?? {} });
+    } catch {
+      // A task runner's or npm's output line that happens to start with "{".
+    }
+  }
+  return entries;
+}
+
+/**
+ * With GANTRY_E2E_KEEP_LOGS=<dir>, writes each process's output to `<dir>/<run>.<process>.log`
+ * (for reading after a failed run: assertions show results, not n8n's logs). Otherwise a no-op.
+ */
+export function keepLogs(run: string, logs: Record<string, string | undefined>): void {
+  const dir = process.env.GANTRY_E2E_KEEP_LOGS;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(logs)) writeFileSync(join(dir, `${run}.${name}.log`), text ?? '');
 }
