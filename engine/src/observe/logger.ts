@@ -31,6 +31,8 @@ export function textLine(record: string): string {
   const fields = Object.entries(o)
     .filter(([k, v]) => !BASE_KEYS.has(k) && v !== undefined && v !== null)
     .map(([k, v]) => {
+      // An object stays JSON as it is (`req={"method":"GET",…}`), readable and greppable.
+      if (typeof v === 'object') return `${k}=${JSON.stringify(v)}`;
       const text = typeof v === 'string' ? v : JSON.stringify(v);
       return `${k}=${/^[^\s"=]+$/.test(text) ? text : JSON.stringify(text)}`;
     });
