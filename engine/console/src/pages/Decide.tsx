@@ -66,7 +66,7 @@ export function Decide({ query }: { query: URLSearchParams }) {
       ready={!!d || !!decision.error}
       subtitle="What this usage cost here, and what the same usage would cost on Replicate (public or private) or on rented GPUs."
     >
-      <form class="filters" onSubmit={apply} noValidate aria-label="Period">
+      <form class="filters align-top" onSubmit={apply} noValidate aria-label="Period">
         <Field id="decide-since" label="Since" error={err('/since')} hint="A date (2026-11-01) or a time ago: 30d, 12h.">
           <input id="decide-since" value={draft.since} onInput={(e) => setDraft({ ...draft, since: e.currentTarget.value })} {...describedBy('decide-since', true, err('/since'))} />
         </Field>
@@ -90,7 +90,7 @@ export function Decide({ query }: { query: URLSearchParams }) {
       {d && (
         <>
           <p class="muted" data-testid="decide-period">
-            {when(d.since)} → {when(d.until)} ({seconds(d.period_seconds)}), grouped by {d.group_by}.
+            {when(d.since)} → {when(d.until)} ({seconds(d.period_seconds)}), grouped by {d.group_by}. <a href="#prices">Change the prices</a>
           </p>
           <p class="notice recommendation" data-testid="recommendation">
             {d.recommendation}
@@ -98,7 +98,7 @@ export function Decide({ query }: { query: URLSearchParams }) {
           {d.groups.length > 0 && (
             <section class="card">
               <h2>Options side by side</h2>
-              <Table head={[d.group_by, 'Runs', 'Utilisation', ...OPTION_KEYS.map((k) => OPTION_LABEL[k]), 'Cheapest']} testid="decide-table" caption="Cost of each group under each option">
+              <Table head={[d.group_by === 'model' ? 'Model' : 'Deployment', 'Runs', 'Utilisation', ...OPTION_KEYS.map((k) => OPTION_LABEL[k]), 'Cheapest']} testid="decide-table" caption="Cost of each group under each option">
                 {d.groups.map((g) => (
                   <tr key={String(g.key)} data-key={g.key ?? ''}>
                     <th scope="row">

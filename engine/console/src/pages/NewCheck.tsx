@@ -34,7 +34,7 @@ function HardwareChoice({ prices, chosen, error, onChange }: { prices: Price[]; 
           <label key={p.sku} class="choice">
             <input type="checkbox" checked={chosen.includes(p.sku)} onChange={(e) => toggle(p.sku, e.currentTarget.checked)} />
             <span>
-              {p.sku} <span class="muted">{p.served ? usd(p.price_per_second_usd) + '/s' : 'no worker: price only'}</span>
+              {p.sku} <span class="muted">{p.served ? usd(p.price_per_second_usd) + '/s' : 'not served: price only'}</span>
             </span>
           </label>
         ))}
@@ -125,7 +125,7 @@ export function NewCheck({ query }: { query: URLSearchParams }) {
       <ProblemNotice problem={models.error ?? earlier.error} />
       <form class="check-form" onSubmit={submit} noValidate aria-label="New check">
         <ProblemNotice problem={problem} errors={placed.other} />
-        <section class="card">
+        <section class="card check-model">
           <h2>Model</h2>
           <Field id="check-model" label="Model" required error={err('model')}>
             <select
@@ -164,7 +164,7 @@ export function NewCheck({ query }: { query: URLSearchParams }) {
             </select>
           </Field>
         </section>
-        <section class="card">
+        <section class="card check-input">
           <h2>Input</h2>
           <p class="hint">The typical input: every run of the check sends it (with the schema's defaults filled in).</p>
           {version ? (
@@ -173,7 +173,7 @@ export function NewCheck({ query }: { query: URLSearchParams }) {
             <p class="muted">{draft.model ? 'Loading the schema…' : 'Choose a model first.'}</p>
           )}
         </section>
-        <section class="card">
+        <section class="card check-settings">
           <h2>Check</h2>
           <div class="row">
             <Field id="check-runs" label="Runs" error={err('runs')} hint="How many times the typical input runs (2 to 20).">

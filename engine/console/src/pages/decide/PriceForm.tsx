@@ -88,6 +88,7 @@ export function PriceForm({ decision, draft, onChange, errors, onApply, onReset,
   return (
     <form
       class="card price-form"
+      id="prices"
       aria-label="Prices"
       noValidate
       onSubmit={(e) => {
