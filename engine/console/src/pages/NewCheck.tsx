@@ -79,14 +79,18 @@ export function NewCheck({ query }: { query: URLSearchParams }) {
   const version = (draft.version && list.find((v) => v.id === draft.version)) || list[0];
   const fields = useMemo(() => (version ? inputFields(version.openapi_schema) : []), [version?.id]);
   const names = fields.map((f) => f.name);
-  // A new version (or model) starts from its defaults, or from the earlier check's input.
+  // A new version (or model) starts from its defaults, or from the earlier check's input...
   useEffect(() => {
     if (!version) return;
-    if (pendingInput) {
-      setValues(valuesFromInput(fields, pendingInput));
-      setPendingInput(undefined);
-    } else setValues(initialValues(fields));
-  }, [version?.id, pendingInput]);
+    setValues(pendingInput ? valuesFromInput(fields, pendingInput) : initialValues(fields));
+    setPendingInput(undefined);
+  }, [version?.id]);
+  // ...which may also arrive after the version's fields.
+  useEffect(() => {
+    if (!version || !pendingInput) return;
+    setValues(valuesFromInput(fields, pendingInput));
+    setPendingInput(undefined);
+  }, [pendingInput]);
 
   const errors = problem?.errors ?? [];
   const inputPlaced = placeProblems(errors, names, '/input');
