@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { api, sql } from '../helpers/engine';
-import { consoleSession, ready, requestsElsewhere, screenshot, signIn } from '../helpers/browser';
+import { consoleSession, overflowsHorizontally, ready, requestsElsewhere, screenshot, signIn, unlabelledControls } from '../helpers/browser';
 import type { Page } from 'playwright-core';
 
 const session = consoleSession({ env: { GANTRY_GPUS: 'gpu-t4:1' } });
@@ -74,6 +74,13 @@ test('a check of gantry/echo started from its model page: the report with 100 % 
   const links = await page.locator('[data-testid="report-runs"] a[href^="/console/predictions/"]').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
   expect(links).toEqual(made.map((r: any) => `/console/predictions/${r.prediction_id}`));
   await screenshot(page, 'check-report');
+  // The report reads at 360 px too: its wide tables scroll inside their boxes, not the page.
+  const narrow = await session.browser.newPage({ width: 360, height: 780 });
+  await signIn(narrow, session.engine.url, session.engine.token, `/console/checks/${checkId}`);
+  await narrow.getByTestId('report').waitFor();
+  expect(await overflowsHorizontally(narrow)).toBe(false);
+  expect(await unlabelledControls(narrow)).toEqual([]);
+  await narrow.close();
 
   // The predictions it ran: the list filtered by the check's tag.
   await page.getByRole('link', { name: `${report.totals.predictions} predictions (tagged gantry_check)` }).click();
@@ -89,9 +96,15 @@ test('bad settings and a bad input show the API\'s errors beside their fields', 
   const page = await session.browser.newPage();
   await signIn(page, session.engine.url, session.engine.token, '/console/checks/new?model=gantry/echo');
   await page.getByLabel('sleep', { exact: true }).waitFor();
-  await page.getByLabel('Runs').fill('1');
-  await page.getByLabel('Deadline').fill('1s');
-  await page.getByRole('button', { name: 'Start the check' }).click();
+  // From the keyboard: type into the fields, Enter submits the form.
+  await page.getByLabel('Runs').focus();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('1');
+  await page.keyboard.press('Tab');
+  expect(await page.evaluate(() => document.activeElement?.id)).toBe('check-timeout');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('1s');
+  await page.keyboard.press('Enter');
   await fieldError(page, 'check-runs').waitFor();
   await expect(fieldError(page, 'check-runs').textContent()).resolves.toBe('must be an integer from 2 to 20');
   await expect(fieldError(page, 'check-timeout').textContent()).resolves.toMatch(/at least 5 seconds/);
