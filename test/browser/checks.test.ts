@@ -60,8 +60,10 @@ test('a check of gantry/echo started from its model page: the report with 100 % 
   for (const key of ['compare', 'worst_case']) {
     const item = report.items.find((i: any) => i.key === key);
     expect(item.status).toBe('skipped');
-    await expect(page.locator(`section[data-item="${key}"] [data-status]`).first().getAttribute('data-status')).resolves.toBe('skipped');
-    await expect(page.locator(`section[data-item="${key}"] p`).first().textContent()).resolves.toBe(item.summary);
+    await expect(page.locator(`details[data-item="${key}"] [data-status]`).first().getAttribute('data-status')).resolves.toBe('skipped');
+    await expect(page.locator(`details[data-item="${key}"] .item-summary`).textContent()).resolves.toBe(item.summary);
+    // Only items that warn or fail are open.
+    await expect(page.locator(`details[data-item="${key}"]`).evaluate((el) => (el as HTMLDetailsElement).open)).resolves.toBe(false);
   }
   // The hardware item's per-SKU figures are a table: the model's own cpu and the declared gpu-t4.
   const skus = await page.locator('[data-testid="figures-hardware"] [data-figure-table="hardware"] td[data-col="sku"]').allTextContents();
@@ -73,6 +75,10 @@ test('a check of gantry/echo started from its model page: the report with 100 % 
   const made = report.runs.filter((r: any) => r.prediction_id);
   const links = await page.locator('[data-testid="report-runs"] a[href^="/console/predictions/"]').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
   expect(links).toEqual(made.map((r: any) => `/console/predictions/${r.prediction_id}`));
+  // An item's link in the table opens its figures.
+  await page.locator('[data-testid="report-items"] tr[data-key="consistency"] a').click();
+  await expect(page.locator('details[data-item="consistency"]').evaluate((el) => (el as HTMLDetailsElement).open)).resolves.toBe(true);
+  await page.evaluate(() => scrollTo(0, 0));
   await screenshot(page, 'check-report');
   // The report reads at 360 px too: its wide tables scroll inside their boxes, not the page.
   const narrow = await session.browser.newPage({ width: 360, height: 780 });
@@ -118,13 +124,14 @@ test('bad settings and a bad input show the API\'s errors beside their fields', 
   await fieldError(page, 'check-in-sleep').waitFor();
   await expect(fieldError(page, 'check-in-sleep').textContent()).resolves.toMatch(/600/);
   expect(await fieldError(page, 'check-runs').count()).toBe(0);
+  await page.locator('form.check-form').evaluate((el) => el.scrollIntoView());
+  await screenshot(page, 'check-field-error', { fullPage: false });
   // Marked worst-case inputs that are not JSON never leave the page.
   await page.getByLabel('sleep', { exact: true }).fill('0');
   await page.getByLabel('Marked worst-case inputs').fill('[{"sleep": ');
   await page.getByRole('button', { name: 'Start the check' }).click();
   await fieldError(page, 'check-marked').waitFor();
   await expect(fieldError(page, 'check-marked').textContent()).resolves.toMatch(/not valid JSON/);
-  await screenshot(page, 'check-field-error', { fullPage: false });
   expect(page.url()).toMatch(/\/checks\/new/);
   await page.close();
 });

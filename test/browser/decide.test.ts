@@ -81,7 +81,7 @@ test('the options side by side for the predictions made here, as /v1/decide has 
   const echo = byModel.groups.find((g: any) => g.key === 'gantry/echo');
   expect(echo.hardware.map((h: any) => h.sku)).toEqual(['cpu', 'gpu-l40s']);
   await expectDecision(page, byModel);
-  await screenshot(page, 'decide');
+  await screenshot(page, 'decide', { fullPage: false });
   // At 360 px the tables scroll inside their boxes; every price control is labelled.
   const narrow = await session.browser.newPage({ width: 360, height: 780 });
   await signIn(narrow, session.engine.url, session.engine.token, `/console/decide?${period}`);
@@ -134,6 +134,7 @@ test('prices typed into the table are the POST form of the API; a bad price show
   await expect(error.textContent()).resolves.toBe('must be a price: a number ≥ 0');
   await expect(page.getByLabel('Replicate $ per second for cpu').getAttribute('aria-invalid')).resolves.toBe('true');
   await expectDecision(page, overridden);
+  await page.locator('#prices').evaluate((el) => el.scrollIntoView());
   await screenshot(page, 'decide-price-error', { fullPage: false });
 
   // From the keyboard: a price typed and Enter applies it.

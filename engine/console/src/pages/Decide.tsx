@@ -86,7 +86,8 @@ export function Decide({ query }: { query: URLSearchParams }) {
           <button type="submit">Show</button>
         </div>
       </form>
-      <ProblemNotice problem={decision.error} errors={placed.other} />
+      {/* The detail repeats the field errors; it shows only when an error names no field here. */}
+      <ProblemNotice problem={placed.other.length || !Object.keys(placed.byPointer).length ? decision.error : undefined} errors={placed.other} />
       {d && (
         <>
           <p class="muted" data-testid="decide-period">

@@ -34,7 +34,7 @@ function HardwareChoice({ prices, chosen, error, onChange }: { prices: Price[]; 
           <label key={p.sku} class="choice">
             <input type="checkbox" checked={chosen.includes(p.sku)} onChange={(e) => toggle(p.sku, e.currentTarget.checked)} />
             <span>
-              {p.sku} <span class="muted">{p.served ? usd(p.price_per_second_usd) + '/s' : 'not served: price only'}</span>
+              {p.sku} <span class="muted">{p.served ? `${usd(p.price_per_second_usd)}/s` : 'not served'}</span>
             </span>
           </label>
         ))}
@@ -95,6 +95,7 @@ export function NewCheck({ query }: { query: URLSearchParams }) {
   const errors = problem?.errors ?? [];
   const inputPlaced = placeProblems(errors, names, '/input');
   const placed = placeProblems(inputPlaced.other, [...CHECK_FIELDS]);
+  const placedAny = Object.keys(inputPlaced.byField).length + Object.keys(placed.byField).length > 0;
   const err = (k: (typeof CHECK_FIELDS)[number]) => placed.byField[k];
   const set = (k: keyof CheckDraft) => (e: Event) => setDraft({ ...draft, [k]: (e.currentTarget as HTMLInputElement).value });
   const ownDeployments = (deployments.data?.results ?? []).filter((d) => d.current_release.model === draft.model);
@@ -128,7 +129,8 @@ export function NewCheck({ query }: { query: URLSearchParams }) {
     <Page title="New model check" ready={ready} subtitle="Runs real predictions, tagged with the check, and reports on ten checklist items.">
       <ProblemNotice problem={models.error ?? earlier.error} />
       <form class="check-form" onSubmit={submit} noValidate aria-label="New check">
-        <ProblemNotice problem={problem} errors={placed.other} />
+        {/* The detail repeats the field errors; it shows only when an error names no field here. */}
+        <ProblemNotice problem={placed.other.length || !placedAny ? problem : undefined} errors={placed.other} />
         <section class="card check-model">
           <h2>Model</h2>
           <Field id="check-model" label="Model" required error={err('model')}>

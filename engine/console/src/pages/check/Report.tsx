@@ -1,7 +1,7 @@
 /**
  * A check's report: the verdict and counts, what the check cost, every checklist item with its
- * status and summary (a skipped item's summary says why), then each item's figures, and the runs
- * with links to their predictions.
+ * status and summary (a skipped item's summary says why), then each item with its figures (open
+ * when it warns or fails), and the runs with links to their predictions.
  */
 import type { CheckReport, CheckRun } from '../../api/types';
 import { seconds, shortId, usd } from '../../lib/format';
@@ -50,6 +50,12 @@ function Runs({ runs, label, testid }: { runs: CheckRun[]; label: string; testid
   );
 }
 
+/** Opens an item's details before the link scrolls to it. */
+function openItem(key: string) {
+  const el = document.getElementById(`item-${key}`);
+  if (el instanceof HTMLDetailsElement) el.open = true;
+}
+
 export function Report({ checkId, report }: { checkId: string; report: CheckReport }) {
   const c = report.counts;
   return (
@@ -82,7 +88,9 @@ export function Report({ checkId, report }: { checkId: string; report: CheckRepo
           {report.items.map((i) => (
             <tr key={i.key} data-key={i.key} data-item-status={i.status}>
               <th scope="row">
-                <a href={`#item-${i.key}`}>{i.title}</a>
+                <a href={`#item-${i.key}`} onClick={() => openItem(i.key)}>
+                  {i.title}
+                </a>
               </th>
               <td>
                 <Status value={i.status} />
@@ -92,15 +100,19 @@ export function Report({ checkId, report }: { checkId: string; report: CheckRepo
           ))}
         </Table>
       </section>
+      <h2 class="section-title">Items and their figures</h2>
       {report.items.map((i) => (
-        <section key={i.key} class="card item" id={`item-${i.key}`} data-item={i.key} aria-labelledby={`item-${i.key}-title`}>
-          <h3 id={`item-${i.key}-title`}>
-            {i.title} <Status value={i.status} />
-          </h3>
-          <p>{i.summary}</p>
+        // Items that warn or fail are open: that is what to read first.
+        <details key={i.key} class="card item" id={`item-${i.key}`} data-item={i.key} open={i.status === 'warn' || i.status === 'fail'}>
+          <summary>
+            <h3>
+              {i.title} <Status value={i.status} />
+            </h3>
+          </summary>
+          <p class="item-summary">{i.summary}</p>
           <p class="hint">{i.description}</p>
           <Figures itemKey={i.key} figures={i.figures} />
-        </section>
+        </details>
       ))}
       <section class="card">
         <h2>Runs</h2>
