@@ -380,8 +380,8 @@ export interface BreakEven {
   cheaper_now: OptionKey;
 }
 
-export interface DecideSkuUsage {
-  sku: string;
+/** What a group (or one SKU of it) used in the period. */
+export interface DecideUsage {
   predictions: number;
   active_seconds: number;
   setup_seconds: number;
@@ -389,19 +389,16 @@ export interface DecideSkuUsage {
   peak_concurrency: number;
   mean_concurrency: number;
   utilisation: number | null;
+}
+
+export interface DecideSkuUsage extends DecideUsage {
+  sku: string;
   min_instances_seconds: number;
   replicate_per_second_usd: number | null;
 }
 
-export interface DecideGroup {
+export interface DecideGroup extends DecideUsage {
   key: string | null;
-  predictions: number;
-  active_seconds: number;
-  setup_seconds: number;
-  idle_seconds: number;
-  peak_concurrency: number;
-  mean_concurrency: number;
-  utilisation: number | null;
   hardware: DecideSkuUsage[];
   deployments: Array<{ name: string; hardware: string; min_instances: number }>;
   options: Record<OptionKey, OptionCost>;

@@ -11,7 +11,7 @@ import { api, ApiProblem } from '../api';
 import type { Check, Deployment, FileObject, Model, Page as ApiPage, Price, Version } from '../api/types';
 import { CHECK_FIELDS, checkBody, draftFromCheck, emptyDraft, type CheckDraft } from '../lib/check-request';
 import { initialValues, toInput, uploadFiles, valuesFromInput, type FormValues } from '../lib/form-values';
-import { shortId, usd, when } from '../lib/format';
+import { usd } from '../lib/format';
 import { placeProblems } from '../lib/problems';
 import { inputFields } from '../lib/schema';
 import { navigate } from '../router';
@@ -19,6 +19,7 @@ import { SchemaForm } from '../schema-form/SchemaForm';
 import { Field, describedBy, errorId, hintId } from '../ui/Field';
 import { Page } from '../ui/Page';
 import { ProblemNotice } from '../ui/ProblemNotice';
+import { ModelOptions, VersionOptions } from '../ui/Options';
 import { useResource } from '../ui/use-resource';
 
 const MODEL_REF = /^[^/\s]+\/[^/\s]+$/;
@@ -141,22 +142,13 @@ export function NewCheck({ query }: { query: URLSearchParams }) {
               {...describedBy('check-model', false, err('model'))}
             >
               <option value="">choose a model</option>
-              {(models.data?.results ?? []).map((m) => (
-                <option key={`${m.owner}/${m.name}`} value={`${m.owner}/${m.name}`}>
-                  {m.owner}/{m.name}
-                </option>
-              ))}
+              <ModelOptions models={models.data?.results ?? []} />
             </select>
           </Field>
           <Field id="check-version" label="Version" hint="The latest when the check starts, or a pinned version (owner/name:version).">
             <select id="check-version" value={draft.version} onChange={set('version')} {...describedBy('check-version', true, undefined)}>
               <option value="">latest</option>
-              {list.map((v, i) => (
-                <option key={v.id} value={v.id}>
-                  {shortId(v.id)} · {when(v.created_at)}
-                  {i === 0 ? ' (latest)' : ''}
-                </option>
-              ))}
+              <VersionOptions versions={list} />
             </select>
           </Field>
           <Field id="check-deployment" label="Deployment" error={err('deployment')} hint="Run the typical input on a deployment of this model instead of on demand.">
