@@ -25,11 +25,8 @@ import { PriceForm } from './decide/PriceForm';
 const GROUPS = ['model', 'deployment'];
 const PERIOD_POINTERS = ['/since', '/until', '/group_by'];
 
-interface Period {
-  since: string;
-  until: string;
-  group_by: string;
-}
+/** The page's query: the period (ISO dates or "that long ago", as the API reads them) and the grouping. */
+type Period = Record<'since' | 'until' | 'group_by', string>;
 
 export function Decide({ query }: { query: URLSearchParams }) {
   const period: Period = { since: query.get('since') ?? '30d', until: query.get('until') ?? '', group_by: query.get('group_by') ?? 'model' };
@@ -43,7 +40,7 @@ export function Decide({ query }: { query: URLSearchParams }) {
     (signal) =>
       applied.prices
         ? api.post<Decision>('/v1/decide', { since: period.since, until: period.until || undefined, group_by: period.group_by, prices: applied.prices }, { signal })
-        : api.get<Decision>(withQuery('/v1/decide', period as unknown as Record<string, string>), { signal }),
+        : api.get<Decision>(withQuery('/v1/decide', period), { signal }),
     [key, applied.n],
   );
   const d = decision.data;
@@ -53,7 +50,7 @@ export function Decide({ query }: { query: URLSearchParams }) {
   const err = (p: string) => placed.byPointer[p];
   const apply = (e: Event) => {
     e.preventDefault();
-    navigate(withQuery('/decide', draft as unknown as Record<string, string>), { replace: true });
+    navigate(withQuery('/decide', draft), { replace: true });
   };
   const applyPrices = () => d && setApplied((a) => ({ prices: priceOverrides(prices, d.prices), n: a.n + 1 }));
   const resetPrices = () => {
