@@ -74,7 +74,7 @@ export function ModelPage({ owner, name, tab = 'playground', query }: { owner: s
       }
       actions={
         <>
-          {m && (
+          {m && version && (
             <Link to={withQuery('/checks/new', { model: `${owner}/${name}`, version: wanted ?? undefined })} class="button secondary">
               Check this model
             </Link>
