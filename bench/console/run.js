@@ -71,7 +71,7 @@ async function call(url, method, path, body, headers = {}) {
   return res.json();
 }
 
-/** Something on every page: predictions with tags, a deployment, usage. */
+/** Something on every page: predictions with tags, a deployment, usage, a model check. */
 async function seed(url) {
   let last;
   for (let i = 0; i < 30; i++) {
@@ -79,7 +79,15 @@ async function seed(url) {
   }
   const echo = await call(url, 'GET', '/v1/models/gantry/echo');
   await call(url, 'POST', '/v1/deployments', { name: 'bench', model: 'gantry/echo', version: echo.latest_version.id, hardware: 'cpu', min_instances: 0, max_instances: 1 });
-  return { prediction: last.id };
+  // A finished model check, for the Checks pages (its report has all ten items).
+  const check = await call(url, 'POST', '/v1/checks', { model: 'gantry/echo', input: { text: 'bench' }, runs: 3, hardware: ['gpu-t4'], timeout: '10s', worst_case: false });
+  for (let i = 0; ; i++) {
+    const c = await call(url, 'GET', `/v1/checks/${check.id}`);
+    if (!['starting', 'processing'].includes(c.status)) break;
+    if (i > 600) throw new Error(`the seed check did not end: ${JSON.stringify(c).slice(0, 500)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { prediction: last.id, check: check.id };
 }
 
 const quantile = (xs, q) => {
@@ -113,7 +121,7 @@ async function measure(context, url, { cache, ready, signedOut = false }) {
   const dataDir = mkdtempSync(join(tmpdir(), 'gantry-bench-console-'));
   const profile = mkdtempSync(join(tmpdir(), 'gantry-bench-chromium-'));
   const engine = await startEngine(dataDir);
-  const { prediction } = await seed(engine.url);
+  const { prediction, check } = await seed(engine.url);
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
@@ -135,6 +143,10 @@ async function measure(context, url, { cache, ready, signedOut = false }) {
     ['deployment', '/console/deployments/gantry/bench', true],
     ['usage', '/console/usage', true],
     ['cluster', '/console/cluster', true],
+    ['checks', '/console/checks', true],
+    ['check report', `/console/checks/${check}`, true],
+    ['new check', '/console/checks/new?model=gantry/echo', true],
+    ['decide', '/console/decide', true],
     ['tokens', '/console/tokens', true],
   ];
   // Warm the engine's code paths and the browser once before measuring anything.

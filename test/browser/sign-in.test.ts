@@ -64,6 +64,8 @@ test('every section opens from the navigation, with labelled controls, at 360 px
       ['Deployments', 'Deployments'],
       ['Usage', 'Usage and cost'],
       ['Cluster', 'Cluster'],
+      ['Checks', 'Model checks'],
+      ['Decide', 'Decide'],
       ['Tokens', 'API tokens'],
     ]) {
       await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: link }).click();
@@ -73,6 +75,12 @@ test('every section opens from the navigation, with labelled controls, at 360 px
       expect(await unlabelledControls(page)).toEqual([]);
       if (viewport.width === 360) expect({ link, overflows: await overflowsHorizontally(page) }).toEqual({ link, overflows: false });
     }
+    // The new-check form (its input is the model's schema form) too.
+    await page.goto(`${session.engine.url}/console/checks/new?model=gantry/echo`);
+    await ready(page);
+    await page.getByLabel('text', { exact: true }).waitFor();
+    expect(await unlabelledControls(page)).toEqual([]);
+    if (viewport.width === 360) expect({ page: 'new check', overflows: await overflowsHorizontally(page) }).toEqual({ page: 'new check', overflows: false });
     // The model page and its tabs too.
     for (const tab of ['Playground', 'API', 'Examples', 'Versions', 'Pricing', 'Licence']) {
       await page.goto(`${session.engine.url}/console/models/gantry/echo/${tab.toLowerCase()}`);

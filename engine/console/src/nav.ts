@@ -1,8 +1,7 @@
 /**
  * The console's sections, in navigation order. A section is a top-level path; its pages are
- * routed in `routes.tsx`. Checks and Decide (the model check report and the cost comparison of
- * `/v1/checks` and `/v1/decide`) get their entries here, between Cluster and Tokens, with their
- * routes, once that API is in the engine.
+ * routed in `routes.tsx`. Checks and Decide (the model check and the cost comparison of
+ * `/v1/checks` and `/v1/decide`) come after Cluster: they are the last steps with a model.
  */
 export interface Section {
   path: string;
@@ -15,6 +14,8 @@ export const SECTIONS: Section[] = [
   { path: '/deployments', label: 'Deployments' },
   { path: '/usage', label: 'Usage' },
   { path: '/cluster', label: 'Cluster' },
+  { path: '/checks', label: 'Checks' },
+  { path: '/decide', label: 'Decide' },
   { path: '/tokens', label: 'Tokens' },
 ];
 

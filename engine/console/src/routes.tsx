@@ -10,6 +10,10 @@ import { DeploymentPage } from './pages/DeploymentPage';
 import { Usage } from './pages/Usage';
 import { Cluster } from './pages/Cluster';
 import { Tokens } from './pages/Tokens';
+import { Checks } from './pages/Checks';
+import { NewCheck } from './pages/NewCheck';
+import { CheckPage } from './pages/CheckPage';
+import { Decide } from './pages/Decide';
 import { NotFound } from './pages/NotFound';
 
 type Render = (params: Record<string, string>, query: URLSearchParams) => VNode;
@@ -26,6 +30,10 @@ const ROUTES: Array<[string, Render]> = [
   ['/deployments/:owner/:name', (p) => <DeploymentPage key={`${p.owner}/${p.name}`} owner={p.owner} name={p.name} />],
   ['/usage', (_p, q) => <Usage query={q} />],
   ['/cluster', () => <Cluster />],
+  ['/checks', (_p, q) => <Checks query={q} />],
+  ['/checks/new', (_p, q) => <NewCheck key={q.get('from') ?? q.get('model') ?? ''} query={q} />],
+  ['/checks/:id', (p) => <CheckPage key={p.id} id={p.id} />],
+  ['/decide', (_p, q) => <Decide query={q} />],
   ['/tokens', () => <Tokens />],
 ];
 

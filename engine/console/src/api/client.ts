@@ -22,6 +22,8 @@ export interface RequestOptions {
   body?: unknown;
   headers?: Record<string, string>;
   signal?: AbortSignal;
+  /** Resolve with the body as text (a Markdown page) instead of parsing JSON. */
+  text?: boolean;
 }
 
 export class ApiClient {
@@ -53,6 +55,7 @@ export class ApiClient {
     }
     if (res.status === 204) return undefined as T;
     const text = await res.text();
+    if (res.ok && opts.text) return text as T;
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;

@@ -277,3 +277,164 @@ export interface FileObject {
   size: number;
   urls: { get: string; download: string };
 }
+
+/** A model check (`/v1/checks`): the README's *Test and Decide* section and docs/checks-and-decide.md. */
+export type CheckStatus = 'starting' | 'processing' | 'succeeded' | 'failed' | 'canceled';
+export type ItemStatus = 'pass' | 'warn' | 'fail' | 'skipped';
+
+export interface CheckReportItem {
+  key: string;
+  title: string;
+  description: string;
+  status: ItemStatus;
+  summary: string;
+  figures: Record<string, unknown>;
+  predictions: string[];
+}
+
+export interface CheckRun {
+  key: string;
+  purpose: string;
+  target: 'checked' | 'compare';
+  model: string;
+  version: string;
+  hardware: string;
+  label?: string;
+  attempt: number;
+  prediction_id: string | null;
+  status: string;
+  error: string | null;
+  predict_time_s: number | null;
+  total_time_s: number | null;
+  queue_time_s: number | null;
+  setup_time_s: number | null;
+  cold_start: boolean;
+  cost_usd: number | null;
+}
+
+export interface CheckReport {
+  status: 'pass' | 'warn' | 'fail';
+  counts: Record<ItemStatus, number>;
+  model: string;
+  version: string;
+  hardware: string;
+  compare_with: { model: string; version: string } | null;
+  items: CheckReportItem[];
+  totals: { predictions: number; cost_usd: number; predict_time_s: number };
+  runs: CheckRun[];
+  superseded_runs: CheckRun[];
+  stopped: string | null;
+}
+
+export interface Check {
+  id: string;
+  status: CheckStatus;
+  model: string;
+  version: string;
+  deployment: string | null;
+  input: Record<string, unknown>;
+  runs: number;
+  hardware: string[];
+  compare_with: string | null;
+  worst_case: boolean;
+  timeout: string;
+  planned_runs: Array<{ key: string; purpose: string; model: string; hardware: string; cancel_after_s: number; label?: string }>;
+  progress: { planned: number; finished: number };
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  error: string | null;
+  logs: string;
+  data_removed: boolean;
+  report: CheckReport | null;
+  urls: { get: string; cancel: string; markdown: string };
+}
+
+/** The cost decision (`/v1/decide`). */
+export type OptionKey = 'gantry' | 'replicate_public' | 'replicate_private' | 'dedicated';
+
+export interface DedicatedRow {
+  sku: string;
+  instances: number;
+  gpus_per_instance: number;
+  gpu_hours: number;
+  provider: string;
+  per_gpu_hour_usd: number;
+  total_usd: number;
+  alternatives: Array<{ provider: string; per_gpu_hour_usd: number; total_usd: number }>;
+}
+
+export interface OptionCost {
+  total_usd: number | null;
+  variable_usd: number | null;
+  basis: string;
+  by_hardware?: Record<string, number> | DedicatedRow[];
+  unavailable?: string[];
+}
+
+export interface BreakEven {
+  options: [OptionKey, OptionKey];
+  utilisation: number | null;
+  reachable: boolean;
+  cheaper_above: OptionKey | null;
+  cheaper_now: OptionKey;
+}
+
+/** What a group (or one SKU of it) used in the period. */
+export interface DecideUsage {
+  predictions: number;
+  active_seconds: number;
+  setup_seconds: number;
+  idle_seconds: number;
+  peak_concurrency: number;
+  mean_concurrency: number;
+  utilisation: number | null;
+}
+
+export interface DecideSkuUsage extends DecideUsage {
+  sku: string;
+  min_instances_seconds: number;
+  replicate_per_second_usd: number | null;
+}
+
+export interface DecideGroup extends DecideUsage {
+  key: string | null;
+  hardware: DecideSkuUsage[];
+  deployments: Array<{ name: string; hardware: string; min_instances: number }>;
+  options: Record<OptionKey, OptionCost>;
+  cheapest: OptionKey;
+  break_even_utilisation: BreakEven[];
+  recommendation: string;
+}
+
+export interface OfficialModelPrice {
+  rule: string;
+  unit_price_usd: number;
+}
+
+export interface DedicatedProvider {
+  id: string;
+  name: string;
+  source: string;
+  retrieved: string;
+  per_gpu_hour: Record<string, number>;
+  note?: string;
+}
+
+export interface DecidePrices {
+  replicate: { source: string; retrieved: string; per_second: Record<string, number> };
+  official_models: { source: string; retrieved: string; models: Record<string, OfficialModelPrice[]> };
+  dedicated: { providers: DedicatedProvider[]; chosen: string | null };
+  overridden: string[];
+}
+
+export interface Decision {
+  since: string;
+  until: string;
+  period_seconds: number;
+  group_by: 'model' | 'deployment';
+  prices: DecidePrices;
+  groups: DecideGroup[];
+  totals: Record<OptionKey, number | null>;
+  recommendation: string;
+}

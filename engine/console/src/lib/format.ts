@@ -48,3 +48,17 @@ export function bytes(n: number | null | undefined): string {
 
 /** A version id shortened for tables (the full id is in the title and on the Versions tab). */
 export const shortId = (id: string) => id.slice(0, 12);
+
+/** A fraction (0..1) as a percentage: `100 %`, `33.3 %`, `0.05 %`. */
+export function percent(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  const p = value * 100;
+  const digits = Number.isInteger(p) ? 0 : Math.abs(p) < 1 ? 2 : 1;
+  return `${p.toFixed(digits)} %`;
+}
+
+/** A multiple of another value: `2.5×`, `0.0123×`. */
+export function ratio(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  return `${Number(value.toPrecision(3))}×`;
+}

@@ -29,3 +29,17 @@ export function placeProblems(errors: FieldProblem[], fields: string[], prefix =
   }
   return { byField, other };
 }
+
+/**
+ * Places errors whose pointers name exact controls (`/prices/replicate/gpu-t4` beside that price)
+ * rather than a form's top-level fields; the rest are `other`.
+ */
+export function placeByPointer(errors: FieldProblem[], pointers: string[]): { byPointer: Record<string, string>; other: FieldProblem[] } {
+  const byPointer: Record<string, string> = {};
+  const other: FieldProblem[] = [];
+  for (const e of errors) {
+    if (pointers.includes(e.pointer)) byPointer[e.pointer] = byPointer[e.pointer] ? `${byPointer[e.pointer]}; ${e.detail}` : e.detail;
+    else other.push(e);
+  }
+  return { byPointer, other };
+}

@@ -6,10 +6,11 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiProblem } from '../api';
 import type { Deployment, Model, Page as ApiPage, Price, Version } from '../api/types';
-import { shortId, usd, when } from '../lib/format';
+import { usd } from '../lib/format';
 import { placeProblems } from '../lib/problems';
 import { Field, describedBy } from '../ui/Field';
 import { ProblemNotice } from '../ui/ProblemNotice';
+import { ModelOptions, VersionOptions } from '../ui/Options';
 import { useResource } from '../ui/use-resource';
 
 interface Draft {
@@ -93,11 +94,7 @@ export function DeploymentForm({ existing, onSaved }: { existing?: Deployment; o
           <Field id="dep-model" label="Model" required error={err('model')}>
             <select id="dep-model" value={draft.model} onChange={set('model')} {...describedBy('dep-model', false, err('model'))}>
               <option value="">choose a model</option>
-              {(models.data?.results ?? []).map((m) => (
-                <option key={`${m.owner}/${m.name}`} value={`${m.owner}/${m.name}`}>
-                  {m.owner}/{m.name}
-                </option>
-              ))}
+              <ModelOptions models={models.data?.results ?? []} />
             </select>
           </Field>
         </>
@@ -105,12 +102,7 @@ export function DeploymentForm({ existing, onSaved }: { existing?: Deployment; o
       <Field id="dep-version" label="Version" required error={err('version')}>
         <select id="dep-version" value={draft.version} onChange={set('version')} {...describedBy('dep-version', false, err('version'))}>
           {!draft.version && <option value="">choose a version</option>}
-          {(versions.data?.results ?? []).map((v, i) => (
-            <option key={v.id} value={v.id}>
-              {shortId(v.id)} · {when(v.created_at)}
-              {i === 0 ? ' (latest)' : ''}
-            </option>
-          ))}
+          <VersionOptions versions={versions.data?.results ?? []} />
         </select>
       </Field>
       <Field id="dep-hardware" label="Hardware" error={err('hardware')} hint="Billed per second of each instance, busy or idle.">

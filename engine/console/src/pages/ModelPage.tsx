@@ -7,6 +7,7 @@ import type { Model, Page as ApiPage, Version } from '../api/types';
 import { licenceName } from '../lib/licences';
 import { shortId } from '../lib/format';
 import { navigate } from '../router';
+import { Link } from '../ui/Link';
 import { Page } from '../ui/Page';
 import { TabLinks } from '../ui/TabLinks';
 import { ProblemNotice } from '../ui/ProblemNotice';
@@ -72,19 +73,26 @@ export function ModelPage({ owner, name, tab = 'playground', query }: { owner: s
         )
       }
       actions={
-        list.length > 1 && (
-          <label class="version-pick">
-            Version{' '}
-            <select value={version?.id} onChange={(e) => navigate(withQuery(`${base}/${tab}`, { version: e.currentTarget.value }))}>
-              {list.map((v) => (
-                <option key={v.id} value={v.id}>
-                  {shortId(v.id)}
-                  {v.id === m?.latest_version?.id ? ' (latest)' : ''}
-                </option>
-              ))}
-            </select>
-          </label>
-        )
+        <>
+          {m && version && (
+            <Link to={withQuery('/checks/new', { model: `${owner}/${name}`, version: wanted ?? undefined })} class="button secondary">
+              Check this model
+            </Link>
+          )}
+          {list.length > 1 && (
+            <label class="version-pick">
+              Version{' '}
+              <select value={version?.id} onChange={(e) => navigate(withQuery(`${base}/${tab}`, { version: e.currentTarget.value }))}>
+                {list.map((v) => (
+                  <option key={v.id} value={v.id}>
+                    {shortId(v.id)}
+                    {v.id === m?.latest_version?.id ? ' (latest)' : ''}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
+        </>
       }
     >
       <ProblemNotice problem={model.error ?? versions.error} />
