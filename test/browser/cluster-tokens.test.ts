@@ -51,10 +51,21 @@ test('tokens: created and shown once, listed, revoked', async () => {
   await page.getByRole('button', { name: 'Create token' }).click();
   await page.locator('[data-field="token-name"] .field-error').waitFor();
 
+  // A spend limit the API refuses is shown next to its field.
   await page.getByLabel('Name (required)').fill('n8n production');
+  await page.getByLabel('Spend limit per day (USD)').fill('-3');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  await page.locator('[data-field="token-per-day"] .field-error').waitFor();
+
+  await page.getByLabel('Spend limit per day (USD)').fill('2.5');
+  await page.getByLabel('Scope (required)').selectOption('run');
   await page.getByRole('button', { name: 'Create token' }).click();
   const secret = await page.getByTestId('new-token-secret').textContent();
   expect(secret).toMatch(/^\S{20,}$/);
+  // Made as asked: a run token with its daily limit.
+  const made = (await api(session.engine)('GET', '/v1/tokens')).json.results.find((t: { name: string }) => t.name === 'n8n production');
+  expect(made).toEqual(expect.objectContaining({ scope: 'run', limits: { usd_per_day: 2.5, usd_per_month: null } }));
+  await expect(page.locator('[data-testid="token-list"] tr', { hasText: 'n8n production' }).textContent()).resolves.toContain('$2.5/day');
   // The secret works against the API, and the list shows the token (never its secret).
   expect((await fetch(`${session.engine.url}/v1/account`, { headers: { authorization: `Bearer ${secret}` } })).status).toBe(200);
   const row = page.locator('[data-testid="token-list"] tr', { hasText: 'n8n production' });

@@ -46,8 +46,8 @@ export function predictionRoutes(app: FastifyInstance, ctx: ApiContext): void {
   });
 
   // Extension: filters by model, deployment, status, tag and time range (see prediction-filters).
-  // `tag` may be given several times (every one must match).
-  app.get<{ Querystring: Record<string, unknown> }>('/v1/predictions', { config: { repeatableQuery: ['tag'] } }, async (req) => {
+  // `tag` (every one must match) and `status` (any of them) may be given several times.
+  app.get<{ Querystring: Record<string, unknown> }>('/v1/predictions', { config: { repeatableQuery: ['tag', 'status'] } }, async (req) => {
     const q = parseListQuery(req.query ?? {});
     const cursor = decodeCursor<{ createdAt: string; id: string }>(q.cursor, ['createdAt', 'id']);
     const rows = await listPredictions(ctx.db, 'prediction', q.limit + 1, cursor, { ...q.filter, tokenId: visibleOwner(req) });

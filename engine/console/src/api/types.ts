@@ -266,6 +266,8 @@ export interface Projection {
 export interface Token {
   id: string;
   name: string;
+  scope: 'admin' | 'run' | 'read';
+  limits?: { usd_per_day: number | null; usd_per_month: number | null };
   created_at: string;
   revoked_at: string | null;
 }
