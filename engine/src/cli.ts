@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 /**
- * `gantry serve` (API + embedded worker), `gantry worker` (a worker process on its own) and
- * `gantry models` (the public model catalogue: search offline, import into a running engine).
+ * `gantry serve [--role all|api|controller|worker]` (everything in one process, or one role of a
+ * fleet), `gantry worker` (a worker process on its own, placing on its own devices, beside a
+ * `serve --role all`) and `gantry models` (the public model catalogue: search offline, import
+ * into a running engine).
  */
 import { modelsCommand } from './cli-models';
-import { loadConfig } from './config';
+import { ROLES, loadConfig, type Role } from './config';
 import { serve, type Engine } from './server';
 import { runWorker } from './worker/main';
 import { StorageConfigError } from './storage/types';
@@ -13,7 +15,10 @@ const USAGE = `usage: gantry <command>
 
 commands:
   serve    start the API, Postgres (embedded unless DATABASE_URL is set) and an in-process worker
-  worker   start a worker only (needs DATABASE_URL; it owns this machine's devices)
+           --role api|controller|worker runs one role of a fleet instead (needs DATABASE_URL);
+           --role all (the default, or GANTRY_ROLE) is the above
+  worker   start a worker only, beside a serve --role all (needs DATABASE_URL; it owns this
+           machine's devices and places on them itself)
   models   search the public model catalogue, import a model from it (gantry models --help)
 
 configuration is read from the environment; see README.md.`;
@@ -32,6 +37,8 @@ async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
+    const role = command === 'serve' ? roleFlag(process.argv.slice(3)) : undefined;
+    if (role) config.role = role;
   } catch (err) {
     console.error((err as Error).message);
     process.exit(2);
@@ -57,6 +64,20 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+/** `--role X` or `--role=X`; throws naming the flag when the value is not a role. */
+function roleFlag(args: string[]): Role | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--role') value = args[i + 1] ?? '';
+    else if (args[i].startsWith('--role=')) value = args[i].slice('--role='.length);
+    else throw new Error(`unknown argument "${args[i]}"\n\n${USAGE}`);
+    if (args[i] === '--role') i++;
+  }
+  if (value === undefined) return undefined;
+  if (!(ROLES as readonly string[]).includes(value)) throw new Error(`--role: "${value}" is not one of ${ROLES.join(', ')}`);
+  return value as Role;
 }
 
 main().catch((err) => {

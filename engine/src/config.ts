@@ -18,6 +18,10 @@ const DEFAULT_COG_CPU_COMMAND = `docker run --rm ${COG_DOCKER_TAIL}`;
 /** How the default commands' containers reach the worker (their --add-host). */
 const DOCKER_HOST_NAME = 'host.docker.internal';
 
+/** What `gantry serve` runs: everything in one process, or one role of a fleet (README, "Roles"). */
+export const ROLES = ['all', 'api', 'controller', 'worker'] as const;
+export type Role = (typeof ROLES)[number];
+
 const env = z.object({
   GANTRY_HOST: z.string().default('127.0.0.1'),
   GANTRY_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
@@ -54,10 +58,15 @@ const env = z.object({
   GANTRY_IMPORT_HARDWARE: z.string().default('gpu-l40s'),
   GANTRY_STORAGE_URL: z.string().optional(),
   DATABASE_URL: z.string().optional(),
+  GANTRY_DIRECT_DATABASE_URL: z.string().optional(),
   REDIS_URL: z.string().optional(),
+  GANTRY_ROLE: z.enum(ROLES).default('all'),
+  GANTRY_LEASE_SECONDS: z.coerce.number().min(2).max(300).default(10),
 });
 
 export interface Config {
+  /** `all` (one process: API, sweeps, an embedded worker) or one fleet role. */
+  role: Role;
   host: string;
   port: number;
   dataDir: string;
@@ -74,8 +83,20 @@ export interface Config {
   workerName?: string;
   log: 'silent' | 'info' | 'debug';
   embeddedWorker: boolean;
+  /**
+   * The database for ordinary queries. With `directDatabaseUrl` set it may be a transaction-mode
+   * pooler (PgBouncer): no named prepared statements or session state are used on it.
+   */
   databaseUrl?: string;
+  /**
+   * A direct connection to the same database, for what a transaction pooler cannot carry:
+   * migrations (advisory lock), LISTEN, the controller lease, BullMQ on Postgres, workers'
+   * asynchronous-commit sessions. Unset: `databaseUrl` is direct.
+   */
+  directDatabaseUrl?: string;
   redisUrl?: string;
+  /** Seconds a controller lease lasts without renewal (renewed every quarter of it). */
+  leaseSeconds: number;
   /** First webhook retry delay (doubling, capped at 5 min) and the total retry budget. */
   webhookRetryBaseMs: number;
   webhookRetryMaxMs: number;
@@ -136,7 +157,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       prices[sku] = price;
     }
   }
+  if (e.GANTRY_DIRECT_DATABASE_URL && !e.DATABASE_URL) {
+    throw new Error('invalid configuration:\n  GANTRY_DIRECT_DATABASE_URL: needs DATABASE_URL (the pooled URL) as well');
+  }
   return {
+    role: e.GANTRY_ROLE,
     host: e.GANTRY_HOST,
     port: e.GANTRY_PORT,
     dataDir: resolve(e.GANTRY_DATA_DIR),
@@ -160,7 +185,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     log: e.GANTRY_LOG,
     embeddedWorker: e.GANTRY_EMBEDDED_WORKER === 'true',
     databaseUrl: e.DATABASE_URL,
+    directDatabaseUrl: e.GANTRY_DIRECT_DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    leaseSeconds: e.GANTRY_LEASE_SECONDS,
     webhookRetryBaseMs: e.GANTRY_WEBHOOK_RETRY_BASE_MS,
     webhookRetryMaxMs: e.GANTRY_WEBHOOK_RETRY_MAX_MS,
     maxFileBytes: e.GANTRY_MAX_FILE_BYTES,

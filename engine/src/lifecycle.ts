@@ -9,6 +9,7 @@ import { finishPrediction, type Finish } from './store/predictions';
 import { timings, toWire, type PredictionRow } from './core/prediction';
 import { noCost } from './core/pricing';
 import type { WebhookDispatcher } from './webhooks/dispatch';
+import { announceInvalidation } from './store/invalidation';
 
 export interface LifecycleOptions {
   /** Absent: no webhooks are sent (e.g. a tool that only reads). */
@@ -70,9 +71,10 @@ export class Lifecycle {
     return this.finish(row.id, { ...f, metrics, cost: noCost(row.hardware) }, known);
   }
 
-  /** A subscription was created or deleted: stop using the cached list. */
+  /** A subscription was created or deleted: stop using the cached list, here and in every other process. */
   subscriptionsChanged(): void {
     this.opts.webhooks?.invalidate();
+    void announceInvalidation(this.db, 'subscriptions').catch((err: Error) => this.opts.onError?.(err));
   }
 
   /** `start` (after the row became `processing`). Never throws: a webhook problem must not fail the run. */

@@ -133,7 +133,7 @@ export async function createPrediction(ctx: ApiContext, req: FastifyRequest, rep
     try {
       // The local worker waits for an instance itself when no other worker could run it;
       // otherwise the queue hands it to whichever worker has room.
-      if (!ctx.localWorker?.accept(row)) await ctx.dispatcher.enqueue(id, row.hardware);
+      if (!ctx.localWorker?.accept(row)) await ctx.dispatcher.enqueue(row);
     } catch (err) {
       // Still safe: the row exists and the recovery sweep enqueues `starting` predictions.
       req.log.warn({ err, id }, 'enqueue failed; the sweep will retry');

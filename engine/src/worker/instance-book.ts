@@ -38,7 +38,8 @@ export class InstanceBook {
       state: inst.state,
       setupTime: inst.setupTime ?? null,
       error: inst.error ?? null,
-      stopped: inst.state === 'stopping' || inst.state === 'failed',
+      // Not at `stopping`: the devices stay taken until the process is gone.
+      stopped: inst.state === 'stopped' || inst.state === 'failed',
     };
     const bill = this.billing(inst, hardware);
     this.enqueue(async () => {
@@ -68,7 +69,7 @@ export class InstanceBook {
         records.push(charge('setup', inst.setupTime));
       }
     }
-    if (inst.state === 'stopping' || inst.state === 'failed') this.setupBilled.delete(inst.id);
+    if (inst.state === 'stopping' || inst.state === 'stopped' || inst.state === 'failed') this.setupBilled.delete(inst.id);
     return records;
   }
 

@@ -1,7 +1,7 @@
 /** `gantry worker`: a worker process on its own, sharing only Postgres (and BullMQ) with the rest. */
 import { loadInventory } from '../scheduler';
 import type { Config } from '../config';
-import { openDatabase, type Engine, type Log } from '../server';
+import { openDatabase, type Engine, type Log } from '../open-database';
 import { Dispatcher } from '../queue';
 import { Db } from '../store/db';
 import { Worker } from './worker';
