@@ -77,6 +77,10 @@ export class Db implements Queryable {
   protected async transaction<T>(work: (client: PoolClient) => Promise<T>, begin?: (client: PoolClient) => Promise<void>): Promise<T> {
     const client: PoolClient = await this.pool.connect();
     let broken = false;
+    // The server may end the session while we hold it (idle in a transaction, a shutdown): that
+    // must fail this transaction, not crash the process with an unhandled 'error' event.
+    const onError = () => (broken = true);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       if (begin) await begin(client);
@@ -88,6 +92,7 @@ export class Db implements Queryable {
       throw err;
     } finally {
       // A client whose connection failed mid-transaction is dropped, not handed out again.
+      client.off('error', onError);
       client.release(broken || undefined);
     }
   }
