@@ -3,7 +3,7 @@
  * (built into engine/dist) on one fresh database of the machine's Postgres, on loopback ports.
  * Each process can be stopped (SIGTERM), killed (SIGKILL), paused (SIGSTOP) and resumed.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,9 +30,13 @@ export interface RoleProcess {
   readonly exited: boolean;
 }
 
-export function spawnRole(role: Role, label: string, env: Record<string, string>, command: string[] = [process.execPath, CLI]): Promise<RoleProcess> {
-  const [bin, ...pre] = command;
-  const child = spawn(bin, [...pre, 'serve', '--role', role], { env: { ...process.env, GANTRY_PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** How a role process is started: `node cli.js …` here, or inside a network namespace (test/faults). */
+export type Launch = (command: string, args: string[], opts: SpawnOptions) => ChildProcess;
+
+export const ENGINE_CLI = CLI;
+
+export function spawnRole(role: Role, label: string, env: Record<string, string>, launch: Launch = spawn): Promise<RoleProcess> {
+  const child = launch(process.execPath, [CLI, 'serve', '--role', role], { env: { ...process.env, GANTRY_PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const out: string[] = [];
   let exited = false;
   child.once('exit', () => (exited = true));

@@ -160,7 +160,8 @@ export class FleetWorker {
       const old = this.id;
       this.opts.log(`worker ${this.name}: declared lost by the controller (was ${old}); stopping its instances and rejoining`);
       await this.instances.stopAll(true);
-      await this.book.flush();
+      // What the book could not write while cut off is moot now: the controller stopped those rows.
+      await Promise.race([this.book.flush(), new Promise((r) => setTimeout(r, 5000).unref())]);
       this.id = newId();
       this.book = new InstanceBook(this.opts.db, this.id, this.opts.prices, this.opts.log);
       this.instances.useBook(this.book);

@@ -15,6 +15,16 @@ import type { VersionRow } from '../store/catalog';
 import type { InstanceBook } from './instance-book';
 import type { PoolInstance, Slot } from './instance-pool';
 
+/** How long a forced drain waits for the queue connection to close. */
+const FORCED_CLOSE_MS = 5000;
+
+/** Waits for `work` (errors ignored), at most `ms` when given. */
+function bounded(work: Promise<void> | undefined, ms?: number): Promise<void> {
+  const done = (work ?? Promise.resolve()).catch(() => undefined);
+  if (ms === undefined) return done;
+  return Promise.race([done, new Promise<void>((r) => setTimeout(r, ms).unref())]);
+}
+
 export interface Placed {
   inst: PoolInstance;
   /** When it became ready (ms); predictions created before that waited for its boot. */
@@ -150,11 +160,15 @@ export class PlacedInstances {
     void placed.consumer?.close(true).catch(() => undefined);
   }
 
-  /** Stops taking jobs, lets running ones finish, stops the instance and reports it stopped. */
+  /**
+   * Stops taking jobs, lets running ones finish, stops the instance and reports it stopped.
+   * `force` (shutting down, or rejoining after being declared lost): the instance is stopped at
+   * once, its runs fail, and the queue connection gets a few seconds to close (a queue server
+   * that is still reconnecting must not keep this worker from rejoining).
+   */
   drain(placed: Placed, force = false): Promise<void> {
     if (placed.stopping && force) {
       // Already draining: stop waiting for its runs (they fail; the instance goes now).
-      void placed.consumer?.close(true).catch(() => undefined);
       void placed.inst.runner?.stop().catch(() => undefined);
     }
     placed.stopping ??= (async () => {
@@ -163,8 +177,12 @@ export class PlacedInstances {
         if (inst.state !== 'stopping') inst.record = transition(inst.record, 'stopping', Date.now());
         this.setState(inst, 'stopping');
       }
-      await placed.consumer?.close(force).catch(() => undefined);
-      await inst.runner?.stop().catch(() => undefined);
+      const closing = bounded(placed.consumer?.close(force), force ? FORCED_CLOSE_MS : undefined);
+      if (force) await Promise.all([closing, inst.runner?.stop().catch(() => undefined)]);
+      else {
+        await closing;
+        await inst.runner?.stop().catch(() => undefined);
+      }
       this.placed.delete(inst.id);
       // Reported stopped only now: the controller frees the devices when it reads this.
       if (inst.state !== 'failed') this.setState(inst, 'stopped');
