@@ -112,8 +112,19 @@ export interface FleetHandle {
   stop(): Promise<void>;
 }
 
-export async function startFleet(opts: { apis?: number; controllers?: number; workers: WorkerSpec[]; env?: Record<string, string> }): Promise<FleetHandle> {
-  const databaseUrl = await createDatabase();
+export interface FleetOptions {
+  apis?: number;
+  controllers?: number;
+  workers: WorkerSpec[];
+  env?: Record<string, string>;
+  /** Settings for one role only (e.g. API replicas through a pooler). */
+  roleEnv?: Partial<Record<Role, Record<string, string>>>;
+  /** An existing database (created by the caller) instead of a fresh one. */
+  databaseUrl?: string;
+}
+
+export async function startFleet(opts: FleetOptions): Promise<FleetHandle> {
+  const databaseUrl = opts.databaseUrl ?? (await createDatabase());
   const token = `test_${randomBytes(12).toString('hex')}`;
   const env: Record<string, string> = {
     DATABASE_URL: databaseUrl,
@@ -149,14 +160,16 @@ export async function startFleet(opts: { apis?: number; controllers?: number; wo
   };
   try {
     // The first API migrates the database and creates the token; the rest start together.
-    handle.apis.push(await spawnRole('api', 'api-1', env));
+    const apiEnv = { ...env, ...opts.roleEnv?.api };
+    handle.apis.push(await spawnRole('api', 'api-1', apiEnv));
     await db.connect();
     const settled = await Promise.allSettled([
-      ...Array.from({ length: (opts.apis ?? 1) - 1 }, (_, i) => spawnRole('api', `api-${i + 2}`, env)),
-      ...Array.from({ length: opts.controllers ?? 1 }, (_, i) => spawnRole('controller', `controller-${i + 1}`, env)),
+      ...Array.from({ length: (opts.apis ?? 1) - 1 }, (_, i) => spawnRole('api', `api-${i + 2}`, apiEnv)),
+      ...Array.from({ length: opts.controllers ?? 1 }, (_, i) => spawnRole('controller', `controller-${i + 1}`, { ...env, ...opts.roleEnv?.controller })),
       ...opts.workers.map((w) =>
         spawnRole('worker', w.name, {
           ...env,
+          ...opts.roleEnv?.worker,
           GANTRY_WORKER_NAME: w.name,
           GANTRY_GPUS: w.gpus ?? '',
           GANTRY_CPU_SLOTS: String(w.cpuSlots ?? 1),
