@@ -6,7 +6,7 @@
  * into a running engine).
  */
 import { modelsCommand } from './cli-models';
-import { ROLES, loadConfig, type Role } from './config';
+import { loadConfig, roleFromArgs } from './config';
 import { serve, type Engine } from './server';
 import { runWorker } from './worker/main';
 import { StorageConfigError } from './storage/types';
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
-    const role = command === 'serve' ? roleFlag(process.argv.slice(3)) : undefined;
+    const role = command === 'serve' ? roleFromArgs(process.argv.slice(3)) : undefined;
     if (role) config.role = role;
   } catch (err) {
     console.error((err as Error).message);
@@ -64,20 +64,6 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
-}
-
-/** `--role X` or `--role=X`; throws naming the flag when the value is not a role. */
-function roleFlag(args: string[]): Role | undefined {
-  let value: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--role') value = args[i + 1] ?? '';
-    else if (args[i].startsWith('--role=')) value = args[i].slice('--role='.length);
-    else throw new Error(`unknown argument "${args[i]}"\n\n${USAGE}`);
-    if (args[i] === '--role') i++;
-  }
-  if (value === undefined) return undefined;
-  if (!(ROLES as readonly string[]).includes(value)) throw new Error(`--role: "${value}" is not one of ${ROLES.join(', ')}`);
-  return value as Role;
 }
 
 main().catch((err) => {

@@ -128,6 +128,22 @@ export interface Config {
   };
 }
 
+/**
+ * The role `gantry serve` was asked for on its command line (`--role X` or `--role=X`), or
+ * undefined when none was (GANTRY_ROLE, else `all`). Throws naming a bad flag or value.
+ */
+export function roleFromArgs(args: readonly string[]): Role | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--role') value = args[++i] ?? '';
+    else if (args[i].startsWith('--role=')) value = args[i].slice('--role='.length);
+    else throw new Error(`unknown argument "${args[i]}" (gantry serve takes --role all|api|controller|worker)`);
+  }
+  if (value === undefined) return undefined;
+  if (!(ROLES as readonly string[]).includes(value)) throw new Error(`--role: "${value}" is not one of ${ROLES.join(', ')}`);
+  return value as Role;
+}
+
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const parsed = env.safeParse(source);
   if (!parsed.success) {
