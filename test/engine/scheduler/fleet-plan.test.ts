@@ -176,3 +176,22 @@ test('arrivals and completions teach the memory gaps and predict times', () => {
   expect(memory.of('v1').gaps.total).toBeGreaterThan(0);
   expect(memory.of('v1').predictMs).toBe(400);
 });
+
+test('on a full cluster every waiting key of the same hardware is told it waits, and other hardware still fits', () => {
+  const d = decide(
+    snap({
+      workers: [worker('w1', 'gpu-t4', 1, 1)],
+      demand: [
+        demand('first', { queued: 1, oldestQueuedAt: NOW - 50 }),
+        ...['b', 'c', 'd'].map((k, i) => demand(k, { queued: 1, oldestQueuedAt: NOW - 40 + i })),
+        demand('cpu-key', { hardware: 'cpu', queued: 1, oldestQueuedAt: NOW - 10 }),
+      ],
+    }),
+  );
+  expect(starts(d)).toEqual([
+    ['first', 'w1', [0]],
+    ['cpu-key', 'w1', []],
+  ]);
+  expect(d.pending.map((p) => p.key).sort()).toEqual(['b', 'c', 'd']);
+  expect(new Set(d.pending.map((p) => p.reasons.join('; '))).size).toBe(1);
+});
