@@ -31,6 +31,8 @@ export interface Placed {
   readyAt?: number;
   consumer?: Consumer;
   stopping?: Promise<void>;
+  /** The drain does not wait for running jobs (shutdown, rejoin). */
+  forced?: boolean;
 }
 
 export interface PlacedOptions {
@@ -133,7 +135,12 @@ export class PlacedInstances {
    */
   slot(placed: Placed, row: PredictionRow): Slot | Error {
     const { inst } = placed;
-    if (inst.state !== 'ready' && inst.state !== 'busy') return new Error(`instance ${inst.id} is ${inst.state}`);
+    // A job taken just before a drain began still runs: the drain waits for it before stopping.
+    if (inst.state === 'stopping' && !placed.forced) {
+      inst.inUse++;
+      return { instance: inst, release: () => void inst.inUse-- };
+    }
+    if (inst.state !== 'ready' && inst.state !== 'busy') return new Error(`interrupted: instance ${inst.id} is ${inst.state}`);
     inst.inUse++;
     inst.record = beginPrediction(inst.record, Date.now());
     if (inst.state === 'ready') this.setState(inst, 'busy');
@@ -167,6 +174,7 @@ export class PlacedInstances {
    * that is still reconnecting must not keep this worker from rejoining).
    */
   drain(placed: Placed, force = false): Promise<void> {
+    if (force) placed.forced = true;
     if (placed.stopping && force) {
       // Already draining: stop waiting for its runs (they fail; the instance goes now).
       void placed.inst.runner?.stop().catch(() => undefined);
