@@ -10,41 +10,24 @@
  * devices, so nothing it still ran can overlap with what the controller placed meanwhile.
  */
 import { hostname } from 'node:os';
-import type { Db } from '../store/db';
 import { Listener } from '../store/listen';
 import { PREDICTION_CHANNEL } from '../store/predictions';
 import { PLACEMENT_CHANNEL, placementsOf } from '../store/placements';
 import { heartbeat, registerWorker, stopWorker, type Membership } from '../store/workers';
 import { stopInstancesOf } from '../store/instances';
-import type { Dispatcher } from '../queue';
 import { newId } from '../core/ids';
-import type { PriceTable } from '../core/hardware';
-import { Ledger, place, type Cluster, type GpuDevice } from '../scheduler';
+import { Ledger, place, type Cluster } from '../scheduler';
 import { SKUS } from '../core/hardware';
 import { Lifecycle } from '../lifecycle';
-import type { FileStore } from '../files';
 import { InstanceBook } from './instance-book';
+import type { WorkerBasics } from './worker';
 import { RunIo } from './run-io';
 import { RunExecutor } from './run-executor';
 import { PlacedInstances, type Placed } from './placed-instances';
 import type { FleetWorkerDevices } from '../controller/snapshot';
 
-export interface FleetWorkerOptions {
-  /** Run-state writes (asynchronous commit, a query timeout so a cut-off host does not hang). */
-  db: Db;
-  /** Direct URL, for LISTEN. */
-  databaseUrl: string;
-  /** Routes by instance key (`routing: 'key'`). */
-  dispatcher: Dispatcher;
-  prices: PriceTable;
-  name?: string;
-  gpus: GpuDevice[];
-  cpuSlots: number;
-  log: (msg: string) => void;
-  lifecycle?: Lifecycle;
-  files?: FileStore;
-  dataDir?: string;
-}
+/** The fleet's dispatcher must route by instance key (`routing: 'key'`). */
+export type FleetWorkerOptions = WorkerBasics;
 
 const HEARTBEAT_MS = 2000;
 /** Placements are re-read this often even without a notification. */

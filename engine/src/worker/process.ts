@@ -5,7 +5,7 @@
  * API's and controllers' senders), a listener that drops the cached subscriptions when another
  * process changes them, and the options both kinds of worker take.
  */
-import { loadInventory, type GpuDevice } from '../scheduler';
+import { loadInventory } from '../scheduler';
 import type { Config } from '../config';
 import { openDatabase, type Log } from '../open-database';
 import { Dispatcher, type Routing } from '../queue';
@@ -16,23 +16,11 @@ import { Lifecycle } from '../lifecycle';
 import { FileStore } from '../files';
 import { openStorage } from '../storage';
 import { startWebhooks } from '../webhooks/runtime';
-import type { PriceTable } from '../core/hardware';
+import type { WorkerBasics } from './worker';
 
 export interface WorkerProcess {
   /** What both `Worker` and `FleetWorker` are built from. */
-  common: {
-    db: Db;
-    databaseUrl: string;
-    dispatcher: Dispatcher;
-    prices: PriceTable;
-    name?: string;
-    gpus: GpuDevice[];
-    cpuSlots: number;
-    log: Log;
-    lifecycle: Lifecycle;
-    files: FileStore;
-    dataDir: string;
-  };
+  common: WorkerBasics & { lifecycle: Lifecycle; files: FileStore; dataDir: string };
   close(): Promise<void>;
 }
 

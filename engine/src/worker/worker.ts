@@ -25,8 +25,11 @@ import type { FileStore } from '../files';
 import { RunIo } from './run-io';
 import { RunExecutor, type SlotSource } from './run-executor';
 
-export interface WorkerOptions {
+/** What every worker is built from (this one and the fleet's, fleet-worker.ts). */
+export interface WorkerBasics {
+  /** Run-state writes (the asynchronous-commit pool). */
   db: Db;
+  /** A direct URL, for LISTEN. */
   databaseUrl: string;
   dispatcher: Dispatcher;
   prices: PriceTable;
@@ -35,14 +38,17 @@ export interface WorkerOptions {
   /** This worker's GPUs (declared with GANTRY_GPUS or read from nvidia-smi) and CPU slots. */
   gpus: GpuDevice[];
   cpuSlots: number;
-  /** Autoscaler knobs (idle window, scale-up delay, to-zero delay, keep-alive...). */
-  knobs: Partial<AutoscalerKnobs>;
   log: (msg: string) => void;
   /** Webhooks for lifecycle events; without it no webhooks are sent from this worker. */
   lifecycle?: Lifecycle;
   /** File store and data dir: input files, output files, training weights. */
   files?: FileStore;
   dataDir?: string;
+}
+
+export interface WorkerOptions extends WorkerBasics {
+  /** Autoscaler knobs (idle window, scale-up delay, to-zero delay, keep-alive...). */
+  knobs: Partial<AutoscalerKnobs>;
 }
 
 /** At most this many predictions wait here for an instance without going through the queue. */
