@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 /**
- * `gantry serve` (API + embedded worker), `gantry worker` (a worker process on its own),
- * `gantry models` (the public model catalogue: search offline, import into a running engine), and
- * `gantry check` / `gantry decide` (model checks and the cost decision of a running engine).
+ * `gantry serve [--role all|api|controller|worker]` (everything in one process, or one role of a
+ * fleet), `gantry worker` (a worker process on its own, placing on its own devices, beside a
+ * `serve --role all`), `gantry models` (the public model catalogue: search offline, import into a
+ * running engine), and `gantry check` / `gantry decide` (model checks and the cost decision of a
+ * running engine).
  */
 import { modelsCommand } from './cli-models';
 import { checkCommand } from './cli-check';
 import { decideCommand } from './cli-decide';
-import { loadConfig } from './config';
+import { loadConfig, roleFromArgs } from './config';
 import { serve, type Engine } from './server';
 import { runWorker } from './worker/main';
 import { StorageConfigError } from './storage/types';
@@ -17,7 +19,10 @@ const USAGE = `usage: gantry <command>
 
 commands:
   serve    start the API, Postgres (embedded unless DATABASE_URL is set) and an in-process worker
-  worker   start a worker only (needs DATABASE_URL; it owns this machine's devices)
+           --role api|controller|worker runs one role of a fleet instead (needs DATABASE_URL);
+           --role all (the default, or GANTRY_ROLE) is the above
+  worker   start a worker only, beside a serve --role all (needs DATABASE_URL; it owns this
+           machine's devices and places on them itself)
   models   search the public model catalogue, import a model from it (gantry models --help)
   check    run a model check on a running engine and print its report (gantry check --help)
   decide   compare what the usage cost here, on Replicate and on rented GPUs (gantry decide --help)
@@ -39,6 +44,8 @@ async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
+    const role = command === 'serve' ? roleFromArgs(process.argv.slice(3)) : undefined;
+    if (role) config.role = role;
   } catch (err) {
     console.error((err as Error).message);
     process.exit(2);

@@ -19,6 +19,10 @@ const DEFAULT_COG_CPU_COMMAND = `docker run --rm ${COG_DOCKER_TAIL}`;
 /** How the default commands' containers reach the worker (their --add-host). */
 const DOCKER_HOST_NAME = 'host.docker.internal';
 
+/** What `gantry serve` runs: everything in one process, or one role of a fleet (README, "Roles"). */
+export const ROLES = ['all', 'api', 'controller', 'worker'] as const;
+export type Role = (typeof ROLES)[number];
+
 const env = z.object({
   GANTRY_HOST: z.string().default('127.0.0.1'),
   GANTRY_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
@@ -65,10 +69,15 @@ const env = z.object({
     .optional(),
   GANTRY_LOG_FORMAT: z.enum(['text', 'json']).default('text'),
   DATABASE_URL: z.string().optional(),
+  GANTRY_DIRECT_DATABASE_URL: z.string().optional(),
   REDIS_URL: z.string().optional(),
+  GANTRY_ROLE: z.enum(ROLES).default('all'),
+  GANTRY_LEASE_SECONDS: z.coerce.number().min(2).max(300).default(10),
 });
 
 export interface Config {
+  /** `all` (one process: API, sweeps, an embedded worker) or one fleet role. */
+  role: Role;
   host: string;
   port: number;
   dataDir: string;
@@ -87,8 +96,20 @@ export interface Config {
   workerName?: string;
   log: 'silent' | 'info' | 'debug';
   embeddedWorker: boolean;
+  /**
+   * The database for ordinary queries. With `directDatabaseUrl` set it may be a transaction-mode
+   * pooler (PgBouncer): no named prepared statements or session state are used on it.
+   */
   databaseUrl?: string;
+  /**
+   * A direct connection to the same database, for what a transaction pooler cannot carry:
+   * migrations (advisory lock), LISTEN, the controller lease, BullMQ on Postgres, workers'
+   * asynchronous-commit sessions. Unset: `databaseUrl` is direct.
+   */
+  directDatabaseUrl?: string;
   redisUrl?: string;
+  /** Seconds a controller lease lasts without renewal (renewed every quarter of it). */
+  leaseSeconds: number;
   /** First webhook retry delay (doubling, capped at 5 min) and the total retry budget. */
   webhookRetryBaseMs: number;
   webhookRetryMaxMs: number;
@@ -140,6 +161,22 @@ function parseListen(value: string): { host: string; port: number } {
   return { host: value.slice(0, at).replace(/^\[|\]$/g, ''), port };
 }
 
+/**
+ * The role `gantry serve` was asked for on its command line (`--role X` or `--role=X`), or
+ * undefined when none was (GANTRY_ROLE, else `all`). Throws naming a bad flag or value.
+ */
+export function roleFromArgs(args: readonly string[]): Role | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--role') value = args[++i] ?? '';
+    else if (args[i].startsWith('--role=')) value = args[i].slice('--role='.length);
+    else throw new Error(`unknown argument "${args[i]}" (gantry serve takes --role all|api|controller|worker)`);
+  }
+  if (value === undefined) return undefined;
+  if (!(ROLES as readonly string[]).includes(value)) throw new Error(`--role: "${value}" is not one of ${ROLES.join(', ')}`);
+  return value as Role;
+}
+
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const parsed = env.safeParse(source);
   if (!parsed.success) {
@@ -176,7 +213,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     if (parsed.errors.length) throw new Error(`invalid configuration:\n${parsed.errors.map((e) => `  ${e.pointer}: ${e.detail}`).join('\n')}`);
     priceOverrides = parsed.overrides;
   }
+  if (e.GANTRY_DIRECT_DATABASE_URL && !e.DATABASE_URL) {
+    throw new Error('invalid configuration:\n  GANTRY_DIRECT_DATABASE_URL: needs DATABASE_URL (the pooled URL) as well');
+  }
   return {
+    role: e.GANTRY_ROLE,
     host: e.GANTRY_HOST,
     port: e.GANTRY_PORT,
     dataDir: resolve(e.GANTRY_DATA_DIR),
@@ -201,7 +242,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     log: e.GANTRY_LOG,
     embeddedWorker: e.GANTRY_EMBEDDED_WORKER === 'true',
     databaseUrl: e.DATABASE_URL,
+    directDatabaseUrl: e.GANTRY_DIRECT_DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    leaseSeconds: e.GANTRY_LEASE_SECONDS,
     webhookRetryBaseMs: e.GANTRY_WEBHOOK_RETRY_BASE_MS,
     webhookRetryMaxMs: e.GANTRY_WEBHOOK_RETRY_MAX_MS,
     maxFileBytes: e.GANTRY_MAX_FILE_BYTES,

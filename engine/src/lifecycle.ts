@@ -20,6 +20,7 @@ function logFinished(row: PredictionRow): void {
   if (row.status === 'failed') log.warn(fields, `${row.kind} failed`);
   else log.info(fields, `${row.kind} ${row.status}`);
 }
+import { announceInvalidation } from './store/invalidation';
 
 export interface LifecycleOptions {
   /** Absent: no webhooks are sent (e.g. a tool that only reads). */
@@ -95,9 +96,10 @@ export class Lifecycle {
     return this.finish(row.id, { ...f, metrics, cost: noCost(row.hardware) }, known);
   }
 
-  /** A subscription was created or deleted: stop using the cached list. */
+  /** A subscription was created or deleted: stop using the cached list, here and in every other process. */
   subscriptionsChanged(): void {
     this.opts.webhooks?.invalidate();
+    void announceInvalidation(this.db, 'subscriptions').catch((err: Error) => this.opts.onError?.(err));
   }
 
   /** `start` (after the row became `processing`). Never throws: a webhook problem must not fail the run. */

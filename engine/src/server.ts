@@ -1,20 +1,28 @@
 /**
- * `gantry serve`: Postgres (embedded or DATABASE_URL), migrations, BullMQ, the HTTP API and, by
- * default, one in-process worker. Also the sweeper that enforces deadlines and recovers work
- * after a crash, so that no accepted prediction is ever left behind, and removes old predictions'
- * data (GANTRY_DATA_RETENTION).
+ * `gantry serve [--role all|api|controller|worker]`.
+ *
+ * - `all` (the default): Postgres (embedded or DATABASE_URL), migrations, BullMQ, the HTTP API,
+ *   the sweeper (deadlines, recovery, retention, the reconciler) and, by default, one in-process
+ *   worker: one process does everything, with the fast paths that skip the queue.
+ * - `api`: the HTTP API only. Stateless: any number behind a load balancer; every endpoint,
+ *   waits, streams and webhooks work whichever replica a client reaches (changes arrive by
+ *   NOTIFY, caches are invalidated across processes).
+ * - `controller`: elected by a Postgres lease with a fencing epoch (controller/); the active one
+ *   runs the sweeps, the autoscaler and cluster-wide placement.
+ * - `worker`: owns this host's devices and runs what the controller placed on it (worker/).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadInventory } from './scheduler';
 import type { Config } from './config';
 import { Db } from './store/db';
-import { migrate } from './store/migrate';
-import { startEmbeddedPostgres, type EmbeddedHandle } from './store/embedded';
+import { openDatabase, type Engine, type Log } from './open-database';
 import { Listener } from './store/listen';
-import { PREDICTION_CHANNEL, expiredQueued, expiredRunning, orphanedRunning, queuedPredictions, requestCancel, getPrediction, removeExpiredData } from './store/predictions';
-import { countTokens, insertToken, setBootstrapToken } from './store/tokens';
-import { Teardown } from './teardown';
+import { PREDICTION_CHANNEL, getPrediction } from './store/predictions';
+import { CACHE_CHANNEL, announceInvalidation, isCacheName } from './store/invalidation';
+import { WORKER_STALE_SECONDS } from './store/workers';
+import { countTokens, insertToken, setBootstrapToken, type TokenRow } from './store/tokens';
+import type { VersionRow } from './store/catalog';
 import { Dispatcher } from './queue';
 import { buildApp } from './api/app';
 import { catalogueRoutes } from './api/catalogue';
@@ -23,48 +31,22 @@ import type { ApiContext } from './api/context';
 import { Worker } from './worker/worker';
 import { ensureBuiltins } from './builtins';
 import { newToken } from './core/ids';
+import { isTerminal } from './core/prediction';
 import { Lifecycle } from './lifecycle';
-import { TtlCache } from './core/ttl-cache';
+import { InvalidatingCache } from './core/ttl-cache';
 import { FileStore, fileSweepMs } from './files';
 import { openStorage } from './storage';
 import { startWebhooks } from './webhooks/runtime';
+import { Sweeper } from './controller/sweeper';
+import { runController } from './controller/main';
+import { runFleetWorker } from './worker/fleet-main';
+import { Teardown } from './teardown';
 import { CheckRunner } from './checks/runner';
-import { checkWithoutData } from './checks/retention';
-import { removeExpiredCheckData } from './store/checks';
 import { clusterSnapshot, readinessOf } from './api/observability';
 import { setClusterState } from './observe/metrics';
 import { startMetricsServer } from './observe/metrics-server';
 
-const WORKER_STALE_SECONDS = 15;
-/** Data retention works in batches of this many predictions, at most this many batches a sweep. */
-const RETENTION_BATCH = 500;
-const RETENTION_BATCHES_PER_SWEEP = 20;
-
-export interface Engine {
-  url: string;
-  stop(): Promise<void>;
-}
-
-export type Log = (msg: string) => void;
-
-/** Connects to Postgres (starting the embedded one when no DATABASE_URL is given) and migrates. */
-export async function openDatabase(config: Config, log: Log): Promise<{ db: Db; url: string; embedded?: EmbeddedHandle }> {
-  let url = config.databaseUrl;
-  let embedded: EmbeddedHandle | undefined;
-  if (!url) {
-    embedded = await startEmbeddedPostgres(config.dataDir, config.pgPort, log);
-    url = embedded.url;
-  }
-  const db = new Db(url, 12);
-  try {
-    await migrate(db);
-  } catch (err) {
-    await db.close().catch(() => undefined);
-    await embedded?.stop();
-    throw err;
-  }
-  return { db, url, embedded };
-}
+export { openDatabase, type Engine, type Log, type OpenedDatabase } from './open-database';
 
 /** The bootstrap admin token: GANTRY_API_TOKEN (rotated when it changes), or one generated on the first start. */
 async function bootstrapToken(db: Db, config: Config, log: Log): Promise<void> {
@@ -81,51 +63,10 @@ async function bootstrapToken(db: Db, config: Config, log: Log): Promise<void> {
   log(`generated an admin API token (shown once; also in ${file}):\n\n    ${secret}\n`);
 }
 
-/**
- * Clears the data of predictions past the retention, a batch per statement so that a large backlog
- * never holds many row locks at once; what is left waits for the next sweep.
- */
-async function removeOldData(db: Db, files: FileStore, retentionSeconds: number): Promise<void> {
-  for (let i = 0; i < RETENTION_BATCHES_PER_SWEEP; i++) {
-    const { removed, paths } = await removeExpiredData(db, retentionSeconds, RETENTION_BATCH);
-    await files.deleteBytes(paths);
-    if (removed < RETENTION_BATCH) return;
-  }
-}
-
-/** Periodic recovery, deadline enforcement and data retention. Everything it does is idempotent. */
-function startSweeper(db: Db, dispatcher: Dispatcher, log: Log, lifecycle: Lifecycle, files: FileStore, retentionSeconds: number | null): () => void {
-  let running = false;
-  const sweep = async () => {
-    if (running) return;
-    running = true;
-    try {
-      for (const id of await expiredQueued(db)) {
-        const row = await getPrediction(db, id);
-        if (row) await lifecycle.endWithoutRun(row, { status: 'aborted', error: 'the Cancel-After deadline passed before the prediction started' });
-      }
-      for (const id of await expiredRunning(db)) await requestCancel(db, id);
-      for (const id of await orphanedRunning(db, WORKER_STALE_SECONDS)) {
-        const row = await getPrediction(db, id);
-        if (row) await lifecycle.endWithoutRun(row, { status: 'failed', error: 'interrupted: the worker running this prediction stopped responding' });
-      }
-      if (retentionSeconds !== null) {
-        await removeOldData(db, files, retentionSeconds);
-        await removeExpiredCheckData(db, retentionSeconds, checkWithoutData);
-      }
-    } catch (err) {
-      log(`sweeper: ${(err as Error).message}`);
-    } finally {
-      running = false;
-    }
-  };
-  const timer = setInterval(() => void sweep(), 1000);
-  void (async () => {
-    // After a crash, queued predictions may have lost their job (killed between insert and
-    // enqueue): enqueueing is idempotent per prediction id, so re-enqueue them all.
-    for (const p of await queuedPredictions(db)) await dispatcher.enqueue(p.id, p.hardware).catch(() => undefined);
-  })().catch((err: Error) => log(`sweeper: re-enqueueing after start: ${err.message}`));
-  return () => clearInterval(timer);
+export async function serve(config: Config, log: Log): Promise<Engine> {
+  if (config.role === 'controller') return runController(config, log);
+  if (config.role === 'worker') return runFleetWorker(config, log);
+  return serveApi(config, log);
 }
 
 /** GANTRY_METRICS_LISTEN: /metrics (with the cluster's gauges) and the probes on their own address. */
@@ -140,18 +81,23 @@ async function startMetricsListener(config: Config, ctx: ApiContext, log: Log) {
   return server;
 }
 
-/** Starts everything; a start that fails stops what it had started before the error is thrown. */
-export async function serve(config: Config, log: Log): Promise<Engine> {
+/**
+ * Roles `all` and `api`: the HTTP API (and for `all`, the sweeper and an embedded worker). A start
+ * that fails stops what it had started before the error is thrown.
+ */
+async function serveApi(config: Config, log: Log): Promise<Engine> {
   const teardown = new Teardown();
   try {
-    return await start(config, log, teardown);
+    return await startApi(config, log, teardown);
   } catch (err) {
     await teardown.run((e) => log(`while stopping after a failed start: ${e.message}`));
     throw err;
   }
 }
 
-async function start(config: Config, log: Log, teardown: Teardown): Promise<Engine> {
+async function startApi(config: Config, log: Log, teardown: Teardown): Promise<Engine> {
+  const fleet = config.role === 'api';
+  if (fleet && !config.databaseUrl) throw new Error('gantry serve --role api needs DATABASE_URL (the fleet\'s Postgres)');
   // First: a store that cannot be used is a configuration error, reported before anything starts.
   const storage = await openStorage(config.storage, config.dataDir);
   teardown.add(() => storage.close());
@@ -162,29 +108,46 @@ async function start(config: Config, log: Log, teardown: Teardown): Promise<Engi
   await bootstrapToken(db, config, log);
   await ensureBuiltins(db, log);
 
-  const dispatcher = new Dispatcher({ databaseUrl, redisUrl: config.redisUrl });
+  // A fleet routes each prediction to its instances' queue; one process routes by hardware.
+  const dispatcher = new Dispatcher({ databaseUrl, redisUrl: config.redisUrl, routing: fleet ? 'key' : 'hardware' });
   teardown.add(() => dispatcher.close());
-  const listener = new Listener(databaseUrl, [PREDICTION_CHANNEL]);
+  const listener = new Listener(databaseUrl, [PREDICTION_CHANNEL, CACHE_CHANNEL]);
   teardown.add(() => listener.close());
   await listener.start();
   const publicUrl = config.publicUrl ?? `http://${config.host}:${config.port}`;
   const webhooks = await startWebhooks(db, { send: true, retryBaseMs: config.webhookRetryBaseMs, retryMaxMs: config.webhookRetryMaxMs, log });
   teardown.add(() => webhooks.stop());
-  const lifecycle = new Lifecycle(db, { webhooks: webhooks.dispatcher, publicUrl: () => ctx.publicUrl, onError: (e) => log(`webhooks: ${e.message}`), onFinishing: (id) => ctx.waiter.finishingHere(id), onFinished: (id, row) => ctx.waiter.finishedHere(id, row) });
-  const files = new FileStore(db, { storage, publicUrl: () => ctx.publicUrl, maxBytes: config.maxFileBytes, ttlSeconds: config.fileTtlSeconds });
-  const fileSweep = setInterval(() => void files.sweep().catch((e: Error) => log(`files: ${e.message}`)), fileSweepMs(config.fileTtlSeconds));
-  fileSweep.unref();
-  teardown.add(() => clearInterval(fileSweep));
+  const lifecycle = new Lifecycle(db, {
+    webhooks: webhooks.dispatcher,
+    publicUrl: () => ctx.publicUrl,
+    onError: (e) => log(`webhooks: ${e.message}`),
+    onFinishing: (id) => ctx.waiter.finishingHere(id),
+    onFinished: (id, row) => ctx.waiter.finishedHere(id, row),
+  });
+  const fileOptions = { storage, publicUrl: () => ctx.publicUrl, maxBytes: config.maxFileBytes, ttlSeconds: config.fileTtlSeconds };
+  const files = new FileStore(db, fileOptions);
+  // Caches shared in spirit across API replicas: a change here clears everyone's copy (NOTIFY).
+  const announce = (what: 'tokens' | 'versions') => () => void announceInvalidation(db, what).catch((e: Error) => log(`cache: ${e.message}`));
+  const tokens = new InvalidatingCache<string, TokenRow>(5000, announce('tokens'));
+  const versions = new InvalidatingCache<string, VersionRow>(1000, announce('versions'));
+  const clearAll = () => (tokens.clearLocal(), versions.clearLocal(), webhooks.dispatcher.invalidate());
+  listener.on(CACHE_CHANNEL, (what: string) => {
+    if (!isCacheName(what)) return;
+    if (what === 'tokens') tokens.clearLocal();
+    else if (what === 'versions') versions.clearLocal();
+    else webhooks.dispatcher.invalidate();
+  });
+  listener.on('reconnected', clearAll);
   const ctx: ApiContext = {
     db,
     dispatcher,
-    waiter: new PredictionWaiter(listener),
+    waiter: new PredictionWaiter(listener, async (id) => isTerminal((await getPrediction(db, id))?.status ?? 'starting')),
     publicUrl,
     prices: config.prices,
     priceOverrides: config.priceOverrides,
     workerStaleSeconds: WORKER_STALE_SECONDS,
-    tokens: new TtlCache(5000),
-    versions: new TtlCache(1000),
+    tokens,
+    versions,
     lifecycle,
     files,
     admission: { maxQueue: config.maxQueue, maxQueuePerVersion: config.maxQueuePerVersion, retryAfterSeconds: config.queueRetryAfterSeconds },
@@ -192,11 +155,11 @@ async function start(config: Config, log: Log, teardown: Teardown): Promise<Engi
     metricsToken: config.metricsToken,
   };
 
-  // Run-state updates go through their own pool with asynchronous commit (see Db); accepting a
-  // prediction (the API's insert) stays synchronous.
   let worker: Worker | undefined;
-  if (config.embeddedWorker) {
-    const workerDb = new Db(databaseUrl, 8, true);
+  // Run-state updates go through their own pool with asynchronous commit (see Db), on a direct
+  // connection; accepting a prediction (the API's insert) stays synchronous.
+  const workerDb = !fleet && config.embeddedWorker ? new Db(databaseUrl, 8, true) : undefined;
+  if (workerDb) {
     teardown.add(() => workerDb.close());
     const embeddedWorker = new Worker({
       db: workerDb,
@@ -216,8 +179,17 @@ async function start(config: Config, log: Log, teardown: Teardown): Promise<Engi
     teardown.add(() => embeddedWorker.stop());
     ctx.localWorker = worker = embeddedWorker;
   }
-  teardown.add(startSweeper(db, dispatcher, log, lifecycle, files, config.dataRetentionSeconds));
-  // Model checks run where the API runs: they create their predictions through its create path.
+  if (!fleet) {
+    // One process: it is also the controller (without a lease: nobody else sweeps).
+    const sweeper = new Sweeper({ db, dispatcher, lifecycle, files, retentionSeconds: config.dataRetentionSeconds, declareLost: false, log });
+    sweeper.start();
+    teardown.add(() => sweeper.stop());
+    const fileSweep = setInterval(() => void files.sweep().catch((e: Error) => log(`files: ${e.message}`)), fileSweepMs(config.fileTtlSeconds));
+    fileSweep.unref();
+    teardown.add(() => clearInterval(fileSweep));
+  }
+  // Model checks run where the API runs: they create their predictions through its create path
+  // (several API replicas share the work: each check is held through a lease).
   const checkRunner = new CheckRunner(ctx, { log });
   ctx.checkRunner = checkRunner;
   teardown.add(() => checkRunner.stop());
@@ -236,7 +208,8 @@ async function start(config: Config, log: Log, teardown: Teardown): Promise<Engi
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   if (!config.publicUrl) ctx.publicUrl = `http://${config.host}:${port}`;
-  log(`gantry listening on ${ctx.publicUrl}`);
+  log(`gantry${fleet ? ' api' : ''} listening on ${ctx.publicUrl}`);
+
   checkRunner.start();
 
   return {

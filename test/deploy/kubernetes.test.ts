@@ -6,7 +6,7 @@
  * shown to catch what they look for, on broken copies. Nothing here ran on a real cluster.
  */
 import { join } from 'node:path';
-import { loadConfig } from '../../engine/src/config';
+import { loadConfig, roleFromArgs } from '../../engine/src/config';
 import { KUBERNETES_DIR, readYaml, renderKustomization, type K8sObject } from '../helpers/kustomize';
 import { containerEnv, schemaProblems, semanticProblems, unknownFieldProblems } from '../helpers/k8s-checks';
 
@@ -47,19 +47,21 @@ describe.each([
     expect(semanticProblems(objects, { image: IMAGE })).toEqual([]);
   });
 
-  test("each role's environment is a configuration the engine accepts", () => {
+  test("each role's environment and command are a configuration the engine accepts, for that role", () => {
+    const roles: Record<string, string> = {};
     for (const w of objects.filter((o) => o.kind === 'Deployment' || o.kind === 'DaemonSet')) {
-      const config = loadConfig(containerEnv(objects, w.spec.template.spec.containers[0]));
-      expect({ workload: w.metadata.name, host: config.host, port: config.port, storage: config.storage.kind, embeddedWorker: config.embeddedWorker }).toEqual({
-        workload: w.metadata.name,
-        host: '0.0.0.0',
-        port: 8787,
-        storage: 's3',
-        // Until the roles land, only worker pods may run the embedded worker.
-        embeddedWorker: w.kind === 'DaemonSet',
-      });
+      const container = w.spec.template.spec.containers[0];
+      const config = loadConfig(containerEnv(objects, container));
+      // What the CLI does with `gantry serve --role X`: the flag sets the role.
+      const [, serve, ...args] = container.command;
+      expect(serve).toBe('serve');
+      config.role = roleFromArgs(args) ?? config.role;
+      roles[w.metadata.name] = config.role;
+      expect({ host: config.host, port: config.port, storage: config.storage.kind }).toEqual({ host: '0.0.0.0', port: 8787, storage: 's3' });
+      // Every fleet role needs an external Postgres (there is no embedded one in a fleet).
       expect(config.databaseUrl).toMatch(/^postgres:\/\//);
     }
+    expect(roles).toEqual({ 'gantry-api': 'api', 'gantry-controller': 'controller', 'gantry-worker': 'worker' });
   });
 });
 

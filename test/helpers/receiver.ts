@@ -22,7 +22,8 @@ export interface Receiver {
   start(): Promise<void>;
 }
 
-export async function startReceiver(port = 0): Promise<Receiver> {
+/** `host`: where it listens (loopback unless told; the fault suite's hosts reach it on a bridge). */
+export async function startReceiver(port = 0, host = '127.0.0.1'): Promise<Receiver> {
   const waiters: Array<() => void> = [];
   let server: http.Server | undefined;
   const r: Receiver = {
@@ -47,9 +48,9 @@ export async function startReceiver(port = 0): Promise<Receiver> {
           for (const w of [...waiters]) w();
         });
       });
-      await new Promise<void>((resolve) => server!.listen(r.port, '127.0.0.1', () => resolve()));
+      await new Promise<void>((resolve) => server!.listen(r.port, host, () => resolve()));
       r.port = (server.address() as AddressInfo).port;
-      r.url = `http://127.0.0.1:${r.port}`;
+      r.url = `http://${host}:${r.port}`;
     },
     waitFor(pred, timeoutMs = 20_000) {
       return new Promise((resolve, reject) => {

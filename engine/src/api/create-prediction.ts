@@ -162,7 +162,7 @@ export async function submitPrediction(ctx: ApiContext, args: CreateArgs, opts: 
   else {
     try {
       // The queue hands it to whichever worker has room.
-      await ctx.dispatcher.enqueue(id, row.hardware);
+      await ctx.dispatcher.enqueue(row);
     } catch (err) {
       // Still safe: the row exists and the recovery sweep enqueues `starting` predictions.
       opts.log?.warn({ err, id }, 'enqueue failed; the sweep will retry');

@@ -1,6 +1,9 @@
 /**
  * Lets a request wait for a prediction to change, in any process: the store NOTIFYs
- * `gantry_prediction` with `<id>:<event>` on every change and this fans those out.
+ * `gantry_prediction` with `<id>:<event>` on every change and this fans those out. A prediction
+ * usually finishes in another process (a fleet's worker), so a wait also re-reads the row every
+ * second (`isFinished`): a notification lost to a dropped LISTEN connection delays the answer by
+ * at most that, never past the wait.
  */
 import type { Listener } from '../store/listen';
 import { PREDICTION_CHANNEL } from '../store/predictions';
@@ -17,7 +20,11 @@ export class PredictionWaiter {
    */
   private readonly finishing = new Map<string, { notified: boolean }>();
 
-  constructor(listener: Listener) {
+  constructor(
+    listener: Listener,
+    private readonly isFinished?: (id: string) => Promise<boolean>,
+    private readonly pollMs = 1000,
+  ) {
     listener.on(PREDICTION_CHANNEL, (payload: string) => {
       const sep = payload.lastIndexOf(':');
       const id = payload.slice(0, sep);
@@ -72,6 +79,15 @@ export class PredictionWaiter {
       unsubscribe = this.subscribe(id, (event, row) => event === 'completed' && finish(row));
       timer = setTimeout(() => finish(), seconds * 1000);
       void check().then((completed) => completed && finish(), () => undefined);
+      const isFinished = this.isFinished;
+      if (isFinished) {
+        const poll = setInterval(() => void isFinished(id).then((done) => done && finish(), () => undefined), this.pollMs);
+        const end = finish;
+        finish = (row?: PredictionRow) => {
+          clearInterval(poll);
+          end(row);
+        };
+      }
     });
     return { done, cancel: () => finish() };
   }

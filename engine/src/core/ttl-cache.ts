@@ -39,3 +39,28 @@ export class TtlCache<K, V> {
     this.entries.clear();
   }
 }
+
+/**
+ * A TtlCache shared in spirit by several processes: `clear()` (what a write that makes entries
+ * stale calls) also tells the other processes, through `announce`, to drop theirs; they call
+ * `clearLocal()` when told. Each process still bounds staleness by the TTL if a message is lost.
+ */
+export class InvalidatingCache<K, V> extends TtlCache<K, V> {
+  constructor(
+    ttlMs: number,
+    private readonly announce: () => void,
+    maxEntries?: number,
+  ) {
+    super(ttlMs, maxEntries);
+  }
+
+  override clear(): void {
+    super.clear();
+    this.announce();
+  }
+
+  /** Another process changed what this caches. */
+  clearLocal(): void {
+    super.clear();
+  }
+}

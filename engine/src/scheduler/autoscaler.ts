@@ -136,14 +136,24 @@ export function plan(state: AutoscalerState, now: number, partialKnobs: Partial<
 
   // Place starts: below-min first, then oldest backlog first.
   wants.sort((a, b) => priority(a) - priority(b));
+  const misses: Misses = new Map();
   for (const want of wants) {
     for (let k = 0; k < want.starts; k++) {
-      const ok = startOne(want, state, scratch, stopped, knobs, now, actions);
+      const ok = startOne(want, state, scratch, stopped, knobs, now, actions, misses);
       if (!ok) break;
     }
   }
   return actions;
 }
+
+/**
+ * Requests that did not fit in this plan, by hardware: the ledger version after the failure and
+ * its reasons. With hundreds of keys waiting on a full cluster, each would otherwise run the
+ * whole pipeline and the eviction search again for the same answer. Reused only when it is
+ * certainly the same answer: the same hardware, no claim changed since, and the key that failed
+ * had no idle instance of its own (so it could evict everything a later key could).
+ */
+type Misses = Map<string, { version: number; reasons: string[] }>;
 
 /** The backlog has lasted the scale-up delay (without a break, when the caller tracks breaks). */
 function backlogPersists(version: VersionDemand, now: number, knobs: AutoscalerKnobs): boolean {
@@ -169,9 +179,16 @@ function startOne(
   knobs: AutoscalerKnobs,
   now: number,
   actions: Action[],
+  misses: Misses = new Map(),
 ): boolean {
   const { versionId, hardware } = want.version;
   const request = { versionId, hardware };
+  const hardwareKey = typeof hardware === 'string' ? hardware : JSON.stringify(hardware);
+  const miss = misses.get(hardwareKey);
+  if (miss && miss.version === scratch.version) {
+    actions.push({ type: 'pending', versionId, reasons: miss.reasons });
+    return false;
+  }
   let result = place(request, state.cluster, scratch, knobs.placement);
   if (!result.ok && result.code === 'impossible') {
     actions.push({ type: 'unplaceable', versionId, reasons: result.reasons });
@@ -189,6 +206,8 @@ function startOne(
     if (!result.ok) {
       for (const v of evicted) restore(scratch, state, v.id);
       actions.push({ type: 'pending', versionId, reasons: result.reasons });
+      const ownIdle = state.instances.some((i) => i.versionId === versionId && !stopped.has(i.id) && i.inFlight === 0 && idleSince(i) !== null);
+      if (!ownIdle) misses.set(hardwareKey, { version: scratch.version, reasons: result.reasons });
       return false;
     }
     // Spare victims whose room turned out not to be needed (most recently used first).

@@ -7,3 +7,5 @@ export * from './knobs';
 export * from './backoff';
 export * from './keep-alive';
 export * from './autoscaler';
+export * from './request';
+export * from './fleet-plan';

@@ -112,25 +112,48 @@ export async function listPredictions(
   );
 }
 
-/** Claims a queued prediction for a worker. Returns undefined when it is no longer `starting`. */
-export async function claimForStart(db: Db, id: string, workerId: string): Promise<PredictionRow | undefined> {
+/**
+ * A worker that owns its claims: not stopped (or declared lost) and heartbeating within
+ * `$secs` seconds. A prediction claimed by such a worker is taken by nobody else.
+ */
+const LIVE_OWNER = (secs: string) => `EXISTS (SELECT 1 FROM workers w WHERE w.id = p.worker_id AND w.stopped_at IS NULL
+  AND w.heartbeat_at > clock_timestamp() - make_interval(secs => ${secs}))`;
+
+/**
+ * Claims a queued prediction for a worker. Returns undefined when it is no longer \`starting\`, or
+ * when another live worker (or this one) claimed it already and waits for an instance: a
+ * prediction is only taken over from a worker that is gone, so a duplicate job (the reconciler's,
+ * a stalled job handed over) never runs it twice.
+ */
+export async function claimForStart(db: Db, id: string, workerId: string, staleSeconds: number): Promise<PredictionRow | undefined> {
   const [row] = await db.query<PredictionRow>(
-    `UPDATE predictions SET attempts = attempts + 1, worker_id = $2
-     WHERE id = $1 AND status = 'starting' RETURNING *`,
-    [id, workerId],
+    `UPDATE predictions p SET attempts = attempts + 1, worker_id = $2
+     WHERE id = $1 AND status = 'starting' AND (worker_id IS NULL OR NOT ${LIVE_OWNER('$3')})
+     RETURNING *`,
+    [id, workerId, staleSeconds],
+    'claim-for-start',
   );
   return row;
 }
 
-export async function markProcessing(db: Db, id: string, metrics: Record<string, unknown>): Promise<PredictionRow | undefined> {
+/**
+ * Starts a claimed prediction, only for the worker that claimed it: a worker declared lost whose
+ * claims were handed back cannot start one that another worker took meanwhile.
+ */
+export async function markProcessing(db: Db, id: string, workerId: string, metrics: Record<string, unknown>): Promise<PredictionRow | undefined> {
   const [row] = await db.query<PredictionRow>(
-    `WITH u AS (
-       UPDATE predictions SET status = 'processing', started_at = clock_timestamp(), metrics = metrics || $2::jsonb
-       WHERE id = $1 AND status = 'starting' RETURNING *)
-     SELECT u.* FROM u`,
-    [id, JSON.stringify(metrics)],
+    `UPDATE predictions SET status = 'processing', started_at = clock_timestamp(), metrics = metrics || $3::jsonb
+     WHERE id = $1 AND status = 'starting' AND worker_id = $2 RETURNING *`,
+    [id, workerId, JSON.stringify(metrics)],
+    'mark-processing',
   );
   return row;
+}
+
+/** Whether the worker that holds a prediction is alive (see LIVE_OWNER). */
+export async function ownerIsLive(db: Queryable, id: string, staleSeconds: number): Promise<boolean> {
+  const rows = await db.query(`SELECT 1 FROM predictions p WHERE p.id = $1 AND ${LIVE_OWNER('$2')}`, [id, staleSeconds]);
+  return rows.length > 0;
 }
 
 /** Appends logs and replaces the (partial) output of a running prediction. */
@@ -209,9 +232,28 @@ export async function expiredRunning(db: Db): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
-/** Predictions waiting in the queue (used to re-enqueue after a crash: enqueueing is idempotent). */
-export async function queuedPredictions(db: Db): Promise<Array<{ id: string; hardware: string }>> {
-  return db.query(`SELECT id, hardware FROM predictions WHERE status = 'starting' ORDER BY created_at`);
+/** What dispatch needs to route a prediction to its queue. */
+export interface Dispatchable {
+  id: string;
+  hardware: string;
+  version: string;
+  deployment: string | null;
+}
+
+/**
+ * Waiting predictions that no live worker holds, oldest first, created at least \`olderThanSeconds\`
+ * ago (younger ones are still being enqueued by the API). Postgres is the truth and the queue a
+ * hint: the reconciler enqueues these again (idempotent per id), so a queue that lost its jobs
+ * (a Redis failover, a crash between insert and enqueue) loses no prediction.
+ */
+export async function unownedWaiting(db: Queryable, olderThanSeconds: number, staleSeconds: number, limit: number): Promise<Dispatchable[]> {
+  return db.query<Dispatchable>(
+    `SELECT id, hardware, version, deployment FROM predictions p
+     WHERE status = 'starting' AND created_at < clock_timestamp() - make_interval(secs => $1)
+       AND (worker_id IS NULL OR NOT ${LIVE_OWNER('$2')})
+     ORDER BY created_at LIMIT $3`,
+    [olderThanSeconds, staleSeconds, limit],
+  );
 }
 
 /** Running predictions owned by workers that are gone. */

@@ -251,7 +251,7 @@ export interface DeliveryListener {
  * fails (the listener is then dead; the caller may open a new one).
  */
 export async function listenForDeliveries(db: Db, onWake: () => void, onError: (err: Error) => void): Promise<DeliveryListener> {
-  const client = new Client({ connectionString: db.url, application_name: LISTENER_APPLICATION_NAME });
+  const client = new Client({ connectionString: db.directUrl, application_name: LISTENER_APPLICATION_NAME });
   let closed = false;
   client.on('notification', (msg) => {
     if (msg.channel === WEBHOOK_CHANNEL) onWake();

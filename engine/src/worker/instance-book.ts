@@ -59,7 +59,8 @@ export class InstanceBook {
       state: inst.state,
       setupTime: inst.setupTime ?? null,
       error: inst.error ?? null,
-      stopped: inst.state === 'stopping' || inst.state === 'failed',
+      // Not at `stopping`: the devices stay taken until the process is gone.
+      stopped: inst.state === 'stopped' || inst.state === 'failed',
     };
     const entry = this.pending.get(inst.id) ?? { row, idleSeconds: 0, deployment: inst.needs.deployment, version: inst.needs.versionId, hardware };
     entry.row = row;
@@ -92,7 +93,7 @@ export class InstanceBook {
       this.setupBilled.add(inst.id);
       this.setups.push(this.usage('setup', deployment, inst.needs.versionId, hardware, inst.setupTime));
     }
-    if (inst.state === 'stopping' || inst.state === 'failed') this.setupBilled.delete(inst.id);
+    if (inst.state === 'stopping' || inst.state === 'stopped' || inst.state === 'failed') this.setupBilled.delete(inst.id);
   }
 
   private usage(kind: 'setup' | 'idle', deployment: string, version: string, hardware: string, seconds: number): InstanceUsage {

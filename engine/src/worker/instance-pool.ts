@@ -29,7 +29,8 @@ import {
   type VersionDemand,
 } from '../scheduler';
 
-export type InstanceState = 'booting' | 'ready' | 'busy' | 'stopping' | 'failed';
+/** `stopped` is reported once the instance's process is gone: only then are its devices free. */
+export type InstanceState = 'booting' | 'ready' | 'busy' | 'stopping' | 'stopped' | 'failed';
 
 export interface InstanceNeeds {
   key: string;
@@ -273,7 +274,7 @@ export class InstancePool {
     this.instances.push(inst);
     this.opts.onInstance?.(inst);
     runner.onExit = (reason) => {
-      if (inst.state === 'stopping' || inst.state === 'failed') return;
+      if (inst.state === 'stopping' || inst.state === 'stopped' || inst.state === 'failed') return;
       inst.error = `instance ${reason}`;
       this.fail(inst);
       this.tick(); // a crashed instance is replaced when runs still need one
@@ -324,6 +325,7 @@ export class InstancePool {
     inst.record = transition(inst.record, 'stopping', Date.now());
     this.setState(inst, 'stopping');
     await inst.runner.stop();
+    this.setState(inst, 'stopped');
     this.remove(inst);
     this.tick();
   }

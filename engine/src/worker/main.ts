@@ -1,54 +1,25 @@
-/** `gantry worker`: a worker process on its own, sharing only Postgres (and BullMQ) with the rest. */
-import { loadInventory } from '../scheduler';
+/**
+ * `gantry worker`: a worker process on its own beside a `gantry serve` (role `all`), sharing only
+ * Postgres (and BullMQ) with it, and placing instances on its own devices.
+ */
 import type { Config } from '../config';
-import { openDatabase, type Engine, type Log } from '../server';
-import { Dispatcher } from '../queue';
-import { Db } from '../store/db';
+import type { Engine, Log } from '../open-database';
 import { Worker } from './worker';
-import { Lifecycle } from '../lifecycle';
-import { FileStore } from '../files';
-import { openStorage } from '../storage';
-import { startWebhooks } from '../webhooks/runtime';
+import { openWorkerProcess } from './process';
 import { readiness } from '../observe/readiness';
 import { startMetricsServer } from '../observe/metrics-server';
 import { ping } from '../store/metrics';
 
 export async function runWorker(config: Config, log: Log): Promise<Engine> {
   if (!config.databaseUrl) throw new Error('gantry worker needs DATABASE_URL (the same database as the API)');
-  const storage = await openStorage(config.storage, config.dataDir);
-  log(`storage: ${storage.description}`);
-  const { db: migrated, url } = await openDatabase(config, log);
-  await migrated.close();
-  // Run-state updates commit asynchronously (see Db): a killed process loses nothing.
-  const db = new Db(url, 8, true);
-  const dispatcher = new Dispatcher({ databaseUrl: url, redisUrl: config.redisUrl });
-  // Webhook rows are enqueued here and delivered by the API process's sender. URLs in bodies and
-  // file URLs need the API's public address: GANTRY_PUBLIC_URL. Files and weights go through the
-  // storage (GANTRY_STORAGE_URL): a bucket lets this worker run on a host of its own.
-  const publicUrl = config.publicUrl ?? `http://${config.host}:${config.port}`;
-  const webhooks = await startWebhooks(db, { send: false, log });
-  const lifecycle = new Lifecycle(db, { webhooks: webhooks.dispatcher, publicUrl: () => publicUrl, onError: (e) => log(`webhooks: ${e.message}`) });
-  const files = new FileStore(db, { storage, publicUrl: () => publicUrl, maxBytes: config.maxFileBytes, ttlSeconds: config.fileTtlSeconds });
-  const worker = new Worker({
-    db,
-    databaseUrl: url,
-    dispatcher,
-    prices: config.prices,
-    name: config.workerName,
-    gpus: (await loadInventory({ declaredGpus: config.gpus, cpuSlots: config.cpuSlots })).gpus,
-    cpuSlots: config.cpuSlots,
-    knobs: config.knobs,
-    log,
-    lifecycle,
-    files,
-    dataDir: config.dataDir,
-  });
+  const proc = await openWorkerProcess(config, log, { routing: 'hardware' });
+  const worker = new Worker({ ...proc.common, knobs: config.knobs });
   await worker.start();
   // A standalone worker has no API: its metrics (its own events) and probes need their own listener.
   const ready = () =>
     readiness({
-      database: async () => void (await ping(db)),
-      queue: () => dispatcher.ping(),
+      database: async () => void (await ping(proc.common.db)),
+      queue: () => proc.common.dispatcher.ping(),
       worker: () => worker.readiness(),
     });
   const metricsServer = config.metricsListen ? await startMetricsServer({ ...config.metricsListen, ready }) : undefined;
@@ -59,10 +30,7 @@ export async function runWorker(config: Config, log: Log): Promise<Engine> {
     async stop() {
       await metricsServer?.close();
       await worker.stop();
-      await webhooks.stop();
-      await dispatcher.close();
-      await db.close();
-      await storage.close();
+      await proc.close();
     },
   };
 }

@@ -18,6 +18,12 @@ export class Ledger {
   /** Totals per `worker#device`, kept in step with `claims` so queries are O(1). */
   private readonly deviceUse = new Map<string, { gb: number; n: number }>();
   private readonly cpuUse = new Map<string, number>();
+  private changes = 0;
+
+  /** Grows with every reserve and unreserve: equal versions mean the same claims (a cheap "nothing changed"). */
+  get version(): number {
+    return this.changes;
+  }
 
   /** The claim an instance holds, if any. */
   get(instanceId: string): Claim | undefined {
@@ -64,6 +70,7 @@ export class Ledger {
   }
 
   private adjust(claim: Claim, sign: 1 | -1): void {
+    this.changes++;
     for (const d of claim.devices) {
       const key = `${claim.worker}#${d}`;
       const use = this.deviceUse.get(key) ?? { gb: 0, n: 0 };
