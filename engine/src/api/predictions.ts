@@ -46,7 +46,8 @@ export function predictionRoutes(app: FastifyInstance, ctx: ApiContext): void {
   });
 
   // Extension: filters by model, deployment, status, tag and time range (see prediction-filters).
-  app.get<{ Querystring: Record<string, unknown> }>('/v1/predictions', async (req) => {
+  // `status` and `tag` may be repeated (the edge refuses repeats of any other parameter).
+  app.get<{ Querystring: Record<string, unknown> }>('/v1/predictions', { config: { repeatableQuery: ['status', 'tag'] } }, async (req) => {
     const q = parseListQuery(req.query ?? {});
     const cursor = decodeCursor<{ createdAt: string; id: string }>(q.cursor, ['createdAt', 'id']);
     const rows = await listPredictions(ctx.db, 'prediction', q.limit + 1, cursor, { ...q.filter, tokenId: visibleOwner(req) });
