@@ -3,10 +3,12 @@
  * API and carried into `next`, their bad input, and GET /v1/predictions/{id}/webhooks.
  */
 import { api, startEngine, type EngineHandle } from '../helpers/engine';
+import { checkedClient, expectConformant, type CheckedClient } from '../conformance/wire/checked-client';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 
 let engine: EngineHandle;
 let call: ReturnType<typeof api>;
+let client: CheckedClient;
 let receiver: Receiver;
 const ids: Record<string, string> = {};
 let between: string;
@@ -19,7 +21,9 @@ async function run(model: string, input: Record<string, unknown>, extra: Record<
 
 beforeAll(async () => {
   engine = await startEngine();
-  call = api(engine);
+  // Every request and answer of this file is held to the engine's /openapi.json.
+  client = checkedClient(engine, { replicate: false });
+  call = client.call;
   receiver = await startReceiver();
   const echo = (await call('GET', '/v1/models/gantry/echo')).json.latest_version.id;
   await call('POST', '/v1/deployments', { name: 'lister', model: 'gantry/echo', version: echo, hardware: 'cpu', min_instances: 0, max_instances: 1 });
@@ -136,3 +140,5 @@ test("a prediction's webhook deliveries", async () => {
   expect(missing.status).toBe(404);
   expect(missing.headers.get('content-type')).toMatch(/^application\/problem\+json/);
 });
+
+test('every request and answer of this file matches /openapi.json', () => expectConformant(client));

@@ -104,12 +104,14 @@ export class OpenApiChecker {
     const problems: string[] = [];
     const params = (o.op.parameters ?? []) as Json[];
     const query = params.filter((p) => p.in === 'query');
+    // A free-form object parameter (form style, exploded) takes any names: they are its properties.
+    const freeForm = query.some((p) => [p.schema?.type].flat().includes('object'));
     for (const name of new Set(req.url.searchParams.keys())) {
-      if (!query.some((p) => p.name === name)) problems.push(`query parameter ${name} is not documented`);
+      if (!freeForm && !query.some((p) => p.name === name)) problems.push(`query parameter ${name} is not documented`);
     }
     for (const p of query) if (p.required && !req.url.searchParams.has(p.name)) problems.push(`query parameter ${p.name} is required`);
     params.forEach((p, i) => {
-      if (p.in !== 'query' || !req.url.searchParams.has(p.name)) return;
+      if (p.in !== 'query' || !req.url.searchParams.has(p.name) || [p.schema?.type].flat().includes('object')) return;
       const wrong = this.queryValue(o, i, p, req.url.searchParams.getAll(p.name));
       if (wrong) problems.push(`query parameter ${p.name}: ${wrong}`);
     });

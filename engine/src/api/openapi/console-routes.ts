@@ -17,6 +17,8 @@ const page = (summary: string): RouteDoc => ({
   extension: true,
   public: true,
   summary,
+  // The page's own state (a list's filters) lives in its query; the server answers the same page whatever it holds.
+  query: { state: { description: "Any parameters: the console page's own state (e.g. a list's filters), read in the browser.", schema: { type: 'object', additionalProperties: { type: 'string' } } } },
   responses: {
     '200': { description: "The console's page (it routes in the browser).", contentType: 'text/html', headers: PAGE_HEADERS },
     '304': NOT_MODIFIED,
