@@ -49,7 +49,7 @@ async function seed(): Promise<KnownValues> {
   const file = (await (await fetch(`${engine.url}/v1/files`, { method: 'POST', headers: { authorization: `Bearer ${engine.token}` }, body: form })).json()) as { id: string };
   const deployment = await call('POST', '/v1/deployments', { name: 'fuzz-dep', model: 'gantry/echo', version: echoVersion, hardware: 'cpu', min_instances: 0, max_instances: 1 });
   const webhook = (await call('POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['completed'], model: 'gantry/ocr' })).json;
-  const token = (await call('POST', '/v1/tokens', { name: 'fuzz' })).json;
+  const token = (await call('POST', '/v1/tokens', { name: 'fuzz', scope: 'run' })).json;
   const catalogue = (await call('GET', '/v1/catalogue?limit=1')).json.results[0];
   const slugs = (await call('GET', '/v1/collections')).json.results.map((c: { slug: string }) => c.slug);
   expect([prediction.status, deployment.status, webhook.id, token.id, file.id].every(Boolean)).toBe(true);
