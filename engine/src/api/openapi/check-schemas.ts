@@ -141,8 +141,8 @@ const options = obj({
   dedicated: option({ by_hardware: arr(dedicatedRow), unavailable: arr(str(), 'SKUs without a dedicated price, and how to set one.') }, ['by_hardware']),
 });
 
-const decideGroup = obj({
-  key: nullable(str('The model or deployment; null for records without one.')),
+/** What a group, and each SKU of it, used in the period. */
+const used: Record<string, Schema> = {
   predictions: int(),
   active_seconds: num(),
   setup_seconds: num(),
@@ -150,20 +150,12 @@ const decideGroup = obj({
   peak_concurrency: int(),
   mean_concurrency: num(),
   utilisation: nullable(num('Active seconds over what a fleet sized for the peak could run (0–1).')),
-  hardware: arr(
-    obj({
-      sku: str(),
-      predictions: int(),
-      active_seconds: num(),
-      setup_seconds: num(),
-      idle_seconds: num(),
-      peak_concurrency: int(),
-      mean_concurrency: num(),
-      utilisation: nullable(num()),
-      min_instances_seconds: num(),
-      replicate_per_second_usd: nullable(num()),
-    }),
-  ),
+};
+
+const decideGroup = obj({
+  key: nullable(str('The model or deployment; null for records without one.')),
+  ...used,
+  hardware: arr(obj({ sku: str(), ...used, min_instances_seconds: num(), replicate_per_second_usd: nullable(num()) })),
   deployments: arr(obj({ name: str(), hardware: str(), min_instances: int() })),
   options,
   cheapest: optionKey,
