@@ -1,7 +1,7 @@
 /**
  * The cluster page with a declared GPU inventory (GANTRY_GPUS=gpu-t4:2): both GPUs with their
  * memory, instances on their devices, queue depth and the "does not fit" reasons of waiting work;
- * and the tokens page: a new token shown once, listed, revoked.
+ * and the tokens page: a new token (with the scope chosen) shown once, listed, revoked.
  */
 import { join } from 'node:path';
 import { api } from '../helpers/engine';
@@ -52,13 +52,19 @@ test('tokens: created and shown once, listed, revoked', async () => {
   await page.locator('[data-field="token-name"] .field-error').waitFor();
 
   await page.getByLabel('Name (required)').fill('n8n production');
+  // A new token runs models by default; this one only reads.
+  await expect(page.getByLabel('Scope').inputValue()).resolves.toBe('run');
+  await page.getByLabel('Scope').selectOption('read');
   await page.getByRole('button', { name: 'Create token' }).click();
   const secret = await page.getByTestId('new-token-secret').textContent();
   expect(secret).toMatch(/^\S{20,}$/);
+  const listed = (await api(session.engine)('GET', '/v1/tokens')).json.results.find((t: { name: string }) => t.name === 'n8n production');
+  expect(listed.scope).toBe('read');
   // The secret works against the API, and the list shows the token (never its secret).
   expect((await fetch(`${session.engine.url}/v1/account`, { headers: { authorization: `Bearer ${secret}` } })).status).toBe(200);
   const row = page.locator('[data-testid="token-list"] tr', { hasText: 'n8n production' });
   await row.waitFor();
+  await expect(row.textContent()).resolves.toContain('read');
   await expect(page.getByTestId('token-list').textContent()).resolves.not.toContain(secret!);
   await screenshot(page, 'tokens', { fullPage: false });
 

@@ -43,7 +43,7 @@ test('a wrong token gets a clear refusal next to the field; the right one signs 
   await other.close();
 
   // A revoked session token sends the tab back to sign-in with the reason.
-  const made = await api(session.engine)('POST', '/v1/tokens', { name: 'short-lived' });
+  const made = await api(session.engine)('POST', '/v1/tokens', { name: 'short-lived', scope: 'admin' });
   await page.evaluate(() => sessionStorage.clear());
   await signIn(page, session.engine.url, made.json.token, '/console/tokens');
   await expect(page.locator('h1').textContent()).resolves.toBe('API tokens');

@@ -266,6 +266,7 @@ export interface Projection {
 export interface Token {
   id: string;
   name: string;
+  scope: 'admin' | 'run' | 'read';
   created_at: string;
   revoked_at: string | null;
 }
