@@ -38,7 +38,7 @@ export function collectRoutes(app: FastifyInstance): RegisteredRoute[] {
 const REST = 'path';
 const openApiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}').replace(/\/\*$/, `/{${REST}}`);
 
-const REPLAYED = { description: 'true when this is the first answer to the same Idempotency-Key, sent again.', schema: { type: 'string', enum: ['true'] } };
+const REPLAYED = { description: 'true: the answer to the first request with this Idempotency-Key, sent again (nothing new was created).', schema: { type: 'string', enum: ['true'] } };
 
 function responseObject(r: ResponseDoc, replayable: boolean): Record<string, unknown> {
   const headers: Record<string, unknown> = {};
