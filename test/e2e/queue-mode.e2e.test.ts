@@ -58,7 +58,8 @@ describe.each(e2eVersions())('n8n %s in queue mode (main + worker on Redis)', (v
   beforeAll(async () => {
     runtime = provision(version);
     expect(runtime.version).toBe(version);
-    engine = await startEngine({ env: { GANTRY_LOG: 'debug' } });
+    // Request lines as JSON, so the harness can count the engine's reads (engineRequests).
+    engine = await startEngine({ env: { GANTRY_LOG: 'debug', GANTRY_LOG_FORMAT: 'json' } });
     queue = await createQueueMode();
     n8n = await N8n.create(runtime, packPackage(), { queue });
     await n8n.importCredential({ ...CREDENTIAL, type: 'gantryApi', data: { baseUrl: engine.url, apiToken: engine.token } });

@@ -7,9 +7,11 @@ import { verifyWebhook } from '../../engine/src/webhooks/sign';
 import { api, sql as query, startEngine, type EngineHandle } from '../helpers/engine';
 import { startReceiver } from '../helpers/receiver';
 import { item, predictionsOf, runCheck, runsOf, waitForCheck } from '../helpers/checks';
+import { checkedClient, expectConformant, type CheckedClient } from '../conformance/wire/checked-client';
 
 let engine: EngineHandle;
 let call: ReturnType<typeof api>;
+let client: CheckedClient;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const sql = (text: string, params: unknown[] = []) => query(engine, text, params);
@@ -26,7 +28,9 @@ async function until<T>(what: () => Promise<T | undefined>, ms = 30_000): Promis
 
 beforeAll(async () => {
   engine = await startEngine();
-  call = api(engine);
+  // Every request and answer of this file is held to the engine's /openapi.json.
+  client = checkedClient(engine, { replicate: false });
+  call = client.call;
 }, 90_000);
 afterAll(async () => engine?.stop());
 
@@ -245,13 +249,15 @@ test('a check survives an engine crash: it resumes, remakes the interrupted run,
 
 describe('data retention (GANTRY_DATA_RETENTION=1) applies to checks too', () => {
   let short: EngineHandle;
+  let shortClient: CheckedClient;
   beforeAll(async () => {
     short = await startEngine({ env: { GANTRY_DATA_RETENTION: '1' } });
+    shortClient = checkedClient(short, { replicate: false });
   }, 90_000);
   afterAll(async () => short?.stop());
 
   test('an ended check loses its input, its runs\' inputs, output texts and worst-case values; figures stay', async () => {
-    const c = api(short);
+    const c = shortClient.call;
     const check = await runCheck(c, { model: 'gantry/echo', input: { text: 'private words' }, runs: 2, worst_case: { from_schema: false, inputs: [{ text: 'secret case' }] } });
     expect(check.input.text).toBe('private words');
     const removed = await until(async () => {
@@ -272,4 +278,8 @@ describe('data retention (GANTRY_DATA_RETENTION=1) applies to checks too', () =>
     const md = await c('GET', `/v1/checks/${check.id}?format=markdown`);
     expect(md.text).not.toContain('private words');
   });
+
+  test('every request and answer of the retention engine matches /openapi.json', () => expectConformant(shortClient));
 });
+
+test('every request and answer of this file matches /openapi.json', () => expectConformant(client));

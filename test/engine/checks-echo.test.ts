@@ -5,17 +5,21 @@
  * recomputed from the predictions it lists (GET /v1/predictions/{id}) and from usage records.
  */
 import { api, startEngine, type EngineHandle } from '../helpers/engine';
+import { checkedClient, expectConformant, type CheckedClient } from '../conformance/wire/checked-client';
 import { avg, item, ms, nano, nearestRank, predictionsOf, runCheck, runsOf } from '../helpers/checks';
 
 let engine: EngineHandle;
 let call: ReturnType<typeof api>;
+let client: CheckedClient;
 let check: any;
 let report: any;
 let predictions: Map<string, any>;
 
 beforeAll(async () => {
   engine = await startEngine({ env: { GANTRY_GPUS: 'gpu-t4:1,gpu-l40s:1' } });
-  call = api(engine);
+  // Every request and answer of this file is held to the engine's /openapi.json.
+  client = checkedClient(engine, { replicate: false });
+  call = client.call;
   // A fresh engine: no instance of echo is up, so the first run is a cold start.
   check = await runCheck(call, {
     model: 'gantry/echo',
@@ -255,3 +259,5 @@ test('the report as Markdown: Accept: text/markdown and ?format=markdown', async
   const viaQuery = await call('GET', `/v1/checks/${check.id}?format=markdown`);
   expect(viaQuery.text).toBe(md.text);
 });
+
+test('every request and answer of this file matches /openapi.json', () => expectConformant(client));

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { api, startEngine, type EngineHandle } from '../helpers/engine';
+import { checkedClient, expectConformant, type CheckedClient } from '../conformance/wire/checked-client';
 import { avg, item, ms, nano, predictionsOf, runCheck, runsOf } from '../helpers/checks';
 
 const SAMPLER = join(__dirname, '..', 'fixtures', 'predictors', 'sampler.js');
@@ -15,6 +16,7 @@ const IMAGE = join(__dirname, '..', '..', 'examples', 'assets', 'review-positive
 
 let engine: EngineHandle;
 let call: ReturnType<typeof api>;
+let client: CheckedClient;
 let v1: string;
 let v2: string;
 
@@ -29,7 +31,9 @@ function similarity(a: string, b: string): number {
 
 beforeAll(async () => {
   engine = await startEngine();
-  call = api(engine);
+  // Every request and answer of this file is held to the engine's /openapi.json.
+  client = checkedClient(engine, { replicate: false });
+  call = client.call;
   expect((await call('POST', '/v1/models', { owner: 'acme', name: 'sampler', visibility: 'public', hardware: 'cpu', license_url: 'https://huggingface.co/spaces/CompVis/stable-diffusion-license' })).status).toBe(201);
   v1 = (await call('POST', '/v1/models/acme/sampler/versions', { runner: { type: 'node', module: SAMPLER } })).json.id;
   // The second version: one more input, and billed per prediction instead of per second.
@@ -178,3 +182,5 @@ test('a per-token model: cost per action in input tokens at its unit price', asy
   expect(c.mean_usd).toBe(nano(avg(costs.map((x: any) => x.total_usd))));
   expect(c.price_rule).toBe(`input_tokens × $${costs[0].unit_price_usd} each`);
 });
+
+test('every request and answer of this file matches /openapi.json', () => expectConformant(client));

@@ -13,19 +13,23 @@ import Fastify from 'fastify';
 import type { ApiError } from '../../engine/src/core/errors';
 import { consoleRoutes, CONTENT_SECURITY_POLICY } from '../../engine/src/api/console';
 import { api, startEngine, type EngineHandle } from '../helpers/engine';
+import { checkedClient, expectConformant, type CheckedClient } from '../conformance/wire/checked-client';
 
 const DIST = join(__dirname, '..', '..', 'engine', 'dist', 'console');
 /** The issue's budget for the main bundle, gzipped. */
 const MAX_MAIN_BUNDLE_GZIP = 150 * 1024;
 
 let engine: EngineHandle;
+let client: CheckedClient;
 
 beforeAll(async () => {
   engine = await startEngine({ env: { GANTRY_GPUS: 'gpu-t4:1', GANTRY_PRICES: '{"gpu-t4":0.0003}' } });
+  // Every request and answer to the engine (pages, assets, redirects, prices) is held to its /openapi.json.
+  client = checkedClient(engine, { replicate: false });
 }, 90_000);
 afterAll(async () => engine?.stop());
 
-const raw = (path: string, headers: Record<string, string> = {}) => fetch(`${engine.url}${path}`, { redirect: 'manual', headers });
+const raw = (path: string, headers: Record<string, string> = {}) => client.fetch(`${engine.url}${path}`, { redirect: 'manual', headers });
 
 test('/ redirects to the console, and every console path is the app, without a token', async () => {
   const root = await raw('/');
@@ -46,7 +50,7 @@ test('/ redirects to the console, and every console path is the app, without a t
 });
 
 test("a prediction's urls.web opens its console page", async () => {
-  const created = await api(engine)('POST', '/v1/models/gantry/echo/predictions', { input: { text: 'web' } }, { prefer: 'wait' });
+  const created = await client.call('POST', '/v1/models/gantry/echo/predictions', { input: { text: 'web' } }, { prefer: 'wait' });
   const web = created.json.urls.web as string;
   expect(web).toBe(`${engine.url}/p/${created.json.id}`);
   const res = await raw(new URL(web).pathname);
@@ -138,12 +142,14 @@ test('a bundle directory is served as built (in-process, no engine)', async () =
 });
 
 test('GET /v1/prices lists every SKU with this engine\'s price and whether it is served', async () => {
-  const res = await api(engine)('GET', '/v1/prices');
+  const res = await client.call('GET', '/v1/prices');
   expect(res.status).toBe(200);
   const by = Object.fromEntries(res.json.results.map((p: { sku: string }) => [p.sku, p]));
   expect(by.cpu).toEqual(expect.objectContaining({ served: true, price_per_second_usd: 0.0001, price_per_hour_usd: 0.36, gpu_count: 0 }));
   // GANTRY_PRICES applies; the declared T4 is served, an H100 is not.
   expect(by['gpu-t4']).toEqual(expect.objectContaining({ served: true, price_per_second_usd: 0.0003, gpu_count: 1, gpu_memory_gb: 16, name: 'Nvidia T4' }));
   expect(by['gpu-h100-8x']).toEqual(expect.objectContaining({ served: false, gpu_count: 8 }));
-  expect((await api(engine)('GET', '/v1/prices', undefined, { authorization: 'Bearer wrong' })).status).toBe(401);
+  expect((await api(engine, client.fetch)('GET', '/v1/prices', undefined, { authorization: 'Bearer wrong' })).status).toBe(401);
 });
+
+test('every request and answer to the engine in this file matches /openapi.json', () => expectConformant(client));

@@ -5,12 +5,14 @@
  * records (read from the table), with GANTRY_PRICES sections and request overrides.
  */
 import { api, sql as query, startEngine, type EngineHandle } from '../helpers/engine';
+import { checkedClient, expectConformant, type CheckedClient } from '../conformance/wire/checked-client';
 
 /** Gantry charges its own $0.0002/s for CPU; Replicate's public prices stay the shipped ones. */
 const PRICES = { cpu: 0.0002, replicate: { 'gpu-l40s': 0.001 }, dedicated: { per_gpu_hour: { cpu: 0.04 } } };
 
 let engine: EngineHandle;
 let call: ReturnType<typeof api>;
+let client: CheckedClient;
 let since: string;
 let until: string;
 let model: any;
@@ -31,7 +33,9 @@ const hw = (g: any, sku: string) => g.hardware.find((h: any) => h.sku === sku);
 
 beforeAll(async () => {
   engine = await startEngine({ env: { GANTRY_GPUS: 'gpu-l40s:1', GANTRY_PRICES: JSON.stringify(PRICES) } });
-  call = api(engine);
+  // Every request and answer of this file is held to the engine's /openapi.json.
+  client = checkedClient(engine, { replicate: false });
+  call = client.call;
   const echo = (await call('GET', '/v1/models/gantry/echo')).json.latest_version.id;
   expect((await call('POST', '/v1/deployments', { name: 'echo-l40s', model: 'gantry/echo', version: echo, hardware: 'gpu-l40s', min_instances: 1, max_instances: 1 })).status).toBeLessThan(300);
   since = new Date(Date.now() - 1000).toISOString();
@@ -256,3 +260,5 @@ describe('bad input is a 422 problem+json naming the field', () => {
     expect(res.json.errors.map((e: any) => e.pointer)).toContain(pointer);
   });
 });
+
+test('every request and answer of this file matches /openapi.json', () => expectConformant(client));

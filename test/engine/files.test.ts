@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import Replicate from 'replicate';
 import sharp from 'sharp';
 import { api, startEngine, type EngineHandle } from '../helpers/engine';
+import { checkedClient, expectConformant, type CheckedClient } from '../conformance/wire/checked-client';
 import { startS3, type S3Handle } from '../helpers/s3';
 // The client's FileOutput factory (replicate/lib/stream.js; the package has no exports map).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -42,14 +43,17 @@ describe.each(['local', 's3'] as const)('files on the %s store', (store) => {
   let engine: EngineHandle;
   let replicate: Replicate;
   let call: ReturnType<typeof api>;
+  let client: CheckedClient;
+  /** fetch, with every exchange with the engine (downloads and redirects too) held to /openapi.json. */
+  let checked: typeof fetch;
 
   beforeAll(async () => {
     // No allow list: loopback URL inputs are refused, yet the engine's own file URLs must work.
     const env: Record<string, string> = { GANTRY_MAX_FILE_BYTES: String(MAX), GANTRY_URL_ALLOWLIST: '' };
     if (store === 's3') env.GANTRY_STORAGE_URL = s3.storageUrl(BUCKET, 'engine');
     engine = await startEngine({ env });
-    replicate = new Replicate({ auth: engine.token, baseUrl: `${engine.url}/v1` });
-    call = api(engine);
+    client = checkedClient(engine);
+    ({ replicate, call, fetch: checked } = client);
   }, 90_000);
 
   afterAll(async () => engine?.stop());
@@ -89,11 +93,11 @@ describe.each(['local', 's3'] as const)('files on the %s store', (store) => {
     expect(list.results.map((f: { id: string }) => f.id)).toContain(file.id);
 
     expect(await stored(file.id)).toBe(true);
-    const download = await fetch(file.urls.download);
+    const download = await checked(file.urls.download);
     expect(download.status).toBe(200);
     expect(Buffer.from(await download.arrayBuffer())).toEqual(bytes);
     // The engine streams a local file; a bucket serves its own bytes behind a short-lived presigned URL.
-    const first = await fetch(file.urls.download, { redirect: 'manual' });
+    const first = await checked(file.urls.download, { redirect: 'manual' });
     if (store === 'local') {
       expect(first.status).toBe(200);
       expect(first.headers.get('etag')).toBe(`"${file.checksums.sha256}"`);
@@ -103,15 +107,15 @@ describe.each(['local', 's3'] as const)('files on the %s store', (store) => {
       expect(first.headers.get('location')).toMatch(new RegExp(`^${s3.endpoint}/${BUCKET}/engine/files/${file.id}\\?.*X-Amz-Signature=`));
       expect(first.headers.get('location')).toMatch(/X-Amz-Expires=600&/);
     }
-    const forged = await fetch(file.urls.download.replace(/sig=[^&]+/, 'sig=AAAA'));
+    const forged = await checked(file.urls.download.replace(/sig=[^&]+/, 'sig=AAAA'));
     expect(forged.status).toBe(403);
-    const unsigned = await fetch(`${engine.url}/v1/files/${file.id}/download`);
+    const unsigned = await checked(`${engine.url}/v1/files/${file.id}/download`);
     expect(unsigned.status).toBe(403);
-    expect((await fetch(file.urls.get)).status).toBe(401); // urls.get needs the token
+    expect((await checked(file.urls.get)).status).toBe(401); // urls.get needs the token
 
     expect(await replicate.files.delete(file.id)).toBe(true);
     expect((await call('GET', `/v1/files/${file.id}`)).status).toBe(404);
-    expect((await fetch(file.urls.download)).status).toBe(404);
+    expect((await checked(file.urls.download)).status).toBe(404);
     expect(await stored(file.id)).toBe(false);
   });
 
@@ -156,7 +160,7 @@ describe.each(['local', 's3'] as const)('files on the %s store', (store) => {
     const before = await storedIds();
     const form = new FormData();
     form.append('content', new Blob([Buffer.alloc(MAX + 10, 1)]), 'big.bin');
-    const res = await fetch(`${engine.url}/v1/files`, { method: 'POST', headers: { authorization: `Bearer ${engine.token}` }, body: form });
+    const res = await checked(`${engine.url}/v1/files`, { method: 'POST', headers: { authorization: `Bearer ${engine.token}` }, body: form });
     expect(res.status).toBe(413);
     expect(res.headers.get('content-type')).toMatch(/problem\+json/);
     const body = await res.json();
@@ -165,7 +169,7 @@ describe.each(['local', 's3'] as const)('files on the %s store', (store) => {
     // Just under the limit is fine.
     const ok = new FormData();
     ok.append('content', new Blob([Buffer.alloc(MAX - 10, 1)]), 'fits.bin');
-    const fits = await fetch(`${engine.url}/v1/files`, { method: 'POST', headers: { authorization: `Bearer ${engine.token}` }, body: ok });
+    const fits = await checked(`${engine.url}/v1/files`, { method: 'POST', headers: { authorization: `Bearer ${engine.token}` }, body: ok });
     expect(fits.status).toBe(201);
     expect((await fits.json()).size).toBe(MAX - 10);
   });
@@ -173,7 +177,7 @@ describe.each(['local', 's3'] as const)('files on the %s store', (store) => {
   test('a multipart body without content is a 422 naming /content', async () => {
     const form = new FormData();
     form.append('filename', 'x.txt');
-    const res = await fetch(`${engine.url}/v1/files`, { method: 'POST', headers: { authorization: `Bearer ${engine.token}` }, body: form });
+    const res = await checked(`${engine.url}/v1/files`, { method: 'POST', headers: { authorization: `Bearer ${engine.token}` }, body: form });
     expect(res.status).toBe(422);
     expect((await res.json()).errors[0].pointer).toBe('/content');
   });
@@ -187,7 +191,7 @@ describe.each(['local', 's3'] as const)('files on the %s store', (store) => {
     expect(p.status).toBe('succeeded');
     expect(p.output.length).toBe(13);
     expect(p.output.file).toMatch(new RegExp(`^${engine.url}/v1/files/[0-9a-z]+/download\\?expires=\\d+&sig=`));
-    const res = await fetch(p.output.file);
+    const res = await checked(p.output.file);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(res.headers.get('content-disposition')).toMatch(/filename="result\.txt"/);
@@ -195,7 +199,7 @@ describe.each(['local', 's3'] as const)('files on the %s store', (store) => {
     // The official client's FileOutput (what replicate.run returns for https file URLs) reads it,
     // following the redirect on S3; built directly, as this engine serves plain http.
     const output = (await replicate.run('me/writer', { input: { text: 'via the client' } })) as any;
-    const file = createFileOutput({ url: output.file, fetch });
+    const file = createFileOutput({ url: output.file, fetch: checked });
     expect(String(file.url())).toMatch(new RegExp(`^${engine.url}/v1/files/`));
     const blob = await file.blob();
     expect(blob.type).toMatch(/^text\/plain/);
@@ -203,4 +207,6 @@ describe.each(['local', 's3'] as const)('files on the %s store', (store) => {
     const id = /\/v1\/files\/([0-9a-z]+)\//.exec(p.output.file)![1];
     expect(await stored(id)).toBe(true);
   });
+
+  test('every request and answer of this store\'s tests matches /openapi.json and Replicate\'s object schemas', () => expectConformant(client));
 });

@@ -1,12 +1,14 @@
 /**
  * Token scopes, ownership and spend limits over real HTTP on a real engine: `read` tokens only
- * read, `run` tokens create and see only their own predictions, trainings, files and
- * subscriptions (404 for the others'), spend limits answer 402 naming the limit and the spend,
- * and GET /v1/usage shows usage per token.
+ * read, `run` tokens create and see only their own predictions, trainings, checks, files,
+ * subscriptions and webhook deliveries (404 for the others'), spend limits answer 402 naming the
+ * limit and the spend (a check's runs too), and the usage endpoints and the cost decision show a
+ * non-admin token its own usage.
  */
 import { api, startEngine, type EngineHandle } from '../helpers/engine';
 import { checkedClient, expectConformant, type CheckedClient } from '../conformance/wire/checked-client';
 import { startReceiver, type Receiver } from '../helpers/receiver';
+import { waitForCheck } from '../helpers/checks';
 
 let engine: EngineHandle;
 let client: CheckedClient;
@@ -215,6 +217,93 @@ describe('spend limits', () => {
     const ownByModel = (await t.call('GET', '/v1/usage?group_by=model')).json.results;
     expect(ownByModel).toEqual([expect.objectContaining({ key: 'me/paid', count: 2, total_usd: 0.02 })]);
   }, 60_000);
+});
+
+describe('checks, deliveries, daily usage and the decision under scopes', () => {
+  const echoCheck = { model: 'gantry/echo', input: { text: 'checked' }, runs: 2, worst_case: false };
+
+  test('a read token may decide (GET or POST) but not run a check', async () => {
+    const read = await makeToken({ name: 'check-reader', scope: 'read' });
+    problem(await read.call('POST', '/v1/checks', echoCheck), 403, '/headers/authorization');
+    expect((await read.call('GET', '/v1/decide')).status).toBe(200);
+    const priced = await read.call('POST', '/v1/decide', { prices: { replicate: { cpu: 0.0002 } } });
+    expect(priced.status).toBe(200);
+    expect(priced.json.prices.overridden).toEqual(['replicate cpu = $0.0002/s (the request)']);
+    // A read token has no usage of its own: nothing to decide on.
+    expect(priced.json.groups).toEqual([]);
+  });
+
+  test("a run token runs and cancels its own checks; another token's are 404 and missing from its list", async () => {
+    const a = await makeToken({ name: 'check-a', scope: 'run' });
+    const b = await makeToken({ name: 'check-b', scope: 'run' });
+    const created = await a.call('POST', '/v1/checks', echoCheck);
+    expect(created.status).toBe(201);
+    const id = created.json.id;
+    problem(await b.call('GET', `/v1/checks/${id}`), 404);
+    problem(await b.call('GET', `/v1/checks/${id}?format=markdown`), 404);
+    problem(await b.call('POST', `/v1/checks/${id}/cancel`), 404);
+    expect((await b.call('GET', '/v1/checks')).json.results).toEqual([]);
+    expect((await a.call('GET', '/v1/checks')).json.results.map((c: any) => c.id)).toEqual([id]);
+    expect((await admin('GET', '/v1/checks')).json.results.map((c: any) => c.id)).toContain(id);
+
+    const done = await waitForCheck(a.call, id);
+    expect(done.status).toBe('succeeded');
+    // Its runs are a's predictions: in a's list, not in b's.
+    const made = done.report.runs.filter((r: any) => r.prediction_id).map((r: any) => r.prediction_id);
+    expect(made.length).toBe(3); // two typical runs and the deadline run (its retry was not needed)
+    const mine = (await a.call('GET', `/v1/predictions?tag=gantry_check:${id}`)).json.results.map((p: any) => p.id);
+    expect(mine.sort()).toEqual([...made].sort());
+    expect((await b.call('GET', `/v1/predictions?tag=gantry_check:${id}`)).json.results).toEqual([]);
+    // Canceling an ended check of its own answers it as it is.
+    const again = await a.call('POST', `/v1/checks/${id}/cancel`);
+    expect(again.status).toBe(200);
+    expect(again.json.status).toBe('succeeded');
+
+    // The daily series, the projection and the decision cover a token's own usage only.
+    const ownDaily = (await a.call('GET', '/v1/usage/daily')).json;
+    expect(ownDaily.totals.count).toBe(3);
+    expect(ownDaily.series.map((s: any) => s.key)).toEqual(['gantry/echo']);
+    expect((await b.call('GET', '/v1/usage/daily')).json.totals.count).toBe(0);
+    expect((await admin('GET', '/v1/usage/daily')).json.totals.count).toBeGreaterThan(3);
+    const ownCost = (await a.call('GET', `/v1/usage?tag=gantry_check:${id}`)).json.results[0].total_usd;
+    expect((await b.call('GET', '/v1/usage/projection')).json.month_to_date_usd).toBe(0);
+    expect((await a.call('GET', '/v1/usage/projection')).json.month_to_date_usd).toBeCloseTo(ownCost, 9);
+    const decided = (await a.call('GET', '/v1/decide')).json;
+    expect(decided.groups.map((g: any) => [g.key, g.predictions])).toEqual([['gantry/echo', 3]]);
+    expect((await b.call('GET', '/v1/decide')).json.groups).toEqual([]);
+  }, 90_000);
+
+  test("a prediction's webhook deliveries are its owner's", async () => {
+    const a = await makeToken({ name: 'hooks-a', scope: 'run' });
+    const b = await makeToken({ name: 'hooks-b', scope: 'read' });
+    const p = (await a.call('POST', '/v1/models/gantry/echo/predictions', { input: { text: 'hooked' }, webhook: `${receiver.url}/own`, webhook_events_filter: ['completed'] }, { prefer: 'wait' })).json;
+    await receiver.waitFor((d) => d.path === '/own' && d.json?.id === p.id);
+    const own = await a.call('GET', `/v1/predictions/${p.id}/webhooks`);
+    expect(own.status).toBe(200);
+    expect(own.json.results.map((d: any) => [d.event, d.url])).toEqual([['completed', `${receiver.url}/own`]]);
+    problem(await b.call('GET', `/v1/predictions/${p.id}/webhooks`), 404);
+    expect((await admin('GET', `/v1/predictions/${p.id}/webhooks`)).status).toBe(200);
+  }, 30_000);
+
+  test("a check's runs are held to the token's spend limit, and a token past it cannot start a check", async () => {
+    const t = await makeToken({ name: 'check-budget', scope: 'run', limits: { usd_per_day: 0.02 } });
+    const created = await t.call('POST', '/v1/checks', { model: `me/paid:${paidVersion}`, input: { text: 'x' }, runs: 2, worst_case: false });
+    expect(created.status).toBe(201);
+    const done = await waitForCheck(t.call, created.json.id);
+    // $0.01 a run: the two typical runs reach the limit, so the deadline run and its retry are refused.
+    expect(done.report.runs.map((r: any) => [r.key, r.status])).toEqual([
+      ['consistency.1', 'succeeded'],
+      ['consistency.2', 'succeeded'],
+      ['timeout_retry.first', 'refused'],
+      ['timeout_retry.retry', 'refused'],
+    ]);
+    expect(done.report.runs[2].error).toMatch(/^402 Token "check-budget" has spent \$0\.02 today/);
+    expect(done.report.totals).toEqual(expect.objectContaining({ predictions: 2, cost_usd: 0.02 }));
+    const refused = await t.call('POST', '/v1/checks', { model: 'gantry/echo', input: {}, runs: 2 });
+    problem(refused, 402, '/limits/usd_per_day');
+    expect(refused.json.limit).toEqual(expect.objectContaining({ name: 'usd_per_day', usd: 0.02, spent_usd: 0.02 }));
+    expect((await t.call('GET', '/v1/checks')).json.results.map((c: any) => c.id)).toEqual([created.json.id]);
+  }, 90_000);
 });
 
 test('every request and answer of this file matches /openapi.json', () => expectConformant(client));

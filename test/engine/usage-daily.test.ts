@@ -1,8 +1,10 @@
 /** GET /v1/usage/daily and GET /v1/usage/projection over real HTTP and real usage records. */
 import { api, sql, startEngine, type EngineHandle } from '../helpers/engine';
+import { checkedClient, expectConformant, type CheckedClient } from '../conformance/wire/checked-client';
 
 let engine: EngineHandle;
 let call: ReturnType<typeof api>;
+let client: CheckedClient;
 
 const record = (model: string, usd: number, createdAt: string, tags: Record<string, string> = {}) =>
   sql(engine, `INSERT INTO usage_records (kind, model, rule, quantity, unit_price_usd, total_usd, tags, created_at)
@@ -10,7 +12,9 @@ const record = (model: string, usd: number, createdAt: string, tags: Record<stri
 
 beforeAll(async () => {
   engine = await startEngine();
-  call = api(engine);
+  // Every request and answer of this file is held to the engine's /openapi.json.
+  client = checkedClient(engine, { replicate: false });
+  call = client.call;
 }, 90_000);
 afterAll(async () => engine?.stop());
 
@@ -71,7 +75,8 @@ test('bad daily parameters are 422 problems naming the parameter', async () => {
 
 test('the month-end projection adds the rest of the month at the trailing rate', async () => {
   const fresh = await startEngine();
-  const freshCall = api(fresh);
+  const freshClient = checkedClient(fresh, { replicate: false });
+  const freshCall = freshClient.call;
   try {
     const empty = (await freshCall('GET', '/v1/usage/projection')).json;
     expect(empty).toEqual(expect.objectContaining({ month_to_date_usd: 0, rate_usd_per_day: 0, projected_month_usd: 0 }));
@@ -94,7 +99,10 @@ test('the month-end projection adds the rest of the month at the trailing rate',
     const bad = await freshCall('GET', '/v1/usage/projection?month=2024-01');
     expect(bad.status).toBe(422);
     expect(bad.json.errors[0].pointer).toBe('/month');
+    expectConformant(freshClient);
   } finally {
     await fresh.stop();
   }
 }, 90_000);
+
+test('every request and answer of this file matches /openapi.json', () => expectConformant(client));

@@ -3,14 +3,18 @@
  * (same webhook-id on every attempt), across an engine crash, and persistent subscriptions.
  */
 import { api, startEngine, type EngineHandle } from '../helpers/engine';
+import { checkedClient, expectConformant, type CheckedClient } from '../conformance/wire/checked-client';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 
 let engine: EngineHandle;
 let call: ReturnType<typeof api>;
+let client: CheckedClient;
 
 beforeAll(async () => {
   engine = await startEngine({ env: { GANTRY_WEBHOOK_RETRY_BASE_MS: '200' } });
-  call = api(engine);
+  // Every request and answer of this file is held to the engine's /openapi.json.
+  client = checkedClient(engine, { replicate: false });
+  call = client.call;
 }, 90_000);
 
 afterAll(async () => engine?.stop());
@@ -109,3 +113,5 @@ test('subscription input errors are 422s naming the field', async () => {
   await bad({ url: 'http://127.0.0.1:9/h', model: 'not a model' }, '/model');
   await bad({ url: 'http://127.0.0.1:9/h', colour: 'blue' }, '/colour');
 });
+
+test('every request and answer of this file matches /openapi.json', () => expectConformant(client));

@@ -9,7 +9,8 @@ import type { WorkflowDef } from './harness/n8n';
 
 let env: Env;
 beforeAll(async () => {
-  env = await setup({ env: { GANTRY_LOG: 'debug' } });
+  // Request lines as JSON (the default text format quotes their fields), so reads of the check can be counted.
+  env = await setup({ env: { GANTRY_LOG: 'debug', GANTRY_LOG_FORMAT: 'json' } });
 }, 120000);
 afterAll(async () => teardown(env));
 

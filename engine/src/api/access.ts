@@ -1,7 +1,7 @@
 /**
  * Token scopes and ownership, enforced for every route in one place (rules in core/scopes.ts):
  * a token calling a route its scope does not allow gets 403; a non-admin token asking for a
- * prediction, training, file or subscription of another token gets the same 404 as for one that
+ * prediction, training, check, file or subscription of another token gets the same 404 as for one that
  * does not exist. Lists are filtered by their queries (see `ownerFilter`).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -22,12 +22,15 @@ declare module 'fastify' {
 const OWNED: Record<string, { kind: OwnedKind; label: string }> = {
   'GET /v1/predictions/:id': { kind: 'prediction', label: 'Prediction' },
   'POST /v1/predictions/:id/cancel': { kind: 'prediction', label: 'Prediction' },
+  'GET /v1/predictions/:id/webhooks': { kind: 'prediction', label: 'Prediction' },
   'GET /v1/trainings/:id': { kind: 'training', label: 'Training' },
   'POST /v1/trainings/:id/cancel': { kind: 'training', label: 'Training' },
   'GET /v1/files/:id': { kind: 'file', label: 'File' },
   'DELETE /v1/files/:id': { kind: 'file', label: 'File' },
   'GET /v1/webhooks/:id': { kind: 'subscription', label: 'Webhook subscription' },
   'DELETE /v1/webhooks/:id': { kind: 'subscription', label: 'Webhook subscription' },
+  'GET /v1/checks/:id': { kind: 'check', label: 'Check' },
+  'POST /v1/checks/:id/cancel': { kind: 'check', label: 'Check' },
 };
 
 /** The token id whose objects `req` may see, or undefined for an admin (all of them). */

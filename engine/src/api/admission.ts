@@ -38,7 +38,8 @@ function startOfNext(unit: 'day' | 'month', now = new Date()): Date {
     : new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
 }
 
-async function checkSpend(ctx: ApiContext, t: TokenRow | undefined): Promise<void> {
+/** Throws the 402 problem when the token has reached a spend limit (a model check asks before it plans). */
+export async function checkSpend(ctx: Pick<ApiContext, 'db'>, t: TokenRow | undefined): Promise<void> {
   if (!t || (t.usd_per_day === null && t.usd_per_month === null)) return;
   const spend = await tokenSpend(ctx.db, t.id);
   const limits = [

@@ -21,6 +21,8 @@ import { hardwareUnservable } from './cluster';
 import type { ApiContext } from './context';
 import { decodeCursor, page, PAGE_SIZE } from './paginate';
 import { latestVersion, requireVersion } from './resolve';
+import { visibleOwner } from './access';
+import { checkSpend } from './admission';
 
 /** A model reference in the body: an unknown one is bad input naming the field (422), not a missing route. */
 async function resolveRef(ctx: ApiContext, ref: ModelRef, pointer: string): Promise<VersionRow> {
@@ -43,6 +45,9 @@ async function wire(ctx: ApiContext, rows: CheckRow[]) {
 
 async function createCheck(ctx: ApiContext, req: FastifyRequest, reply: FastifyReply) {
   const request = parseCheckRequest(req.body ?? {});
+  // Every run is a prediction under the token's spend limits: a token past one is told now (402),
+  // not by a check whose runs are all refused.
+  await checkSpend(ctx, req.token);
   let version = await resolveRef(ctx, request.ref, '/model');
   let hardware = version.hardware;
   if (request.deploymentRef) {
@@ -154,7 +159,7 @@ export function checkRoutes(app: FastifyInstance, ctx: ApiContext): void {
     } catch {
       throw invalid([{ pointer: '/cursor', detail: 'is malformed; use the next URL of a previous page' }]);
     }
-    const rows = await listChecks(ctx.db, PAGE_SIZE + 1, cursor);
+    const rows = await listChecks(ctx.db, PAGE_SIZE + 1, cursor, visibleOwner(req));
     const results = rows.slice(0, PAGE_SIZE);
     const last = results[results.length - 1];
     const next = rows.length > PAGE_SIZE && last ? { createdAt: last.cursor_at, id: last.id } : undefined;

@@ -11,11 +11,12 @@ import { parsePriceOverrides, resolvePrices, type PriceOverrides } from '../chec
 import type { UsageFact } from '../checks/decide/options';
 import { decideDeployments, decideRecords } from '../store/decide';
 import type { ApiContext } from './context';
+import { visibleOwner } from './access';
 
 const GROUPS = ['model', 'deployment'] as const;
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-async function decision(ctx: ApiContext, raw: Record<string, unknown>, allowed: string[]) {
+async function decision(ctx: ApiContext, raw: Record<string, unknown>, allowed: string[], owner: string | undefined) {
   const errors: FieldError[] = [];
   for (const key of Object.keys(raw)) if (!allowed.includes(key)) errors.push({ pointer: `/${key}`, detail: 'is not a recognised field' });
   const groupBy = raw.group_by ?? 'model';
@@ -33,7 +34,8 @@ async function decision(ctx: ApiContext, raw: Record<string, unknown>, allowed: 
     { by: 'the request', overrides: body },
   ]);
   const by = groupBy as (typeof GROUPS)[number];
-  const [records, deployments] = await Promise.all([decideRecords(ctx.db, by, since, until), decideDeployments(ctx.db)]);
+  // A non-admin token decides on its own usage only (as GET /v1/usage shows it); deployments are shared.
+  const [records, deployments] = await Promise.all([decideRecords(ctx.db, by, since, until, owner), decideDeployments(ctx.db)]);
   const facts: UsageFact[] = records.map((r) => {
     const m = r.metrics ?? {};
     return {
@@ -55,10 +57,10 @@ async function decision(ctx: ApiContext, raw: Record<string, unknown>, allowed: 
 }
 
 export function decideRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  app.get<{ Querystring: Record<string, unknown> }>('/v1/decide', async (req) => decision(ctx, req.query ?? {}, ['since', 'until', 'group_by']));
+  app.get<{ Querystring: Record<string, unknown> }>('/v1/decide', async (req) => decision(ctx, req.query ?? {}, ['since', 'until', 'group_by'], visibleOwner(req)));
   app.post('/v1/decide', async (req) => {
     const body = req.body ?? {};
     if (typeof body !== 'object' || Array.isArray(body)) throw invalid([{ pointer: '', detail: 'the body must be a JSON object' }]);
-    return decision(ctx, body as Record<string, unknown>, ['since', 'until', 'group_by', 'prices']);
+    return decision(ctx, body as Record<string, unknown>, ['since', 'until', 'group_by', 'prices'], visibleOwner(req));
   });
 }

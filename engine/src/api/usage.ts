@@ -145,7 +145,8 @@ export function usageRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (since >= until) throw invalid([{ pointer: '/until', detail: 'must be after since' }]);
     if (until.getTime() - since.getTime() > MAX_DAYS * DAY_MS) throw invalid([{ pointer: '/since', detail: `the range may span at most ${MAX_DAYS} days` }]);
     const days = utcDays(since, until);
-    const { series, totals } = stackByDay(days, await usageByDay(ctx.db, stack, { since, until }));
+    // Like GET /v1/usage, a non-admin token sees only its own records.
+    const { series, totals } = stackByDay(days, await usageByDay(ctx.db, stack, { since, until, tokenId: visibleOwner(req) }));
     return {
       stack_by: stack.by === 'tag' ? `tag:${stack.tag}` : stack.by,
       since: since.toISOString(),
@@ -161,9 +162,10 @@ export function usageRoutes(app: FastifyInstance, ctx: ApiContext): void {
     onlyKnown(req.query ?? {}, []);
     const now = new Date();
     const month = utcMonth(now);
-    const spent = await spendBetween(ctx.db, month.start, now);
+    const owner = visibleOwner(req);
+    const spent = await spendBetween(ctx.db, month.start, now, owner);
     const windowStart = rateWindowStart(now, spent.first_at);
-    const recent = await spendBetween(ctx.db, windowStart, now);
+    const recent = await spendBetween(ctx.db, windowStart, now, owner);
     return monthEndProjection({ now, monthToDateUsd: spent.total_usd, windowUsd: recent.total_usd, windowStart });
   });
 }

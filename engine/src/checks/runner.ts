@@ -18,6 +18,7 @@ import { cancelPrediction } from '../api/cancel';
 import { getVersion } from '../store/catalog';
 import { getPrediction } from '../store/predictions';
 import { getDeployment } from '../store/deployments';
+import { getToken } from '../store/tokens';
 import {
   appendCheckLogs,
   claimCheck,
@@ -197,6 +198,8 @@ export class CheckRunner {
     let refused: string | undefined;
     if (!version) refused = `version ${planned.version} no longer exists`;
     else {
+      // The check's token makes every run, so its spend limits apply to each (a run past one is refused: 402).
+      const token = check.token_id ? await getToken(this.ctx.db, check.token_id) : undefined;
       try {
         await submitPrediction(
           this.ctx,
@@ -207,7 +210,7 @@ export class CheckRunner {
             hardware: planned.hardware,
             fields: { input: planned.input, webhook: null, filter: null, tags: { [CHECK_TAG]: check.id, [CHECK_RUN_TAG]: planned.key } },
           },
-          { tokenId: check.token_id, cancelAfterSeconds: planned.cancel_after_s, id },
+          { tokenId: check.token_id, token, cancelAfterSeconds: planned.cancel_after_s, id },
         );
       } catch (err) {
         if (!(err instanceof ApiError)) throw err;

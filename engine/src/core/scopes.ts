@@ -2,12 +2,13 @@
  * Token scopes: what a token may call, by route.
  *
  * - `admin`: everything (the bootstrap token and every token made before scopes existed).
- * - `run`: reads, plus creating and canceling its own predictions and trainings, uploading and
- *   deleting its own files and managing its own webhook subscriptions.
- * - `read`: reads only.
+ * - `run`: reads, plus creating and canceling its own predictions, trainings and model checks
+ *   (a check's runs are its predictions, under its spend limits), uploading and deleting its own
+ *   files and managing its own webhook subscriptions.
+ * - `read`: reads only (a cost decision with prices of its own, `POST /v1/decide`, is a read).
  *
- * Non-admin tokens see only their own predictions, trainings, files and subscriptions; the
- * catalogue (models, versions, deployments, collections, hardware) is shared.
+ * Non-admin tokens see only their own predictions, trainings, checks, files, subscriptions and
+ * usage; the catalogue (models, versions, deployments, collections, hardware) is shared.
  */
 export type Scope = 'admin' | 'run' | 'read';
 
@@ -23,6 +24,8 @@ const RUN_WRITES = new Set([
   'POST /v1/predictions/:id/cancel',
   'POST /v1/models/:owner/:name/versions/:id/trainings',
   'POST /v1/trainings/:id/cancel',
+  'POST /v1/checks',
+  'POST /v1/checks/:id/cancel',
   'POST /v1/files',
   'DELETE /v1/files/:id',
   'POST /v1/webhooks',
@@ -32,8 +35,8 @@ const RUN_WRITES = new Set([
 /** Reads that only an admin may make: they reveal other tokens or the whole engine's internals. */
 const ADMIN_READS = new Set(['GET /v1/tokens']);
 
-/** Reads that use a method other than GET. */
-const OTHER_READS = new Set(['QUERY /v1/models']);
+/** Reads that use a method other than GET (they change nothing). */
+const OTHER_READS = new Set(['QUERY /v1/models', 'POST /v1/decide']);
 
 /** The least scope that may call `method route` (route: the Fastify pattern, e.g. `/v1/predictions/:id`). */
 export function requiredScope(method: string, route: string): Scope {

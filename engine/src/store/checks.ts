@@ -67,15 +67,25 @@ export async function getCheck(db: Queryable, id: string): Promise<CheckRow | un
   return row;
 }
 
-/** Newest first, keyset-paginated on (created_at, id) like predictions. */
-export async function listChecks(db: Db, limit: number, cursor?: { createdAt: string; id: string }): Promise<Array<CheckRow & { cursor_at: string }>> {
+/** Newest first, keyset-paginated on (created_at, id) like predictions; `tokenId` keeps that token's only. */
+export async function listChecks(
+  db: Db,
+  limit: number,
+  cursor?: { createdAt: string; id: string },
+  tokenId?: string,
+): Promise<Array<CheckRow & { cursor_at: string }>> {
   const params: unknown[] = [limit];
-  let where = '';
+  const where: string[] = [];
   if (cursor) {
     params.push(cursor.createdAt, cursor.id);
-    where = 'WHERE (created_at, id) < ($2::timestamptz, $3)';
+    where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length})`);
   }
-  return db.query<CheckRow & { cursor_at: string }>(`SELECT *, ${CURSOR_AT} FROM checks ${where} ORDER BY created_at DESC, id DESC LIMIT $1`, params);
+  if (tokenId) {
+    params.push(tokenId);
+    where.push(`token_id = $${params.length}`);
+  }
+  const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  return db.query<CheckRow & { cursor_at: string }>(`SELECT *, ${CURSOR_AT} FROM checks ${clause} ORDER BY created_at DESC, id DESC LIMIT $1`, params);
 }
 
 /** Takes one open check nobody holds (or whose holder's lease ran out); undefined when none. */

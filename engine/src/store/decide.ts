@@ -15,10 +15,11 @@ export interface DecideRecordRow {
 }
 
 /**
- * One row per usage record in [since, until). Deployment instance records name the deployment in
- * their `model` column, so a record's model is read from its version (the model it belongs to).
+ * One row per usage record in [since, until) (`tokenId`: that token's only). Deployment instance
+ * records name the deployment in their `model` column, so a record's model is read from its
+ * version (the model it belongs to).
  */
-export async function decideRecords(db: Queryable, groupBy: 'model' | 'deployment', since: Date, until: Date): Promise<DecideRecordRow[]> {
+export async function decideRecords(db: Queryable, groupBy: 'model' | 'deployment', since: Date, until: Date, tokenId?: string): Promise<DecideRecordRow[]> {
   const model = `COALESCE(v.owner || '/' || v.name, u.model)`;
   return db.query<DecideRecordRow>(
     `SELECT ${groupBy === 'model' ? model : 'u.deployment'} AS key, u.kind, ${model} AS model, u.deployment, u.hardware,
@@ -27,8 +28,8 @@ export async function decideRecords(db: Queryable, groupBy: 'model' | 'deploymen
      FROM usage_records u
      LEFT JOIN predictions p ON p.id = u.prediction_id
      LEFT JOIN versions v ON v.id = u.version
-     WHERE u.created_at >= $1 AND u.created_at < $2`,
-    [since, until],
+     WHERE u.created_at >= $1 AND u.created_at < $2 AND ($3::text IS NULL OR u.token_id = $3)`,
+    [since, until, tokenId ?? null],
   );
 }
 

@@ -63,24 +63,28 @@ export interface UsageDayRow {
   total_usd: number;
 }
 
-/** Sums per (UTC day, key) over the half-open range [since, until). */
-export async function usageByDay(db: Queryable, stack: UsageGroup, range: { since: Date; until: Date }): Promise<UsageDayRow[]> {
-  const params: unknown[] = [range.since, range.until];
+/** Sums per (UTC day, key) over the half-open range [since, until) (`tokenId`: that token's records only). */
+export async function usageByDay(db: Queryable, stack: UsageGroup, range: { since: Date; until: Date; tokenId?: string }): Promise<UsageDayRow[]> {
+  const params: unknown[] = [range.since, range.until, range.tokenId ?? null];
   const key = keyExpression(stack, params);
   return db.query<UsageDayRow>(
     `SELECT ${COLUMN.day} AS day, ${key} AS key, count(*)::int AS count, COALESCE(sum(total_usd), 0)::float8 AS total_usd
-     FROM usage_records WHERE created_at >= $1 AND created_at < $2
+     FROM usage_records WHERE created_at >= $1 AND created_at < $2 AND ($3::text IS NULL OR token_id = $3)
      GROUP BY 1, 2`,
     params,
   );
 }
 
-/** Total cost over [since, until) and the time of the earliest usage record ever (null when none). */
-export async function spendBetween(db: Queryable, since: Date, until: Date): Promise<{ total_usd: number; first_at: Date | null }> {
+/**
+ * Total cost over [since, until) and the time of the earliest usage record ever (null when none);
+ * `tokenId`: that token's records only.
+ */
+export async function spendBetween(db: Queryable, since: Date, until: Date, tokenId?: string): Promise<{ total_usd: number; first_at: Date | null }> {
   const [row] = await db.query<{ total_usd: number; first_at: Date | null }>(
-    `SELECT (SELECT COALESCE(sum(total_usd), 0)::float8 FROM usage_records WHERE created_at >= $1 AND created_at < $2) AS total_usd,
-       (SELECT min(created_at) FROM usage_records) AS first_at`,
-    [since, until],
+    `SELECT (SELECT COALESCE(sum(total_usd), 0)::float8 FROM usage_records
+              WHERE created_at >= $1 AND created_at < $2 AND ($3::text IS NULL OR token_id = $3)) AS total_usd,
+       (SELECT min(created_at) FROM usage_records WHERE $3::text IS NULL OR token_id = $3) AS first_at`,
+    [since, until, tokenId ?? null],
   );
   return row;
 }

@@ -149,7 +149,7 @@ export function checkedClient(engine: EngineHandle, options: CheckOptions = {}):
     openapi ??= OpenApiChecker.load(engine.url);
     const problems = (await openapi).check(
       { method, url, contentType: requestContentType(init), body: bodyText(init) },
-      { status: res.status, contentType, body, bodyUnread: unread },
+      { status: res.status, contentType, body, bodyUnread: unread, headers: res.headers },
     );
     checked += 1;
     if (problems.length) violations.push({ request: `${request} [openapi]`, status: res.status, errors: problems.join('\n  ') });

@@ -2,11 +2,12 @@
  * Holds requests and answers to the engine's own /openapi.json, so the document cannot drift
  * from the code. For each call:
  * - the operation must be in the document (an unknown route may only answer 404);
- * - a request the document calls invalid (undocumented query parameter, missing required one,
- *   body against its schema, undocumented body) must be refused with a 4xx;
+ * - a request the document calls invalid (undocumented query parameter, missing required one, a
+ *   value against its parameter's schema, a repeat of a parameter that is not an array, body
+ *   against its schema, undocumented body) must be refused with a 4xx;
  * - the answer's status must be documented for the operation, its content type among the
- *   documented ones, and a JSON answer must match the documented schema (closed objects: an
- *   undescribed field fails).
+ *   documented ones, the headers the document marks required present, and a JSON answer must
+ *   match the documented schema (closed objects: an undescribed field fails).
  * Used by the checking fetch of checked-client.ts.
  */
 import Ajv2020 from 'ajv/dist/2020';
@@ -28,6 +29,8 @@ export interface CheckedAnswer {
   body: string;
   /** Streams and downloads: the body is not read. */
   bodyUnread?: boolean;
+  /** The answer's headers (to check the ones the document marks required). */
+  headers?: Headers;
 }
 
 const pointer = (...parts: string[]) => '#' + parts.map((p) => `/${encodeURIComponent(p.replace(/~/g, '~0').replace(/\//g, '~1'))}`).join('');
@@ -50,10 +53,14 @@ export class OpenApiChecker {
     addFormats(this.ajv);
     this.ajv.addSchema(document, 'openapi');
     for (const [path, item] of Object.entries(document.paths as Json)) {
-      const segments = path.split('/').filter(Boolean);
-      const regex = new RegExp(`^/${segments.map((s) => (s.startsWith('{') ? '[^/]+' : s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/')}$`);
+      // Split keeping empty segments, so /console and /console/ stay different paths.
+      const segments = path.split('/');
       for (const [key, op] of Object.entries(item as Json)) {
-        this.operations.push({ path, key, literal: segments.filter((s) => !s.startsWith('{')).length, regex, op });
+        // A rest-of-path parameter (a route's trailing wildcard) may hold slashes.
+        const rest = new Set(((op.parameters ?? []) as Json[]).filter((p) => p.in === 'path' && p['x-gantry-rest-of-path']).map((p) => `{${p.name}}`));
+        const pattern = segments.map((s) => (rest.has(s) ? '.+' : s.startsWith('{') ? '[^/]+' : s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/');
+        const literal = segments.filter((s) => s !== '' && !s.startsWith('{')).length;
+        this.operations.push({ path, key, literal, regex: new RegExp(`^${pattern}$`), op });
       }
     }
   }
@@ -76,15 +83,38 @@ export class OpenApiChecker {
     return v(value) ? undefined : this.ajv.errorsText(v.errors, { separator: '; ' });
   }
 
+  /**
+   * A query parameter's values as its schema reads them (form style, exploded: an array is the
+   * parameter repeated; numbers and booleans are their text), or why they cannot be.
+   */
+  private queryValue(o: Operation, index: number, p: Json, values: string[]): string | undefined {
+    const schema = (p.schema ?? {}) as Json;
+    const types = [schema.type].flat();
+    if (types.includes('array')) return this.validate(pointer('paths', o.path, o.key, 'parameters', String(index), 'schema'), values);
+    if (values.length > 1) return `is given ${values.length} times, but is not an array`;
+    const text = values[0];
+    let value: unknown = text;
+    if ((types.includes('integer') || types.includes('number')) && /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(text)) value = Number(text);
+    else if (types.includes('boolean') && (text === 'true' || text === 'false')) value = text === 'true';
+    return this.validate(pointer('paths', o.path, o.key, 'parameters', String(index), 'schema'), value);
+  }
+
   /** What the document says is wrong with the request (empty: a valid request). */
   private requestProblems(o: Operation, req: CheckedRequest): string[] {
     const problems: string[] = [];
     const params = (o.op.parameters ?? []) as Json[];
     const query = params.filter((p) => p.in === 'query');
+    // A free-form object parameter (form style, exploded) takes any names: they are its properties.
+    const freeForm = query.some((p) => [p.schema?.type].flat().includes('object'));
     for (const name of new Set(req.url.searchParams.keys())) {
-      if (!query.some((p) => p.name === name)) problems.push(`query parameter ${name} is not documented`);
+      if (!freeForm && !query.some((p) => p.name === name)) problems.push(`query parameter ${name} is not documented`);
     }
     for (const p of query) if (p.required && !req.url.searchParams.has(p.name)) problems.push(`query parameter ${p.name} is required`);
+    params.forEach((p, i) => {
+      if (p.in !== 'query' || !req.url.searchParams.has(p.name) || [p.schema?.type].flat().includes('object')) return;
+      const wrong = this.queryValue(o, i, p, req.url.searchParams.getAll(p.name));
+      if (wrong) problems.push(`query parameter ${p.name}: ${wrong}`);
+    });
     const content = o.op.requestBody?.content as Json | undefined;
     const hasBody = req.body !== undefined && req.body !== '';
     if (!content) {
@@ -121,6 +151,9 @@ export class OpenApiChecker {
     const status = String(res.status);
     const documented = responses[status] ? status : responses[`${status[0]}XX`] ? `${status[0]}XX` : responses.default ? 'default' : undefined;
     if (!documented) return [...problems, `status ${status} is not documented (${Object.keys(responses).join(', ')})`];
+    for (const [name, h] of Object.entries((responses[documented].headers ?? {}) as Json)) {
+      if (h.required && res.headers && !res.headers.has(name)) problems.push(`status ${status} must carry the ${name} header`);
+    }
     const content = responses[documented].content as Json | undefined;
     const type = baseType(res.contentType);
     if (!content) {

@@ -10,7 +10,7 @@ import { nodeOutput, type ExecutionSummary, type N8n } from './n8n';
 
 export const WEBHOOK_PATH = 'gantry-pipeline';
 
-/** Requests the engine logged (GANTRY_LOG=debug makes Fastify log each one as a JSON line). */
+/** Requests the engine logged (GANTRY_LOG=debug with GANTRY_LOG_FORMAT=json makes Fastify log each one as a JSON line). */
 export function engineRequests(engine: EngineHandle, method: string, url: string): number {
   return engine
     .output()

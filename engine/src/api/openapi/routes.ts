@@ -2,30 +2,31 @@
  * What each route does, keyed by method and Fastify route pattern. The OpenAPI document is built
  * from the routes the app actually registers, joined with these descriptions: a registered route
  * without an entry here is listed as undocumented (and fails a test), an entry without a route as
- * unrouted. Path parameters come from the route pattern; Idempotency-Key, the required scope and
- * the error answers are added by the builder.
+ * unrouted. Path parameters come from the route pattern; Idempotency-Key (and Idempotent-Replayed
+ * on its answers), the required scope and the error answers are added by the builder. Checks and
+ * the cost decision: check-routes.ts; the console's pages: console-routes.ts.
  */
-import { ref, REQUESTS, type Schema } from './schemas';
+import { ref, REQUESTS } from './schemas';
+import { CHECK_ROUTE_DOCS } from './check-routes';
+import { CONSOLE_ROUTE_DOCS } from './console-routes';
+import { cursor, empty, json, limitQuery, location, type QueryDoc, type RouteDoc } from './route-kit';
 
-export interface RouteDoc {
-  summary: string;
-  description?: string;
-  tag: string;
-  /** Gantry's own: not part of Replicate's API. */
-  extension?: boolean;
-  /** Needs no bearer token (public, or carries its own capability). */
-  public?: boolean;
-  params?: Record<string, string>;
-  query?: Record<string, { description: string; schema?: Schema; required?: boolean }>;
-  headers?: Record<string, { description: string; schema?: Schema }>;
-  body?: { schema: Schema; contentType?: string; required?: boolean };
-  responses: Record<string, { description: string; schema?: Schema; contentType?: string; headers?: Record<string, string> }>;
-}
+export type { RouteDoc } from './route-kit';
 
-const json = (schema: Schema, description: string) => ({ description, schema });
-const empty = (description: string) => ({ description });
-const cursor = { cursor: { description: 'The `cursor` of a `next` URL.' } };
-const limitQuery = (max: number, fallback: number) => ({ description: `How many results (1–${max}, default ${fallback}).`, schema: { type: 'string', pattern: '^[0-9]*$' } });
+const STATUS_LIST = '(starting|processing|succeeded|failed|canceled|aborted)';
+/** `key:value` (the key 1–100 characters, no colon; the value may hold colons). */
+const tagFilter = (description: string, max = 10): QueryDoc => ({
+  description,
+  schema: { type: 'array', maxItems: max, items: { type: 'string', pattern: '^[^:]{1,100}:[\\s\\S]*$' } },
+});
+const GROUPINGS = ['model', 'version', 'deployment', 'token', 'day', 'kind', 'hardware', 'rule'];
+/** A usage grouping: one of `names`, or `tag:<key>`. */
+const grouping = (names: string[]) => ({ type: 'string', pattern: `^(${names.join('|')}|tag:[\\s\\S]{1,100})$` });
+/** since/until of the usage endpoints. */
+const usageRange = (what: string): Record<string, QueryDoc> => ({
+  since: { description: `ISO 8601 date or date-time, inclusive${what}.` },
+  until: { description: `ISO 8601 date or date-time, exclusive${what}.` },
+});
 
 /** Prefer and Cancel-After, on every prediction and training create. */
 const CREATE_HEADERS = {
@@ -33,8 +34,8 @@ const CREATE_HEADERS = {
   'cancel-after': { description: '`30s`, `5m`, `1h30m` or seconds (at least 5): aborted if it never started, canceled if it was running.' },
 };
 const CREATED = {
-  '201': { description: 'Created; with Prefer: wait, the finished prediction.', schema: ref('Prediction'), headers: { location: 'The prediction\'s URL.' } },
-  '202': { description: 'Prefer: wait ran out first: the prediction as it stands (status starting).', schema: ref('Prediction'), headers: { location: 'The prediction\'s URL.' } },
+  '201': { description: 'Created; with Prefer: wait, the finished prediction.', schema: ref('Prediction'), headers: location("The prediction's URL.") },
+  '202': { description: 'Prefer: wait ran out first: the prediction as it stands (status starting).', schema: ref('Prediction'), headers: location("The prediction's URL.") },
 };
 
 export const ROUTE_DOCS: Record<string, RouteDoc> = {
@@ -57,6 +58,12 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   },
   'GET /openapi.json': { tag: 'operations', extension: true, public: true, summary: 'This OpenAPI 3.1 document.', responses: { '200': json(ref('OpenApiDocument'), 'The document.') } },
   'GET /docs': { tag: 'operations', extension: true, public: true, summary: 'The API reference as a self-contained HTML page (no external requests).', responses: { '200': { description: 'HTML.', contentType: 'text/html' } } },
+  'GET /v1/routes': {
+    tag: 'operations',
+    extension: true,
+    summary: 'Every route the API serves (method and pattern), HEAD included.',
+    responses: { '200': json(ref('RouteList'), 'The routes, by pattern.') },
+  },
 
   // Predictions
   'POST /v1/predictions': {
@@ -83,11 +90,30 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /v1/predictions': {
     tag: 'predictions',
     summary: 'List predictions, newest first (100 a page). A non-admin token lists its own.',
-    query: { ...cursor, created_after: { description: 'ISO 8601 date-time.' }, created_before: { description: 'ISO 8601 date-time.' } },
+    description: 'The filters are an extension (all must match); `next` carries them, so every page stays filtered. A bad filter is a 422 naming the parameter.',
+    query: {
+      ...cursor,
+      created_after: { description: 'Created after this ISO 8601 date-time (years 0001–9999).' },
+      created_before: { description: 'Created before this ISO 8601 date-time; after created_after.' },
+      model: { description: 'Extension: only this model (owner/name).' },
+      deployment: { description: 'Extension: only runs on this deployment (owner/name).' },
+      status: {
+        description: 'Extension: only these statuses; repeatable, or a comma list (status=failed,canceled).',
+        schema: { type: 'array', items: { type: 'string', pattern: `^${STATUS_LIST}(,${STATUS_LIST})*$` } },
+      },
+      tag: tagFilter('Extension: key:value, repeatable (at most 10, keys distinct); a prediction must carry every tag given, e.g. tag=n8n_execution_id:42.'),
+      limit: limitQuery(100, 100),
+    },
     responses: { '200': json(ref('PredictionPage'), 'A page.') },
   },
   'GET /v1/predictions/:id': { tag: 'predictions', summary: 'Get a prediction.', responses: { '200': json(ref('Prediction'), 'The prediction.') } },
   'POST /v1/predictions/:id/cancel': { tag: 'predictions', summary: 'Cancel a prediction.', responses: { '200': json(ref('Prediction'), 'The prediction after the cancel.') } },
+  'GET /v1/predictions/:id/webhooks': {
+    tag: 'predictions',
+    extension: true,
+    summary: "A prediction's webhook deliveries: what was sent where, and how it went (oldest first).",
+    responses: { '200': json(ref('WebhookDeliveryList'), 'The deliveries (empty when the prediction has no webhook).') },
+  },
   'GET /v1/streams/:id/:key': {
     tag: 'predictions',
     public: true,
@@ -175,8 +201,16 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     tag: 'files',
     public: true,
     summary: 'Download a file (a signed URL: the signature is the capability).',
+    description: 'A bad, forged or expired signature is a 403 problem. With an S3-compatible store (GANTRY_STORAGE_URL=s3://…) the answer is a 302 to a short-lived presigned URL of the bucket, unless the store proxies downloads (downloads=proxy).',
     query: { expires: { description: 'Unix seconds.', required: true }, sig: { description: 'The HMAC signature.', required: true } },
-    responses: { '200': { description: 'The bytes, with the file\'s content type.', contentType: '*/*' } },
+    responses: {
+      '200': {
+        description: "The bytes, with the file's content type (streamed by the engine).",
+        contentType: '*/*',
+        headers: { 'content-disposition': "The file's name.", etag: 'The sha256 of the content, quoted.', 'content-length': 'The size.' },
+      },
+      '302': { description: 'The bucket serves the bytes: a presigned URL (short-lived).', headers: location('The presigned bucket URL.') },
+    },
   },
 
   // Webhooks
@@ -195,6 +229,12 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
   // Account, tokens, usage, cluster
   'GET /v1/account': { tag: 'account', summary: "The engine's account.", responses: { '200': json(ref('Account'), 'The account.') } },
   'GET /v1/hardware': { tag: 'account', summary: 'Hardware some live worker can serve.', responses: { '200': json(ref('Hardware'), 'The SKUs.') } },
+  'GET /v1/prices': {
+    tag: 'account',
+    extension: true,
+    summary: "Every SKU with this engine's price (GANTRY_PRICES applied) and whether a live worker serves it now.",
+    responses: { '200': json(ref('Prices'), 'One row per SKU.') },
+  },
   'POST /v1/tokens': { tag: 'account', extension: true, summary: 'Create an API token with a scope and optional spend limits (admin).', body: { schema: REQUESTS.TokenCreate }, responses: { '201': json(ref('NewToken'), 'The token, its secret shown once.') } },
   'GET /v1/tokens': { tag: 'account', extension: true, summary: 'List tokens (admin).', responses: { '200': json(ref('TokenList'), 'The tokens, without secrets.') } },
   'DELETE /v1/tokens/:id': { tag: 'account', extension: true, summary: 'Revoke a token (admin).', responses: { '204': empty('Revoked.') } },
@@ -203,11 +243,30 @@ export const ROUTE_DOCS: Record<string, RouteDoc> = {
     extension: true,
     summary: 'Usage and cost, grouped. A non-admin token sees its own.',
     query: {
-      group_by: { description: 'model, version, deployment, token, day, kind, hardware, rule or tag:<key> (default model).' },
-      since: { description: 'ISO 8601 date or date-time (inclusive).' },
-      until: { description: 'ISO 8601 date or date-time (exclusive).' },
+      group_by: { description: 'model, version, deployment, token, day, kind, hardware, rule or tag:<key> (default model).', schema: grouping(GROUPINGS) },
+      ...usageRange(''),
+      tag: { description: "Only records carrying this tag, key:value (e.g. n8n_execution_id:42: one workflow execution's cost).", schema: { type: 'string', pattern: '^[^:]{1,100}:[\\s\\S]{1,500}$' } },
     },
     responses: { '200': json(ref('Usage'), 'One row per key.') },
   },
+  'GET /v1/usage/daily': {
+    tag: 'account',
+    extension: true,
+    summary: 'Cost per UTC day, stacked by a dimension; every day of the range is present. A non-admin token sees its own.',
+    query: {
+      stack_by: { description: 'model, version, deployment, token, kind, hardware, rule or tag:<key> (default model).', schema: grouping(GROUPINGS.filter((g) => g !== 'day')) },
+      ...usageRange('; the range defaults to the last 30 days with today and spans at most 366 days'),
+    },
+    responses: { '200': json(ref('UsageDaily'), 'The series.') },
+  },
+  'GET /v1/usage/projection': {
+    tag: 'account',
+    extension: true,
+    summary: "This month's spend and where it ends at the trailing week's rate. A non-admin token sees its own.",
+    responses: { '200': json(ref('UsageProjection'), 'The projection (UTC month).') },
+  },
   'GET /v1/cluster': { tag: 'account', extension: true, summary: 'Workers, devices, instances and queues.', responses: { '200': json(ref('Cluster'), 'The cluster.') } },
+
+  ...CHECK_ROUTE_DOCS,
+  ...CONSOLE_ROUTE_DOCS,
 };

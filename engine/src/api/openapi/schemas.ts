@@ -3,29 +3,14 @@
  * `components.schemas` of /openapi.json. Objects the engine builds are closed
  * (`additionalProperties: false`), so a field added to an answer without being described here
  * fails the test that validates the suites' answers against the document. Fields that carry
- * user or model data (input, output, metrics, schemas, runners) stay open.
+ * user or model data (input, output, metrics, schemas, runners) stay open. Model checks and the
+ * cost decision: check-schemas.ts.
  */
-export type Schema = Record<string, unknown>;
+import { SKUS } from '../../core/hardware';
+import { CHECK_REQUESTS, CHECK_SCHEMAS } from './check-schemas';
+import { any, arr, bool, dateTime, int, nullable, num, obj, oneOf, open, page, ref, str, uri, type Schema } from './schema-kit';
 
-export const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
-const str = (description?: string): Schema => ({ type: 'string', ...(description ? { description } : {}) });
-const nullable = (s: Schema): Schema => (s.$ref ? { anyOf: [s, { type: 'null' }] } : { ...s, type: [s.type as string, 'null'] });
-const int = (description?: string): Schema => ({ type: 'integer', ...(description ? { description } : {}) });
-const num = (description?: string): Schema => ({ type: 'number', ...(description ? { description } : {}) });
-const bool = (description?: string): Schema => ({ type: 'boolean', ...(description ? { description } : {}) });
-const arr = (items: Schema, description?: string): Schema => ({ type: 'array', items, ...(description ? { description } : {}) });
-const dateTime = (description?: string): Schema => ({ type: 'string', format: 'date-time', ...(description ? { description } : {}) });
-const uri = (description?: string): Schema => ({ type: 'string', format: 'uri', ...(description ? { description } : {}) });
-const open = (description?: string): Schema => ({ type: 'object', ...(description ? { description } : {}) });
-const any = (description: string): Schema => ({ description });
-
-/** A closed object: `required` lists the properties always present. */
-export function obj(properties: Record<string, Schema>, required: string[] = Object.keys(properties), description?: string): Schema {
-  return { type: 'object', properties, required, additionalProperties: false, ...(description ? { description } : {}) };
-}
-
-export const page = (item: string): Schema =>
-  obj({ previous: nullable(uri()), next: nullable(uri('The next page, absolute; null on the last page.')), results: arr(ref(item)) });
+export { ref, type Schema } from './schema-kit';
 
 const STATUSES = ['starting', 'processing', 'succeeded', 'failed', 'canceled', 'aborted'];
 const EVENTS = ['start', 'output', 'logs', 'completed'];
@@ -181,6 +166,56 @@ const subscription = obj({
 
 const check = obj({ ok: bool(), detail: str(), ms: int() }, ['ok', 'ms']);
 
+/** What a training's output is once it succeeded: the new version, as Replicate names it, and its weights. */
+const trainingOutput: Schema = {
+  anyOf: [
+    { type: 'null' },
+    {
+      type: 'object',
+      description: "The trainer's own output fields, plus version and weights once the training succeeded.",
+      properties: {
+        version: { type: 'string', pattern: '^[^/:\\s]+/[^/:\\s]+:[0-9a-f]{64}$', description: 'The new version of the destination, `owner/name:<version id>` (usable as a prediction\'s version).' },
+        weights: str('Where the trained weights are stored (the new version\'s weights).'),
+      },
+    },
+  ],
+};
+
+const delivery = obj({
+  id: str('The webhook-id header of every attempt.'),
+  url: uri(),
+  event: oneOf(EVENTS),
+  status: oneOf(['pending', 'delivered', 'dead'], 'pending: being sent or waiting for a retry; dead: given up.'),
+  attempts: int(),
+  retryable: bool('Final (completed) events are retried with backoff; the others get one attempt.'),
+  last_status: nullable(int('The HTTP status of the last attempt.')),
+  last_error: nullable(str()),
+  created_at: dateTime(),
+  delivered_at: nullable(dateTime()),
+  next_attempt_at: nullable(dateTime('When the next attempt is due (pending only).')),
+});
+
+const SKU_NAMES = SKUS.map((s) => s.sku);
+
+const price = obj({
+  sku: oneOf(SKU_NAMES),
+  name: str(),
+  gpu_count: int('0 for cpu.'),
+  gpu_memory_gb: num('Memory of each GPU (0 for cpu).'),
+  price_per_second_usd: num('What this engine charges (GANTRY_PRICES applied).'),
+  price_per_hour_usd: num(),
+  served: bool('Whether a live worker serves it now.'),
+});
+
+const dailySeriesProperties: Record<string, Schema> = {
+  count: int(),
+  total_usd: num(),
+  daily_usd: arr(num(), 'One figure per entry of days (0 on days without usage).'),
+  daily_count: arr(int()),
+};
+
+const day = { type: 'string', format: 'date', description: 'A UTC day, YYYY-MM-DD.' };
+
 /** Everything in `components.schemas`. */
 export const SCHEMAS: Record<string, Schema> = {
   Problem: {
@@ -201,7 +236,12 @@ export const SCHEMAS: Record<string, Schema> = {
   },
   Cost: { type: 'object', description: 'Extension: { total_usd, rule, quantity, unit_price_usd, hardware } (items when several rules apply).', required: ['total_usd'], properties: { total_usd: num() } },
   Prediction: obj(predictionProperties, predictionRequired),
-  Training: obj({ ...predictionProperties, destination: str('owner/name of the model that gets the new version.') }, predictionRequired),
+  Training: {
+    ...obj({ ...predictionProperties, output: trainingOutput, destination: str('owner/name of the model that gets the new version.') }, predictionRequired),
+    // A succeeded training always names the version it made.
+    if: { properties: { status: { const: 'succeeded' } }, required: ['status'] },
+    then: { properties: { output: { type: 'object', required: ['version', 'weights'] } } },
+  },
   PredictionPage: page('Prediction'),
   TrainingPage: page('Training'),
   Version: version,
@@ -229,7 +269,32 @@ export const SCHEMAS: Record<string, Schema> = {
   Token: obj(tokenProperties),
   NewToken: obj({ ...tokenProperties, token: str('The secret: shown once.') }),
   TokenList: obj({ results: arr(ref('Token')) }),
-  Usage: obj({ group_by: str(), since: nullable(dateTime()), until: nullable(dateTime()), results: arr(usageRow) }),
+  Usage: obj(
+    { group_by: str(), since: nullable(dateTime()), until: nullable(dateTime()), tag: str('The tag filter, key:value (when one was given).'), results: arr(usageRow) },
+    ['group_by', 'since', 'until', 'results'],
+  ),
+  UsageDaily: obj({
+    stack_by: str('model, version, deployment, token, kind, hardware, rule or tag:<key>'),
+    since: dateTime(),
+    until: dateTime(),
+    days: arr(day, 'Every UTC day of the range, oldest first.'),
+    series: arr(obj({ key: nullable(str()), ...dailySeriesProperties }), 'One per key, costliest first.'),
+    totals: obj(dailySeriesProperties),
+  }),
+  UsageProjection: obj({
+    month: { type: 'string', pattern: '^[0-9]{4}-[0-9]{2}$', description: 'The UTC month, YYYY-MM.' },
+    month_start: dateTime(),
+    month_end: dateTime(),
+    as_of: dateTime(),
+    month_to_date_usd: num(),
+    rate_window_start: dateTime('The trailing week, or since the first usage record when the engine is younger.'),
+    rate_window_seconds: int('At least an hour.'),
+    rate_usd_per_day: num(),
+    projected_month_usd: num('Month to date plus the rest of the month at the current rate.'),
+  }),
+  Prices: obj({ results: arr(price) }),
+  WebhookDeliveryList: obj({ results: arr(delivery, 'Oldest first; the body (the prediction itself) is left out.') }),
+  RouteList: obj({ routes: arr(obj({ method: str(), url: str('The route pattern (:name parameters, * wildcards).') })) }),
   Cluster: obj({
     workers: arr(open('A worker: id, name, hardware, cpu_slots, gpus (index, sku, name, memory_gb, memory_in_use_gb, instances), heartbeat, alive, pending work.')),
     instances: arr(instance),
@@ -245,6 +310,7 @@ export const SCHEMAS: Record<string, Schema> = {
   Health: obj({ status: { const: 'ok' } }),
   Readiness: obj({ status: { enum: ['ready', 'not ready'] }, checks: { type: 'object', additionalProperties: check } }),
   OpenApiDocument: open('This document.'),
+  ...CHECK_SCHEMAS,
 };
 
 /** The fields every prediction and training create takes (tags: at most 50; stream is accepted and ignored). */
@@ -340,4 +406,5 @@ export const REQUESTS: Record<string, Schema> = {
     required: ['content'],
     properties: { content: { type: 'string', contentMediaType: 'application/octet-stream' }, filename: str(), type: str(), metadata: str('A JSON object, as text.') },
   },
+  ...CHECK_REQUESTS,
 };
