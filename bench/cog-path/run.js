@@ -192,7 +192,7 @@ function startEngine(dataDir) {
   const auth = { authorization: `Bearer ${TOKEN}` };
   const api = (method, path, body, headers = {}) => request(method, `${engine.url}${path}`, body, { ...auth, ...headers });
   await api('POST', '/v1/models', { owner: 'bench', name: 'cog', visibility: 'private', hardware: 'cpu' });
-  const schema = { openapi: '3.0.2', components: { schemas: { Input: { type: 'object', properties: { text: { type: 'string' } } }, Output: {} } } };
+  const schema = { openapi: '3.0.2', components: { schemas: { Input: { type: 'object', properties: { text: { type: 'string' }, ...(SERVER === 'fake' ? { sleep: { type: 'number' } } : {}) } }, Output: {} } } };
   let variant = 0;
   const version = async (runner) => {
     // A distinct command per version (an unused env var), so each one boots its own instances.
@@ -251,6 +251,20 @@ function startEngine(dataDir) {
   const one = await load('gantry → deployment, 1 instance, c=4', 4, viaGantry('/v1/deployments/gantry/bench-one/predictions', { input }));
   one.instances = 1;
   results.push(one);
+  // The same with a model that takes 20 ms (the fake's `sleep` input): what a real model's
+  // throughput per instance looks like, against the server's own with that model.
+  if (SERVER === 'fake') {
+    const slowInput = { text: 'bench', sleep: 0.02 };
+    enginePid = undefined; // the direct run costs the engine nothing
+    const slowDirect = await load('direct, a 20 ms model', 1, async () => (await request('POST', `${direct.url}/predictions`, { input: slowInput })).json?.status === 'succeeded');
+    enginePid = directEngine;
+    slowDirect.baseline = true;
+    results.push(slowDirect);
+    const slowOne = await load('gantry → deployment, 1 instance, c=4, a 20 ms model', 4, viaGantry('/v1/deployments/gantry/bench-one/predictions', { input: slowInput }));
+    slowOne.instances = 1;
+    slowOne.against = slowDirect;
+    results.push(slowOne);
+  }
   await api('PATCH', '/v1/deployments/gantry/bench-one', { min_instances: 0, max_instances: 0 });
 
   // A deployment with 4 ready instances.
@@ -299,9 +313,12 @@ function startEngine(dataDir) {
     console.log('|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of results) {
       const instances = r.instances ?? 1;
-      const overP50 = r === base ? '' : (r.p50 - base.p50).toFixed(2);
-      const overP99 = r === base ? '' : (r.p99 - base.p99).toFixed(2);
-      const perInstance = r === base ? '' : (r.throughput / instances / base.throughput).toFixed(2);
+      // Each Gantry path against the direct run of the same model (the 20 ms one has its own).
+      const ref = r.against ?? base;
+      const isBase = r === base || r.baseline;
+      const overP50 = isBase ? '' : (r.p50 - ref.p50).toFixed(2);
+      const overP99 = isBase ? '' : (r.p99 - ref.p99).toFixed(2);
+      const perInstance = isBase ? '' : (r.throughput / instances / ref.throughput).toFixed(2);
       const cpu = r.engineCpuMs === undefined ? '' : r.engineCpuMs.toFixed(2);
       console.log(`| ${r.label}${r.instances !== undefined ? ` (${r.instances} instances)` : ''} | ${r.concurrency} | ${r.requests} | ${r.errors} | ${r.throughput.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${overP50} | ${overP99} | ${perInstance} | ${cpu} |`);
     }
