@@ -28,6 +28,8 @@ test('a wrong token gets a clear refusal next to the field; the right one signs 
 
   await page.getByLabel('API token').fill(session.engine.token);
   await page.getByRole('button', { name: 'Sign in' }).click();
+  // The sign-in page was ready too: wait for the models page itself, then for its data.
+  await page.locator('h1', { hasText: /^Models$/ }).waitFor();
   await ready(page);
   await expect(page.locator('h1').textContent()).resolves.toBe('Models');
   expect(new URL(page.url()).pathname).toBe('/console/models');
