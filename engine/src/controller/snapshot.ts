@@ -19,7 +19,18 @@ export interface FleetWorkerDevices {
   hardware?: string[];
   cpu_slots?: number;
   gpus?: Array<{ index: number; name: string; sku: string | null; memory_gb: number }>;
+  /** Versions whose artifacts the worker holds: `memory` or `disk` by version id. */
+  artifacts?: Record<string, 'memory' | 'disk'>;
+  /** Older workers: version ids held on disk. */
   cached_versions?: string[];
+}
+
+/** What a heartbeat says the worker holds, from either form. */
+function artifactsOf(d: FleetWorkerDevices): Record<string, 'memory' | 'disk'> {
+  const held: Record<string, 'memory' | 'disk'> = {};
+  for (const v of Array.isArray(d.cached_versions) ? d.cached_versions : []) if (typeof v === 'string') held[v] = 'disk';
+  for (const [v, tier] of Object.entries(d.artifacts ?? {})) if (tier === 'memory' || tier === 'disk') held[v] = tier;
+  return held;
 }
 
 export function splitKey(key: string): { version: string; deployment: string | null } {
@@ -83,7 +94,7 @@ export class SnapshotReader {
     for (const w of workers) {
       const d = (w.devices ?? {}) as FleetWorkerDevices;
       if (!d.managed) continue;
-      fleetWorkers.push({ id: w.id, gpus: Array.isArray(d.gpus) ? d.gpus : [], cpuSlots: d.cpu_slots ?? 0, cachedVersions: d.cached_versions });
+      fleetWorkers.push({ id: w.id, gpus: Array.isArray(d.gpus) ? d.gpus : [], cpuSlots: d.cpu_slots ?? 0, artifacts: artifactsOf(d) });
     }
 
     // Every key with open work, a deployment, or a placement: the planner may scale each.

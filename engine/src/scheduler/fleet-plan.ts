@@ -27,8 +27,8 @@ export interface FleetWorker {
   id: string;
   gpus: Array<{ index: number; name: string; sku: string | null; memory_gb: number }>;
   cpuSlots: number;
-  /** Versions whose artifacts are on the worker's disk already (the weights-cached scorer reads it). */
-  cachedVersions?: readonly string[];
+  /** Versions whose artifacts the worker holds, by tier (the weights-cached scorer reads it). */
+  artifacts?: WorkerState['artifacts'];
 }
 
 /** A placement and its worker's last report about the instance. */
@@ -151,7 +151,7 @@ export function fleetCluster(workers: readonly FleetWorker[]): Cluster {
       alive: true,
       cpuSlots: w.cpuSlots,
       gpus: w.gpus.map((g): GpuDevice => ({ index: g.index, name: g.name, memoryGb: g.memory_gb, uuid: null, sku: (g.sku as GpuBaseSku | null) ?? null })),
-      cachedVersions: w.cachedVersions,
+      artifacts: w.artifacts,
     })),
   };
 }

@@ -1,5 +1,6 @@
 /** The scheduler: inventory, placement (filter → score → select → reserve), instances, autoscaler. Pure domain code. */
 export * from './skus';
+export * from './artifacts';
 export * from './inventory';
 export * from './placement';
 export * from './instance';

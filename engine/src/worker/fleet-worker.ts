@@ -80,7 +80,7 @@ export class FleetWorker {
       hardware: this.hardware,
       cpu_slots: this.opts.cpuSlots,
       gpus: this.opts.gpus.map((g) => ({ index: g.index, name: g.name, sku: g.sku, memory_gb: g.memoryGb })),
-      cached_versions: [...this.instances.booted],
+      artifacts: Object.fromEntries([...this.instances.booted].map((v): [string, 'disk'] => [v, 'disk'])),
     };
   }
 

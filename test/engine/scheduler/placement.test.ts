@@ -86,7 +86,7 @@ const cases: Case[] = [
   {
     name: 'weights cached wins',
     hardware: 'gpu-h100',
-    workers: [eightH100('a', { cachedVersions: ['v1'] }), eightH100('b')],
+    workers: [eightH100('a', { artifacts: { v1: 'disk' } }), eightH100('b')],
     busy: [['b', [0], 80]],
     want: { worker: 'a', devices: [0], memoryClaimGb: 80 },
   },

@@ -51,7 +51,7 @@ describe('filters, called directly', () => {
 });
 
 describe('scorers and select', () => {
-  const c = cluster(eightH100('a', { cachedVersions: ['v1'] }), eightH100('b'));
+  const c = cluster(eightH100('a', { artifacts: { v1: 'disk' } }), eightH100('b'));
   const ledger = new Ledger();
   reserve(ledger, c, 'x', { ok: true, worker: 'b', devices: [0, 1, 2, 3], memoryClaimGb: 80, cudaVisibleDevices: '', cpuSlots: 0, score: 0 });
   const need: Need = { kind: 'gpu', gpu: 'gpu-h100', count: 1, memoryGbPerDevice: 'whole' };
@@ -63,9 +63,11 @@ describe('scorers and select', () => {
     expect(spread.score(ctx(need), b)).toBeCloseTo(37.5);
   });
 
-  it('weights-cached scores 100 or 0', () => {
-    expect(weightsCached.score(ctx(need), a)).toBe(100);
+  it('weights-cached scores the share of the remote fetch a tier saves: memory > disk > remote = 0', () => {
+    expect(weightsCached.score(ctx(need), a)).toBeCloseTo(87.5); // disk at 2 GB/s vs remote at 0.25 GB/s
     expect(weightsCached.score(ctx(need), b)).toBe(0);
+    const inMemory = { ...a, candidate: { ...a.candidate, worker: { ...a.candidate.worker, artifacts: { v1: 'memory' as const } } } };
+    expect(weightsCached.score(ctx(need), inMemory)).toBeCloseTo(96.875);
   });
 
   it('scores are clamped to 0–100 before weighting', () => {

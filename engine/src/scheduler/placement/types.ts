@@ -8,6 +8,7 @@
  * - Need: a request resolved against the SKU catalogue (GPU type or any, count, GB per device).
  * - Candidate: a worker still in the running, with the devices it could give.
  */
+import type { ArtifactTier } from '../artifacts';
 import type { GpuDevice } from '../inventory';
 import type { GpuBaseSku } from '../skus';
 
@@ -17,6 +18,8 @@ export type HardwareRequest = string | { gpu_count: number; gpu_memory_gb: numbe
 export interface PlacementRequest {
   versionId: string;
   hardware: HardwareRequest;
+  /** Bytes of the version's artifacts (weights, image), when known: prices a cold fetch. */
+  artifactBytes?: number;
 }
 
 /** A worker as the scheduler sees it. */
@@ -26,8 +29,8 @@ export interface WorkerState {
   alive: boolean;
   gpus: GpuDevice[];
   cpuSlots: number;
-  /** Versions whose weights are already on this worker's disk. */
-  cachedVersions?: readonly string[];
+  /** Versions whose artifacts this worker holds, and in which tier (absent: remote). */
+  artifacts?: Readonly<Record<string, Exclude<ArtifactTier, 'remote'>>>;
 }
 
 export interface Cluster {
