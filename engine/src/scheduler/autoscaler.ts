@@ -24,6 +24,8 @@ import { Ledger, place, reserve, unreserve, type Cluster, type HardwareRequest, 
 export interface VersionDemand {
   versionId: string;
   hardware: HardwareRequest;
+  /** Bytes of the version's artifacts, when known: placement prices a cold fetch by tier. */
+  artifactBytes?: number;
   /** Predictions one instance runs at once (≥ 1). */
   maxConcurrency: number;
   /** Predictions waiting for an instance. */
@@ -181,8 +183,8 @@ function startOne(
   actions: Action[],
   misses: Misses = new Map(),
 ): boolean {
-  const { versionId, hardware } = want.version;
-  const request = { versionId, hardware };
+  const { versionId, hardware, artifactBytes } = want.version;
+  const request = { versionId, hardware, artifactBytes };
   const hardwareKey = typeof hardware === 'string' ? hardware : JSON.stringify(hardware);
   const miss = misses.get(hardwareKey);
   if (miss && miss.version === scratch.version) {

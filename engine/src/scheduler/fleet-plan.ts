@@ -55,6 +55,8 @@ export interface FleetPlacement {
 export interface FleetDemand {
   key: string;
   hardware: HardwareRequest;
+  /** Bytes of the version's artifacts, when known (see VersionDemand.artifactBytes). */
+  artifactBytes?: number;
   maxConcurrency: number;
   queued: number;
   running: number;
@@ -251,6 +253,7 @@ export function decideFleet(snap: FleetSnapshot, memory: FleetMemory, opts: Deci
     versions.push({
       versionId: d.key,
       hardware: d.hardware,
+      artifactBytes: d.artifactBytes,
       maxConcurrency: d.maxConcurrency,
       queued: d.queued,
       oldestQueuedAt: d.oldestQueuedAt,
