@@ -1,0 +1,180 @@
+/**
+ * Forecast prewarm: start an instance of a version with none live shortly before a likely
+ * arrival, and stop it once the likely window has passed, when the cold start it is expected to
+ * save is worth more than the GPU time it idles. Pure; the state is plain data kept per version.
+ *
+ * Two views of when the next arrival comes:
+ * - the idle-time histogram ("Serverless in the Wild", ATC '20): the version's arrival-gap
+ *   histogram (keep-alive.ts), read as P(next arrival in (a, b] | none for the idle time so far).
+ *   Timer-like versions (a cron job every N minutes) put their mass in one narrow band.
+ * - daily periodicity: decayed arrivals per 5-minute slot of the day, divided by the decayed days
+ *   observed, is the expected number of arrivals in a slot on a day like the past ones.
+ * The likelier of the two is taken: either alone is a sound estimate of its own pattern, and a
+ * version has at most one that is sharp.
+ *
+ * The price is keep-alive.ts's: a cold start costs the boot's GPU time plus, for every
+ * prediction it catches, the weighted wait and the flat penalty. Starting now for a window of
+ * `hold` ms after the boot, with p the chance that the next arrival falls in [now, now + boot +
+ * hold]:
+ *
+ *   gain = p × coldBootCost              (the cold start it avoids, boot included)
+ *   cost = boot + p × hold / 2 + (1 − p) × hold     (the boot it spends, the idling it pays)
+ *
+ * A prewarm is worth it when gain > cost for the best `hold` among a few candidates. Keeping an
+ * idle prewarmed instance is the same sum with the boot already spent (so it needs a smaller p:
+ * hysteresis, not flapping).
+ */
+import { coldBootCostMs, GAP_BUCKET_EDGES_MS, type GapHistogram } from './keep-alive';
+
+const DAY_MS = 24 * 3600_000;
+/** Width of one time-of-day slot. */
+export const FORECAST_SLOT_MS = 5 * 60_000;
+const SLOTS = DAY_MS / FORECAST_SLOT_MS;
+/** Each day multiplies older daily counts by this (about the last two weeks matter). */
+const DAILY_DECAY = 0.9;
+/** The daily profile speaks only after this many (decayed) days of history. */
+const MIN_DAYS = 1.5;
+/** Windows a prewarm may hold an instance for after its boot. */
+const HOLD_CANDIDATES_MS: readonly number[] = [30_000, 60_000, 120_000, 300_000, 600_000];
+
+/** What the forecast remembers of a version's arrivals. Plain data: store it per version. */
+export interface ArrivalForecast {
+  /** Time of the latest arrival (ms); null before the first. */
+  lastArrivalAt: number | null;
+  /** Decayed arrivals per time-of-day slot (FORECAST_SLOT_MS wide, from midnight UTC). */
+  daily: number[];
+  /** Decayed days of history behind `daily`, as of `updatedAt`. */
+  days: number;
+  /** When `daily` and `days` were last brought up to date; null before the first arrival. */
+  updatedAt: number | null;
+}
+
+export function emptyForecast(): ArrivalForecast {
+  return { lastArrivalAt: null, daily: new Array<number>(SLOTS).fill(0), days: 0, updatedAt: null };
+}
+
+/** Decay factor and exposure added (in days) over `ms` of time. */
+function age(ms: number): { factor: number; exposureDays: number } {
+  const d = Math.max(0, ms) / DAY_MS;
+  const factor = Math.pow(DAILY_DECAY, d);
+  return { factor, exposureDays: (1 - factor) / -Math.log(DAILY_DECAY) };
+}
+
+/** Records one arrival at `at` (ms since the epoch); returns a new forecast. */
+export function recordArrival(f: ArrivalForecast, at: number): ArrivalForecast {
+  const { factor, exposureDays } = age(f.updatedAt === null ? 0 : at - f.updatedAt);
+  const daily = f.daily.map((c) => c * factor);
+  daily[slotOf(at)] += 1;
+  return { lastArrivalAt: Math.max(at, f.lastArrivalAt ?? at), daily, days: f.days * factor + exposureDays, updatedAt: Math.max(at, f.updatedAt ?? at) };
+}
+
+function slotOf(t: number): number {
+  return Math.floor((((t % DAY_MS) + DAY_MS) % DAY_MS) / FORECAST_SLOT_MS);
+}
+
+/**
+ * Expected arrivals in [from, to) on a day like the past ones (slot resolution, partial slots
+ * pro rata); 0 before MIN_DAYS of history.
+ */
+export function expectedDailyArrivals(f: ArrivalForecast, from: number, to: number): number {
+  if (f.updatedAt === null || to <= from) return 0;
+  const days = f.days * age(from - f.updatedAt).factor + age(from - f.updatedAt).exposureDays;
+  if (days < MIN_DAYS) return 0;
+  const factor = age(from - f.updatedAt).factor;
+  let sum = 0;
+  for (let t = from; t < to; ) {
+    const slotEnd = (Math.floor(t / FORECAST_SLOT_MS) + 1) * FORECAST_SLOT_MS;
+    const end = Math.min(to, slotEnd);
+    sum += ((f.daily[slotOf(t)] * factor) / days) * ((end - t) / FORECAST_SLOT_MS);
+    t = end;
+  }
+  return sum;
+}
+
+/**
+ * P(the next gap ends in (idleMs, idleMs + horizonMs] | it is longer than idleMs), from the gap
+ * histogram with each bucket's mass spread evenly over it (so a narrow timer band is located
+ * within its bucket, not only at its edge); gaps over 4 h never count as within. 0 when no gap
+ * that long was recorded.
+ */
+export function gapProbabilityWithin(gaps: GapHistogram, idleMs: number, horizonMs: number): number {
+  const a = idleMs;
+  const b = idleMs + horizonMs;
+  let over = 0;
+  let within = 0;
+  for (let i = 0; i < GAP_BUCKET_EDGES_MS.length; i++) {
+    const hi = GAP_BUCKET_EDGES_MS[i];
+    const lo = i === 0 ? 0 : GAP_BUCKET_EDGES_MS[i - 1];
+    const c = gaps.counts[i];
+    if (c === 0 || hi <= a) continue;
+    if (!Number.isFinite(hi)) {
+      over += c;
+      continue;
+    }
+    const share = (lo2: number, hi2: number) => Math.max(0, Math.min(hi, hi2) - Math.max(lo, lo2)) / (hi - lo);
+    over += c * share(a, Infinity);
+    within += c * share(a, b);
+  }
+  return over > 0 ? within / over : 0;
+}
+
+export interface PrewarmInput {
+  forecast?: ArrivalForecast;
+  gaps?: GapHistogram;
+  now: number;
+  /** Typical boot time (ms). */
+  setupMs: number;
+  coldStartWeight: number;
+  coldStartPenaltyMs: number;
+  /** Fewer (decayed) gaps than this: the gap view stays silent. */
+  minGapSamples: number;
+}
+
+export interface PrewarmDecision {
+  /** The chance that the next arrival falls in the window. */
+  probability: number;
+  /** Expected GPU-ms saved minus GPU-ms spent; > 0 means worth it. */
+  netGainMs: number;
+  /** Keep the prewarmed instance until this time (ms) unless an arrival uses it. */
+  until: number;
+}
+
+/** P(next arrival in [now, now + horizon]) by the likelier of the two views. */
+function arrivalProbability(input: PrewarmInput, horizonMs: number): number {
+  const { forecast, gaps, now } = input;
+  let p = 0;
+  if (gaps && forecast?.lastArrivalAt != null && gaps.total >= input.minGapSamples) {
+    p = gapProbabilityWithin(gaps, now - forecast.lastArrivalAt, horizonMs);
+  }
+  if (forecast) p = Math.max(p, 1 - Math.exp(-expectedDailyArrivals(forecast, now, now + horizonMs)));
+  return p;
+}
+
+function coldCostMs(input: PrewarmInput): number {
+  const gaps = input.gaps ?? { counts: GAP_BUCKET_EDGES_MS.map(() => 0), total: 0 };
+  return coldBootCostMs(gaps, input.setupMs, input.coldStartWeight, input.coldStartPenaltyMs);
+}
+
+/** Whether to start an instance now for a version with none live, and for how long to hold it. */
+export function decidePrewarm(input: PrewarmInput): PrewarmDecision {
+  return best(input, input.setupMs);
+}
+
+/**
+ * Whether an idle instance that has served nothing since it booted (a prewarm) is still worth
+ * its GPU time: the same sum with the boot already paid.
+ */
+export function decideKeepPrewarmed(input: PrewarmInput): PrewarmDecision {
+  return best(input, 0);
+}
+
+function best(input: PrewarmInput, bootMs: number): PrewarmDecision {
+  const cold = coldCostMs(input);
+  let out: PrewarmDecision = { probability: 0, netGainMs: -Infinity, until: input.now };
+  for (const hold of HOLD_CANDIDATES_MS) {
+    const p = arrivalProbability(input, bootMs + hold);
+    const net = p * cold - (bootMs + (p * hold) / 2 + (1 - p) * hold);
+    if (net > out.netGainMs) out = { probability: p, netGainMs: net, until: input.now + bootMs + hold };
+  }
+  return out;
+}
