@@ -18,9 +18,10 @@
  * hold]:
  *
  *   gain = p × coldBootCost              (the cold start it avoids, boot included)
- *   cost = boot + p × hold / 2 + (1 − p) × hold     (the boot it spends, the idling it pays)
+ *   cost = boot + E[idle until the arrival, or the whole hold without one]
  *
- * A prewarm is worth it when gain > cost for the best `hold` among a few candidates. Keeping an
+ * A prewarm is worth it when gain > cost for the best `hold` among a few candidates, and when
+ * waiting a little longer would not be better (see decidePrewarm). Keeping an
  * idle prewarmed instance is the same sum with the boot already spent (so it needs a smaller p:
  * hysteresis, not flapping).
  */
@@ -155,9 +156,18 @@ function coldCostMs(input: PrewarmInput): number {
   return coldBootCostMs(gaps, input.setupMs, input.coldStartWeight, input.coldStartPenaltyMs);
 }
 
-/** Whether to start an instance now for a version with none live, and for how long to hold it. */
+/**
+ * Whether to start an instance now for a version with none live, and for how long to hold it.
+ * Worth it when the net gain is positive and starting now beats starting LOOKAHEAD_MS later
+ * (discounted by the chance the arrival comes meanwhile): otherwise the first tick at which a
+ * prewarm pays would start it long before the arrival and idle the difference away.
+ */
 export function decidePrewarm(input: PrewarmInput): PrewarmDecision {
-  return best(input, input.setupMs);
+  const now = best(input, input.setupMs);
+  if (now.netGainMs <= 0) return now;
+  const later = best({ ...input, now: input.now + LOOKAHEAD_MS }, input.setupMs);
+  const meanwhile = arrivalProbability(input, LOOKAHEAD_MS);
+  return (1 - meanwhile) * later.netGainMs > now.netGainMs ? { ...now, netGainMs: 0 } : now;
 }
 
 /**
@@ -168,12 +178,34 @@ export function decideKeepPrewarmed(input: PrewarmInput): PrewarmDecision {
   return best(input, 0);
 }
 
+/** How far ahead decidePrewarm looks to see whether waiting would start a better prewarm. */
+const LOOKAHEAD_MS = 30_000;
+/** Steps over which the idle time until an arrival within the hold is integrated. */
+const HOLD_STEPS = 8;
+
+/**
+ * The best hold for a start at `input.now` with `bootMs` still to spend. With a the next
+ * arrival, r = now + boot the ready time and u = r + hold:
+ *   a in [now, r): the caller still waits, about half the boot (priced × coldStartWeight);
+ *   a in [r, u]: the instance idles a − r, then serves it warm;
+ *   no arrival by u: it idles the whole hold.
+ * Gain: P(a ≤ u) × the cold start's price.
+ */
 function best(input: PrewarmInput, bootMs: number): PrewarmDecision {
   const cold = coldCostMs(input);
+  const pBoot = bootMs > 0 ? arrivalProbability(input, bootMs) : 0;
   let out: PrewarmDecision = { probability: 0, netGainMs: -Infinity, until: input.now };
   for (const hold of HOLD_CANDIDATES_MS) {
-    const p = arrivalProbability(input, bootMs + hold);
-    const net = p * cold - (bootMs + (p * hold) / 2 + (1 - p) * hold);
+    let idle = 0;
+    let prev = pBoot;
+    for (let j = 1; j <= HOLD_STEPS; j++) {
+      const cum = arrivalProbability(input, bootMs + (j * hold) / HOLD_STEPS);
+      idle += (cum - prev) * ((j - 0.5) * hold) / HOLD_STEPS;
+      prev = cum;
+    }
+    const p = prev;
+    idle += (1 - p) * hold;
+    const net = p * cold - bootMs - idle - pBoot * input.coldStartWeight * (bootMs / 2);
     if (net > out.netGainMs) out = { probability: p, netGainMs: net, until: input.now + bootMs + hold };
   }
   return out;
