@@ -193,8 +193,12 @@ const HOLD_STEPS = 8;
  */
 function best(input: PrewarmInput, bootMs: number): PrewarmDecision {
   const cold = coldCostMs(input);
-  const pBoot = bootMs > 0 ? arrivalProbability(input, bootMs) : 0;
   let out: PrewarmDecision = { probability: 0, netGainMs: -Infinity, until: input.now };
+  // Even a certain arrival within the longest window cannot pay for the boot: nothing to weigh.
+  const longest = HOLD_CANDIDATES_MS[HOLD_CANDIDATES_MS.length - 1];
+  const pMax = arrivalProbability(input, bootMs + longest);
+  if (pMax * cold <= bootMs) return { probability: pMax, netGainMs: pMax * cold - bootMs - (1 - pMax) * longest, until: input.now + bootMs + longest };
+  const pBoot = bootMs > 0 ? arrivalProbability(input, bootMs) : 0;
   for (const hold of HOLD_CANDIDATES_MS) {
     let idle = 0;
     let prev = pBoot;
