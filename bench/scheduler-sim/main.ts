@@ -188,6 +188,6 @@ for (const [name, policy, fleet] of policies) {
   results.push(s);
   if (!json) console.log(row(s));
   const c = r.coldBy;
-  console.error(`  ${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s wall; boots ${r.boots}, evictions ${r.evictions}; cold by cause: first boot ${c.first}, from zero ${c.fromZero}, scale-up ${c.scaleUp}`);
+  console.error(`  ${name}: ${((Date.now() - t0) / 1000).toFixed(1)} s wall; boots ${r.boots}, evictions ${r.evictions}, prewarms ${r.prewarms} (${r.prewarmsUsed} served); cold by cause: first boot ${c.first}, from zero ${c.fromZero}, scale-up ${c.scaleUp}`);
 }
 if (json) console.log(JSON.stringify({ policies: results }, null, 2));

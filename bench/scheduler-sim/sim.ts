@@ -74,6 +74,9 @@ export interface SimResult {
   boots: number;
   bootFailures: number;
   evictions: number;
+  /** Instances started by forecast prewarm (or the hybrid baseline's pre-warm), and how many served a prediction. */
+  prewarms: number;
+  prewarmsUsed: number;
   /** Cold predictions by why their instance booted: a version's first boot, from zero later, or scale-up beside live instances. */
   coldBy: { first: number; fromZero: number; scaleUp: number };
 }
@@ -89,6 +92,7 @@ interface Live {
   model: Model;
   fails: boolean;
   cause: 'first' | 'fromZero' | 'scaleUp';
+  prewarm?: boolean;
 }
 
 export function simulate(models: Model[], arrivals: Arrival[], cluster: Cluster, policy: Policy, cfg: SimConfig): SimResult {
@@ -103,7 +107,7 @@ export function simulate(models: Model[], arrivals: Arrival[], cluster: Cluster,
   const setupEstimate: (number | undefined)[] = models.map(() => undefined);
   const failures: ({ count: number; lastAt: number } | undefined)[] = models.map(() => undefined);
   const bootCount: number[] = models.map(() => 0);
-  const res: SimResult = { served: 0, unserved: 0, failedFast: 0, coldStarts: 0, waitsMs: [], coldWaitsMs: [], gpuSeconds: 0, costUsd: 0, boots: 0, bootFailures: 0, evictions: 0, coldBy: { first: 0, fromZero: 0, scaleUp: 0 } };
+  const res: SimResult = { served: 0, unserved: 0, failedFast: 0, coldStarts: 0, waitsMs: [], coldWaitsMs: [], gpuSeconds: 0, costUsd: 0, boots: 0, bootFailures: 0, evictions: 0, prewarms: 0, prewarmsUsed: 0, coldBy: { first: 0, fromZero: 0, scaleUp: 0 } };
   let nextId = 0;
   const forecasts: ArrivalForecast[] = models.map(() => emptyForecast());
   const arrivalsSoFar: number[] = models.map(() => 0);
@@ -125,7 +129,7 @@ export function simulate(models: Model[], arrivals: Arrival[], cluster: Cluster,
     res.costUsd += seconds * sku.pricePerSecondUsd;
   };
 
-  const start = (model: Model, placement: PlacementOk, now: number) => {
+  const start = (model: Model, placement: PlacementOk, now: number, prewarm = false) => {
     const id = `i${nextId++}`;
     const r = reserve(ledger, cluster, id, placement);
     if (!r.ok) throw new Error(`sim: planned placement did not reserve: ${r.reason}`);
@@ -134,7 +138,8 @@ export function simulate(models: Model[], arrivals: Arrival[], cluster: Cluster,
     const fails = keyed(cfg.seed, model.index, k, 2) < cfg.bootFailureRate;
     const others = [...instances.values()].some((l) => l.model === model && isLive(l.rec.state));
     const cause = k === 0 ? 'first' : others ? 'scaleUp' : 'fromZero';
-    instances.set(id, { rec: createInstance(id, model.versionId, now), model, fails, cause });
+    instances.set(id, { rec: createInstance(id, model.versionId, now), model, fails, cause, prewarm });
+    if (prewarm) res.prewarms++;
     workerOf.set(id, placement.worker);
     res.boots++;
     const tier = useCache ? caches.get(placement.worker)!.tier(model.versionId) : 'remote';
@@ -156,6 +161,7 @@ export function simulate(models: Model[], arrivals: Arrival[], cluster: Cluster,
       if (live.model !== model) continue;
       while (q.length > 0 && (live.rec.state === 'ready' || live.rec.state === 'busy') && live.rec.inFlight < model.maxConcurrency) {
         const p = q.shift()!;
+        if (live.prewarm && live.rec.lastUsedAt === null) res.prewarmsUsed++;
         live.rec = beginPrediction(live.rec, now);
         res.served++;
         res.waitsMs.push(now - p.t);
@@ -191,7 +197,7 @@ export function simulate(models: Model[], arrivals: Arrival[], cluster: Cluster,
     const state = { versions, instances: [...instances.values()].map((l) => l.rec), cluster, ledger };
     const actions: Action[] = plan(state, now, knobs);
     for (const action of actions) {
-      if (action.type === 'start') start(modelsById.get(action.versionId)!, action.placement, now);
+      if (action.type === 'start') start(modelsById.get(action.versionId)!, action.placement, now, action.reason === 'prewarm');
       else if (action.type === 'stop') stop(action.instanceId, now);
       else if (action.type === 'evict') {
         res.evictions++;
@@ -224,7 +230,7 @@ export function simulate(models: Model[], arrivals: Arrival[], cluster: Cluster,
       if (fullyIdle && !live && prewarmS > 0 && !prewarmed[m.index] && now >= open && now < close) {
         prewarmed[m.index] = true;
         const p = place({ versionId: m.versionId, hardware: m.sku, artifactBytes: m.artifactBytes }, cluster, ledger);
-        if (p.ok) start(m, p, now);
+        if (p.ok) start(m, p, now, true);
       }
     }
   };

@@ -17,7 +17,7 @@
  * - Forecast prewarm (forecast.ts, knob `prewarm`): a version with no live instance and nothing
  *   waiting gets one started shortly before a likely arrival when the cold start it saves is worth
  *   more than the GPU time it idles; it uses free room only (never evicts), and an instance that
- *   has served nothing since it booted is stopped once the forecast no longer pays for it.
+ *   has served nothing since it booted is kept past its keep-alive while the forecast pays for it.
  */
 import { nextBootAt, type SetupFailures } from './backoff';
 import { decideKeepPrewarmed, decidePrewarm, type ArrivalForecast, type PrewarmInput } from './forecast';
@@ -116,18 +116,13 @@ export function plan(state: AutoscalerState, now: number, partialKnobs: Partial<
         actions.push({ type: 'stop', instanceId: inst.id, versionId: version.versionId, reason: 'above-max' });
       } else {
         if (remaining - 1 < Math.max(floor, byLoad)) break;
-        if (remaining === 1 && knobs.prewarm && version.forecast && inst.lastUsedAt === null) {
-          // Served nothing since it booted: a prewarm, kept while the forecast pays for it.
-          if (decideKeepPrewarmed(prewarmInput(version, knobs, now)).netGainMs > 0) continue;
-          actions.push({ type: 'stop', instanceId: inst.id, versionId: version.versionId, reason: 'prewarm-expired' });
-          stopped.add(inst.id);
-          unreserve(scratch, inst.id);
-          remaining--;
-          continue;
-        }
         const window = remaining - 1 === 0 ? lastInstanceKeepAliveMs(version, knobs) : extraInstanceKeepAliveMs(version, knobs);
         if (now - idleSince(inst)! < window) continue;
-        actions.push({ type: 'stop', instanceId: inst.id, versionId: version.versionId, reason: 'idle' });
+        // Served nothing since it booted (a prewarm, or a boot whose predictions others took):
+        // past its keep-alive it stays while the forecast still pays for it, at most that long.
+        const unused = remaining === 1 && knobs.prewarm && version.forecast !== undefined && inst.lastUsedAt === null;
+        if (unused && decideKeepPrewarmed(prewarmInput(version, knobs, now)).netGainMs > 0) continue;
+        actions.push({ type: 'stop', instanceId: inst.id, versionId: version.versionId, reason: unused ? 'prewarm-expired' : 'idle' });
       }
       stopped.add(inst.id);
       unreserve(scratch, inst.id);

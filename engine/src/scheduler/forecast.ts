@@ -95,8 +95,8 @@ export function expectedDailyArrivals(f: ArrivalForecast, from: number, to: numb
 /**
  * P(the next gap ends in (idleMs, idleMs + horizonMs] | it is longer than idleMs), from the gap
  * histogram with each bucket's mass spread evenly over it (so a narrow timer band is located
- * within its bucket, not only at its edge); gaps over 4 h never count as within. 0 when no gap
- * that long was recorded.
+ * within its bucket, not only at its edge), plus one unseen longer gap; gaps over 4 h never count
+ * as within. 0 when no gap that long was recorded.
  */
 export function gapProbabilityWithin(gaps: GapHistogram, idleMs: number, horizonMs: number): number {
   const a = idleMs;
@@ -116,8 +116,14 @@ export function gapProbabilityWithin(gaps: GapHistogram, idleMs: number, horizon
     over += c * share(a, Infinity);
     within += c * share(a, b);
   }
-  return over > 0 ? within / over : 0;
+  // The next gap may be longer than any seen: one unseen gap past the histogram keeps a short
+  // history from calling an arrival certain just because no longer gap has been recorded yet.
+  over += UNSEEN_GAPS;
+  return over > UNSEEN_GAPS ? within / over : 0;
 }
+
+/** Pseudo-count of gaps longer than any recorded (see gapProbabilityWithin). */
+const UNSEEN_GAPS = 1;
 
 export interface PrewarmInput {
   forecast?: ArrivalForecast;
@@ -158,13 +164,20 @@ function coldCostMs(input: PrewarmInput): number {
 
 /**
  * Whether to start an instance now for a version with none live, and for how long to hold it.
- * Worth it when the net gain is positive and starting now beats starting LOOKAHEAD_MS later
+ * Worth it when the net gain is positive, the arrival is approaching (see below), and starting
+ * now beats starting LOOKAHEAD_MS later
  * (discounted by the chance the arrival comes meanwhile): otherwise the first tick at which a
  * prewarm pays would start it long before the arrival and idle the difference away.
  */
 export function decidePrewarm(input: PrewarmInput): PrewarmDecision {
   const now = best(input, input.setupMs);
   if (now.netGainMs <= 0) return now;
+  // Only an arrival that is coming, not one that is fading: if the same window was likelier a
+  // moment ago, the hazard is falling (a burst dying out), and whether to idle through a falling
+  // hazard is the keep-alive's decision, already taken with the same prices.
+  const window = now.until - input.now;
+  const before = arrivalProbability({ ...input, now: input.now - LOOKAHEAD_MS }, window);
+  if (before > now.probability + 1e-9) return { ...now, netGainMs: 0 };
   const later = best({ ...input, now: input.now + LOOKAHEAD_MS }, input.setupMs);
   const meanwhile = arrivalProbability(input, LOOKAHEAD_MS);
   return (1 - meanwhile) * later.netGainMs > now.netGainMs ? { ...now, netGainMs: 0 } : now;
@@ -186,10 +199,11 @@ const HOLD_STEPS = 8;
 /**
  * The best hold for a start at `input.now` with `bootMs` still to spend. With a the next
  * arrival, r = now + boot the ready time and u = r + hold:
- *   a in [now, r): the caller still waits, about half the boot (priced × coldStartWeight);
+ *   a in [now, r): still a cold start, but it saves the boot it would have paid and about
+ *   half the wait (priced × coldStartWeight);
  *   a in [r, u]: the instance idles a − r, then serves it warm;
  *   no arrival by u: it idles the whole hold.
- * Gain: P(a ≤ u) × the cold start's price.
+ * Gain otherwise: P(r ≤ a ≤ u) × the cold start's price.
  */
 function best(input: PrewarmInput, bootMs: number): PrewarmDecision {
   const cold = coldCostMs(input);
@@ -209,7 +223,9 @@ function best(input: PrewarmInput, bootMs: number): PrewarmDecision {
     }
     const p = prev;
     idle += (1 - p) * hold;
-    const net = p * cold - bootMs - idle - pBoot * input.coldStartWeight * (bootMs / 2);
+    // An arrival during the boot is still a cold start: it saves only the boot it would have
+    // paid and about half the wait, not the cold start's full price.
+    const net = (p - pBoot) * cold + pBoot * (bootMs + (input.coldStartWeight * bootMs) / 2) - bootMs - idle;
     if (net > out.netGainMs) out = { probability: p, netGainMs: net, until: input.now + bootMs + hold };
   }
   return out;
