@@ -3,7 +3,7 @@
  *
  *   npx tsc -p bench/scheduler-sim/tsconfig.json && node bench/scheduler-sim/dist/bench/scheduler-sim/main.js \
  *     [--seed N] [--hours H] [--fleet roomy|tight] [--kind bursty|periodic] [--sweep] [--json]
- *     [--trace ARRIVALS.jsonl --models MODELS.jsonl]
+ *     [--trace ARRIVALS.jsonl --models MODELS.jsonl] [--only name,name,…]
  */
 import { binpack, getSku, parseDeclaredGpus, type AutoscalerKnobs, type Cluster, type WorkerState } from '../../engine/src/scheduler';
 import { simulate, type Policy, type SimConfig, type SimResult } from './sim';
@@ -171,8 +171,16 @@ const policies: [string, Policy, () => Cluster][] = [
   ['ours-no-adaptive-keep-alive', auto({ keepAlive: 'fixed' }), sharedFleet],
 ];
 if (sweep) {
-  for (const penalty of [60, 120, 600, 1200]) policies.push([`ours-penalty-${penalty}`, auto({ coldStartPenaltyMs: penalty * 1000 }), sharedFleet]);
+  for (const penalty of [60, 120, 600, 1200, 2400]) policies.push([`ours-penalty-${penalty}`, auto({ coldStartPenaltyMs: penalty * 1000 }), sharedFleet]);
   for (const idle of [120, 180, 450, 600]) policies.push([`fixed-${idle}`, auto({ ...TIMER, idleWindowMs: idle * 1000 }), sharedFleet]);
+}
+
+const only = flag('only', '');
+if (only) {
+  const names = only.split(',');
+  const unknown = names.filter((n) => !policies.some(([name]) => name === n));
+  if (unknown.length) fail(`--only: unknown policies ${unknown.join(', ')} (known: ${policies.map(([n]) => n).join(', ')}; the ours-penalty-* and extra fixed-* ones need --sweep)`);
+  policies.splice(0, policies.length, ...policies.filter(([name]) => names.includes(name)));
 }
 
 const results: Summary[] = [];
