@@ -16,6 +16,7 @@ import {
   type GapHistogram,
   type PrewarmInput,
 } from '../../../engine/src/scheduler';
+import { loadConfig } from '../../../engine/src/config';
 
 const S = 1000;
 const MIN = 60 * S;
@@ -134,5 +135,13 @@ describe('decideKeepPrewarmed', () => {
   it('is more lenient than starting one (the boot is already paid)', () => {
     const input = priced({ gaps, forecast, now: last + 17 * MIN });
     expect(decideKeepPrewarmed(input).netGainMs).toBeGreaterThan(decidePrewarm(input).netGainMs);
+  });
+});
+
+describe('the operator knob GANTRY_PREWARM', () => {
+  it('defaults to on, turns off with "off", and names itself when its value is bad', () => {
+    expect(loadConfig({}).knobs.prewarm).toBe(true);
+    expect(loadConfig({ GANTRY_PREWARM: 'off' }).knobs.prewarm).toBe(false);
+    expect(() => loadConfig({ GANTRY_PREWARM: 'maybe' })).toThrow(/GANTRY_PREWARM/);
   });
 });
