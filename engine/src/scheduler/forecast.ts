@@ -1,7 +1,9 @@
 /**
  * Forecast prewarm: start an instance of a version with none live shortly before a likely
- * arrival, and stop it once the likely window has passed, when the cold start it is expected to
- * save is worth more than the GPU time it idles. Pure; the state is plain data kept per version.
+ * arrival, when the cold start it is expected to save is worth more than the GPU time it idles,
+ * and let it go once the likely window has passed (plan() keeps an instance that has served
+ * nothing past its keep-alive only while decideKeepPrewarmed still pays). Pure; the state is
+ * plain data kept per version.
  *
  * Two views of when the next arrival comes:
  * - the idle-time histogram ("Serverless in the Wild", ATC '20): the version's arrival-gap
@@ -17,12 +19,13 @@
  * `hold` ms after the boot, with p the chance that the next arrival falls in [now, now + boot +
  * hold]:
  *
- *   gain = p × coldBootCost              (the cold start it avoids, boot included)
+ *   gain = p × coldBootCost              (the cold start it avoids, boot included; an arrival
+ *                                         during the boot saves less, see best())
  *   cost = boot + E[idle until the arrival, or the whole hold without one]
  *
- * A prewarm is worth it when gain > cost for the best `hold` among a few candidates, and when
- * waiting a little longer would not be better (see decidePrewarm). Keeping an
- * idle prewarmed instance is the same sum with the boot already spent (so it needs a smaller p:
+ * A prewarm is worth it when gain > cost for the best `hold` among a few candidates, the
+ * arrival is approaching rather than fading, and waiting a little longer would not be better
+ * (see decidePrewarm). Keeping an idle prewarmed instance is the same sum with the boot already spent (so it needs a smaller p:
  * hysteresis, not flapping).
  */
 import { coldBootCostMs, GAP_BUCKET_EDGES_MS, type GapHistogram } from './keep-alive';
@@ -165,9 +168,9 @@ function coldCostMs(input: PrewarmInput): number {
 /**
  * Whether to start an instance now for a version with none live, and for how long to hold it.
  * Worth it when the net gain is positive, the arrival is approaching (see below), and starting
- * now beats starting LOOKAHEAD_MS later
- * (discounted by the chance the arrival comes meanwhile): otherwise the first tick at which a
- * prewarm pays would start it long before the arrival and idle the difference away.
+ * now beats starting LOOKAHEAD_MS later (discounted by the chance the arrival comes meanwhile):
+ * otherwise the first tick at which a prewarm pays would start it long before the arrival and
+ * idle the difference away.
  */
 export function decidePrewarm(input: PrewarmInput): PrewarmDecision {
   const now = best(input, input.setupMs);

@@ -51,8 +51,9 @@ export interface AutoscalerKnobs {
   /**
    * Forecast prewarm (forecast.ts): start an instance of a version with none live shortly before
    * a likely arrival (from its idle-time histogram and daily pattern) when the cold start saved
-   * is worth more than the GPU time idled, and stop it after the likely window. Uses free room
-   * only. Default on; off gives the keep-alive-only autoscaler.
+   * is worth more than the GPU time idled; an instance that has served nothing since it booted
+   * stays past its keep-alive only while the forecast still pays for it. Uses free room only
+   * (never evicts). Default on (GANTRY_PREWARM); off gives the keep-alive-only autoscaler.
    */
   prewarm: boolean;
   /** Adaptive keep-alive needs at least this many recorded gaps; before that it uses (1 + w) × setup + penalty. Default 8. */
