@@ -3,22 +3,30 @@
  * InstanceRecords moved by the real state machine, devices come from the real inventory parser
  * and are claimed through the real ledger, and (for autoscaled policies) every decision is the
  * real `plan()`. Only time is simulated.
+ *
+ * A boot takes fetch + process start + setup: the fetch is the model's artifact bytes over the
+ * bandwidth of the tier the worker holds them in (cache.ts; `remote` without a cache), so
+ * placement, which sees the cache through `WorkerState.artifacts`, changes boot times.
  */
 import {
   Ledger,
   beginPrediction,
   createInstance,
+  emptyForecast,
   emptyGapHistogram,
   endPrediction,
+  fetchMs,
   getSku,
   isLive,
   place,
   plan,
+  recordArrival,
   recordGap,
   reserve,
   transition,
   unreserve,
   type Action,
+  type ArrivalForecast,
   type AutoscalerKnobs,
   type Cluster,
   type GapHistogram,
@@ -26,11 +34,21 @@ import {
   type PlacementOk,
   type VersionDemand,
 } from '../../engine/src/scheduler';
+import { ArtifactCache, type CacheBudget } from './cache';
 import { EventHeap } from './heap';
+import { IdleHistogram } from './hybrid';
 import { keyed } from './prng';
 import type { Arrival, Model } from './trace';
 
-export type Policy = { kind: 'always-on' } | { kind: 'autoscaled'; knobs: Partial<AutoscalerKnobs> };
+/**
+ * `autoscaled`: every decision is plan() with these knobs; `cache: false` fetches every boot
+ * from remote. `hybrid`: the hybrid histogram baseline (hybrid.ts) decides when idle instances
+ * stop and when one is pre-warmed; plan() still scales from zero and up, places and evicts.
+ */
+export type Policy =
+  | { kind: 'always-on' }
+  | { kind: 'autoscaled'; knobs: Partial<AutoscalerKnobs>; cache?: boolean }
+  | { kind: 'hybrid'; cache?: boolean };
 
 export interface SimConfig {
   seed: number;
@@ -39,6 +57,8 @@ export interface SimConfig {
   bootFailureRate: number;
   /** Planner period in ms (also runs on every arrival to a version with no live instance). */
   tickMs: number;
+  /** Per-worker artifact cache, the same for every policy that has one. */
+  cache: CacheBudget;
 }
 
 export interface SimResult {
@@ -47,11 +67,16 @@ export interface SimResult {
   failedFast: number;
   coldStarts: number;
   waitsMs: number[];
+  /** Waits of the cold predictions only. */
+  coldWaitsMs: number[];
   gpuSeconds: number;
   costUsd: number;
   boots: number;
   bootFailures: number;
   evictions: number;
+  /** Instances started by forecast prewarm (or the hybrid baseline's pre-warm), and how many served a prediction. */
+  prewarms: number;
+  prewarmsUsed: number;
   /** Cold predictions by why their instance booted: a version's first boot, from zero later, or scale-up beside live instances. */
   coldBy: { first: number; fromZero: number; scaleUp: number };
 }
@@ -67,6 +92,7 @@ interface Live {
   model: Model;
   fails: boolean;
   cause: 'first' | 'fromZero' | 'scaleUp';
+  prewarm?: boolean;
 }
 
 export function simulate(models: Model[], arrivals: Arrival[], cluster: Cluster, policy: Policy, cfg: SimConfig): SimResult {
@@ -81,8 +107,20 @@ export function simulate(models: Model[], arrivals: Arrival[], cluster: Cluster,
   const setupEstimate: (number | undefined)[] = models.map(() => undefined);
   const failures: ({ count: number; lastAt: number } | undefined)[] = models.map(() => undefined);
   const bootCount: number[] = models.map(() => 0);
-  const res: SimResult = { served: 0, unserved: 0, failedFast: 0, coldStarts: 0, waitsMs: [], gpuSeconds: 0, costUsd: 0, boots: 0, bootFailures: 0, evictions: 0, coldBy: { first: 0, fromZero: 0, scaleUp: 0 } };
+  const res: SimResult = { served: 0, unserved: 0, failedFast: 0, coldStarts: 0, waitsMs: [], coldWaitsMs: [], gpuSeconds: 0, costUsd: 0, boots: 0, bootFailures: 0, evictions: 0, prewarms: 0, prewarmsUsed: 0, coldBy: { first: 0, fromZero: 0, scaleUp: 0 } };
   let nextId = 0;
+  const forecasts: ArrivalForecast[] = models.map(() => emptyForecast());
+  const arrivalsSoFar: number[] = models.map(() => 0);
+  const byVersion = new Map(models.map((m) => [m.versionId, m]));
+  const reuse = (versionId: string) => arrivalsSoFar[byVersion.get(versionId)!.index];
+  const useCache = policy.kind !== 'always-on' && policy.cache !== false;
+  const caches = new Map(cluster.workers.map((w) => [w.id, new ArtifactCache(w, cfg.cache)]));
+  const workerOf = new Map<string, string>();
+  // The hybrid baseline's memory: idle-time histograms, when each model last went idle, whether it was pre-warmed since.
+  const idleHist = models.map(() => new IdleHistogram());
+  const lastIdle: (number | null)[] = models.map(() => null);
+  const prewarmed: boolean[] = models.map(() => false);
+  const inFlightOf = (m: Model) => [...instances.values()].reduce((n, l) => n + (l.model === m ? l.rec.inFlight : 0), 0);
 
   const account = (live: Live, until: number) => {
     const sku = getSku(live.model.sku)!;
@@ -91,7 +129,7 @@ export function simulate(models: Model[], arrivals: Arrival[], cluster: Cluster,
     res.costUsd += seconds * sku.pricePerSecondUsd;
   };
 
-  const start = (model: Model, placement: PlacementOk, now: number) => {
+  const start = (model: Model, placement: PlacementOk, now: number, prewarm = false) => {
     const id = `i${nextId++}`;
     const r = reserve(ledger, cluster, id, placement);
     if (!r.ok) throw new Error(`sim: planned placement did not reserve: ${r.reason}`);
@@ -100,9 +138,12 @@ export function simulate(models: Model[], arrivals: Arrival[], cluster: Cluster,
     const fails = keyed(cfg.seed, model.index, k, 2) < cfg.bootFailureRate;
     const others = [...instances.values()].some((l) => l.model === model && isLive(l.rec.state));
     const cause = k === 0 ? 'first' : others ? 'scaleUp' : 'fromZero';
-    instances.set(id, { rec: createInstance(id, model.versionId, now), model, fails, cause });
+    instances.set(id, { rec: createInstance(id, model.versionId, now), model, fails, cause, prewarm });
+    if (prewarm) res.prewarms++;
+    workerOf.set(id, placement.worker);
     res.boots++;
-    heap.push({ t: now + model.setupS * 1000 * jitter, type: 'boot-done', id });
+    const tier = useCache ? caches.get(placement.worker)!.tier(model.versionId) : 'remote';
+    heap.push({ t: now + fetchMs(model.artifactBytes, tier) + model.setupS * 1000 * jitter, type: 'boot-done', id });
   };
 
   const stop = (id: string, now: number) => {
@@ -120,11 +161,13 @@ export function simulate(models: Model[], arrivals: Arrival[], cluster: Cluster,
       if (live.model !== model) continue;
       while (q.length > 0 && (live.rec.state === 'ready' || live.rec.state === 'busy') && live.rec.inFlight < model.maxConcurrency) {
         const p = q.shift()!;
+        if (live.prewarm && live.rec.lastUsedAt === null) res.prewarmsUsed++;
         live.rec = beginPrediction(live.rec, now);
         res.served++;
         res.waitsMs.push(now - p.t);
         if ((live.rec.readyAt ?? 0) > p.t) {
           res.coldStarts++;
+          res.coldWaitsMs.push(now - p.t);
           res.coldBy[live.cause]++;
         }
         const predictS = model.predictS * (0.25 + 1.5 * keyed(cfg.seed, model.index, p.n, 3));
@@ -134,11 +177,16 @@ export function simulate(models: Model[], arrivals: Arrival[], cluster: Cluster,
   };
 
   const modelsById = new Map(models.map((m) => [m.versionId, m]));
+  // The hybrid baseline leaves idle stops to itself: plan() keeps idle instances (up to 5 h) and never prewarms.
+  const knobs: Partial<AutoscalerKnobs> =
+    policy.kind === 'hybrid' ? { keepAlive: 'fixed', idleWindowMs: 5 * 3600_000, eviction: 'lru', prewarm: false } : policy.kind === 'autoscaled' ? policy.knobs : {};
   const runPlanner = (now: number) => {
-    if (policy.kind !== 'autoscaled') return;
+    if (policy.kind === 'always-on') return;
     const versions: VersionDemand[] = models.map((m) => ({
       versionId: m.versionId,
       hardware: m.sku,
+      artifactBytes: m.artifactBytes,
+      forecast: forecasts[m.index],
       maxConcurrency: m.maxConcurrency,
       queued: queues[m.index].length,
       oldestQueuedAt: queues[m.index][0]?.t ?? null,
@@ -147,9 +195,9 @@ export function simulate(models: Model[], arrivals: Arrival[], cluster: Cluster,
       setupFailures: failures[m.index],
     }));
     const state = { versions, instances: [...instances.values()].map((l) => l.rec), cluster, ledger };
-    const actions: Action[] = plan(state, now, policy.knobs);
+    const actions: Action[] = plan(state, now, knobs);
     for (const action of actions) {
-      if (action.type === 'start') start(modelsById.get(action.versionId)!, action.placement, now);
+      if (action.type === 'start') start(modelsById.get(action.versionId)!, action.placement, now, action.reason === 'prewarm');
       else if (action.type === 'stop') stop(action.instanceId, now);
       else if (action.type === 'evict') {
         res.evictions++;
@@ -158,6 +206,31 @@ export function simulate(models: Model[], arrivals: Arrival[], cluster: Cluster,
         const m = modelsById.get(action.versionId)!;
         res.failedFast += queues[m.index].length;
         queues[m.index] = [];
+      }
+    }
+    if (policy.kind === 'hybrid') applyHybrid(now);
+  };
+
+  /** The hybrid histogram policy's windows, applied after plan() (see hybrid.ts). */
+  const applyHybrid = (now: number) => {
+    for (const m of models) {
+      const idleFrom = lastIdle[m.index];
+      if (idleFrom === null) continue;
+      const { prewarmS, keepAliveS } = idleHist[m.index].windows();
+      const open = idleFrom + 1000 * prewarmS;
+      const close = open + 1000 * keepAliveS;
+      const mine = [...instances.values()].filter((l) => l.model === m && isLive(l.rec.state));
+      const fullyIdle = queues[m.index].length === 0 && mine.every((l) => l.rec.inFlight === 0);
+      for (const l of mine) {
+        if (l.rec.state !== 'ready' || l.rec.inFlight > 0) continue;
+        const since = l.rec.lastUsedAt ?? l.rec.readyAt ?? now;
+        if (fullyIdle ? now < open || now >= close : now - since >= 1000 * (prewarmS + keepAliveS)) stop(l.rec.id, now);
+      }
+      const live = mine.some((l) => isLive(l.rec.state) && instances.has(l.rec.id));
+      if (fullyIdle && !live && prewarmS > 0 && !prewarmed[m.index] && now >= open && now < close) {
+        prewarmed[m.index] = true;
+        const p = place({ versionId: m.versionId, hardware: m.sku, artifactBytes: m.artifactBytes }, cluster, ledger);
+        if (p.ok) start(m, p, now, true);
       }
     }
   };
@@ -178,6 +251,10 @@ export function simulate(models: Model[], arrivals: Arrival[], cluster: Cluster,
       const m = models[ev.a.model];
       if (lastArrival[m.index] >= 0) gaps[m.index] = recordGap(gaps[m.index], now - lastArrival[m.index]);
       lastArrival[m.index] = now;
+      forecasts[m.index] = recordArrival(forecasts[m.index], now);
+      arrivalsSoFar[m.index]++;
+      const idleFrom = lastIdle[m.index];
+      if (idleFrom !== null && queues[m.index].length === 0 && inFlightOf(m) === 0) idleHist[m.index].record((now - idleFrom) / 1000);
       queues[m.index].push({ t: now, n: ev.a.n });
       dispatch(m, now);
       const hasLive = [...instances.values()].some((l) => l.model === m && isLive(l.rec.state));
@@ -201,6 +278,7 @@ export function simulate(models: Model[], arrivals: Arrival[], cluster: Cluster,
       }
       live.rec = transition(live.rec, 'ready', now);
       failures[m.index] = undefined;
+      if (useCache) caches.get(workerOf.get(ev.id)!)!.admit(m.versionId, m.artifactBytes, reuse);
       const s = live.rec.setupMs!;
       setupEstimate[m.index] = setupEstimate[m.index] === undefined ? s : 0.7 * setupEstimate[m.index]! + 0.3 * s;
       dispatch(m, now);
@@ -208,6 +286,10 @@ export function simulate(models: Model[], arrivals: Arrival[], cluster: Cluster,
       const live = instances.get(ev.id)!;
       live.rec = endPrediction(live.rec, now);
       dispatch(live.model, now);
+      if (queues[live.model.index].length === 0 && inFlightOf(live.model) === 0) {
+        lastIdle[live.model.index] = now;
+        prewarmed[live.model.index] = false;
+      }
     } else {
       runPlanner(now);
       heap.push({ t: now + cfg.tickMs, type: 'tick' });

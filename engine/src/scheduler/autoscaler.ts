@@ -14,8 +14,13 @@
  *   to be needed soon first (evictionOrder below; or least recently used first, knob
  *   `eviction: 'lru'`), but never below a deployment's min.
  * - A version whose boots fail waits out an exponential backoff before the next boot.
+ * - Forecast prewarm (forecast.ts, knob `prewarm`): a version with no live instance and nothing
+ *   waiting gets one started shortly before a likely arrival when the cold start it saves is worth
+ *   more than the GPU time it idles; it uses free room only (never evicts), and an instance that
+ *   has served nothing since it booted is kept past its keep-alive while the forecast pays for it.
  */
 import { nextBootAt, type SetupFailures } from './backoff';
+import { decideKeepPrewarmed, decidePrewarm, type ArrivalForecast, type PrewarmInput } from './forecast';
 import { idleSince, isLive, type InstanceRecord } from './instance';
 import { adaptiveKeepAliveMs, coldBootCostMs, hazardWithin, type GapHistogram } from './keep-alive';
 import { withDefaults, type AutoscalerKnobs } from './knobs';
@@ -41,8 +46,10 @@ export interface VersionDemand {
   predictMs?: number;
   /** Present for deployments. */
   deployment?: { minInstances: number; maxInstances: number };
-  /** Arrival gaps (see keep-alive.ts); feeds adaptive keep-alive. */
+  /** Arrival gaps (see keep-alive.ts); feeds adaptive keep-alive, eviction and prewarm. */
   gaps?: GapHistogram;
+  /** Arrival history (see forecast.ts); without it a version is never prewarmed. */
+  forecast?: ArrivalForecast;
   /** Typical measured boot time (ms); knobs.defaultSetupMs when unknown. */
   setupMs?: number;
   setupFailures?: SetupFailures;
@@ -59,9 +66,12 @@ export interface AutoscalerState {
 
 export type Action =
   /** Boot an instance of the version on these devices (reserve them first). */
-  | { type: 'start'; versionId: string; placement: PlacementOk; reason: 'scale-from-zero' | 'backlog' | 'min-instances' }
-  /** Stop this instance and release its claim when it has stopped. */
-  | { type: 'stop'; instanceId: string; versionId: string; reason: 'idle' | 'above-max' }
+  | { type: 'start'; versionId: string; placement: PlacementOk; reason: StartReason }
+  /**
+   * Stop this instance and release its claim when it has stopped. `prewarm-expired`: it served
+   * nothing since it booted and the forecast no longer pays for keeping it.
+   */
+  | { type: 'stop'; instanceId: string; versionId: string; reason: 'idle' | 'above-max' | 'prewarm-expired' }
   /** Stop this idle instance to make room for `forVersionId`. */
   | { type: 'evict'; instanceId: string; versionId: string; forVersionId: string }
   /** No worker can ever hold this version: fail its waiting predictions. */
@@ -71,10 +81,13 @@ export type Action =
   /** Boots keep failing: no new boot before `retryAt`. */
   | { type: 'backoff'; versionId: string; retryAt: number };
 
+/** `prewarm`: nothing waits, but an arrival is likely soon (forecast.ts). */
+export type StartReason = 'scale-from-zero' | 'backlog' | 'min-instances' | 'prewarm';
+
 interface Want {
   version: VersionDemand;
   starts: number;
-  reason: 'scale-from-zero' | 'backlog' | 'min-instances';
+  reason: StartReason;
 }
 
 /** Decides the next actions. Pure: same input, same output; nothing in `state` is modified. */
@@ -105,7 +118,11 @@ export function plan(state: AutoscalerState, now: number, partialKnobs: Partial<
         if (remaining - 1 < Math.max(floor, byLoad)) break;
         const window = remaining - 1 === 0 ? lastInstanceKeepAliveMs(version, knobs) : extraInstanceKeepAliveMs(version, knobs);
         if (now - idleSince(inst)! < window) continue;
-        actions.push({ type: 'stop', instanceId: inst.id, versionId: version.versionId, reason: 'idle' });
+        // Served nothing since it booted (a prewarm, or a boot whose predictions others took):
+        // past its keep-alive it stays while the forecast still pays for it, at most that long.
+        const unused = remaining === 1 && knobs.prewarm && version.forecast !== undefined && inst.lastUsedAt === null;
+        if (unused && decideKeepPrewarmed(prewarmInput(version, knobs, now)).netGainMs > 0) continue;
+        actions.push({ type: 'stop', instanceId: inst.id, versionId: version.versionId, reason: unused ? 'prewarm-expired' : 'idle' });
       }
       stopped.add(inst.id);
       unreserve(scratch, inst.id);
@@ -114,6 +131,11 @@ export function plan(state: AutoscalerState, now: number, partialKnobs: Partial<
 
     // Scale up: to min, or to what the backlog needs.
     const target = Math.min(ceiling, Math.max(floor, byLoad));
+    if (target === 0 && remaining === 0 && ceiling > 0 && knobs.prewarm && version.forecast) {
+      const backingOff = now < nextBootAt(version.setupFailures, knobs.setupBackoffBaseMs, knobs.setupBackoffMaxMs);
+      if (!backingOff && decidePrewarm(prewarmInput(version, knobs, now)).netGainMs > 0) wants.push({ version, starts: 1, reason: 'prewarm' });
+      continue;
+    }
     if (target > remaining) {
       const retryAt = nextBootAt(version.setupFailures, knobs.setupBackoffBaseMs, knobs.setupBackoffMaxMs);
       if (now < retryAt) {
@@ -192,6 +214,8 @@ function startOne(
     return false;
   }
   let result = place(request, state.cluster, scratch, knobs.placement);
+  // A prewarm is a bet, not a need: it takes free room only and tells nobody when there is none.
+  if (!result.ok && want.reason === 'prewarm') return false;
   if (!result.ok && result.code === 'impossible') {
     actions.push({ type: 'unplaceable', versionId, reasons: result.reasons });
     return false;
@@ -365,7 +389,22 @@ function groupLive(instances: readonly InstanceRecord[]): Map<string, InstanceRe
   return map;
 }
 
+/** What forecast.ts needs to price a prewarm of this version. */
+function prewarmInput(version: VersionDemand, knobs: AutoscalerKnobs, now: number): PrewarmInput {
+  return {
+    forecast: version.forecast,
+    gaps: version.gaps,
+    now,
+    setupMs: version.setupMs ?? knobs.defaultSetupMs,
+    coldStartWeight: knobs.coldStartWeight,
+    coldStartPenaltyMs: knobs.coldStartPenaltyMs,
+    minGapSamples: knobs.minGapSamples,
+  };
+}
+
+/** Below-min starts first, prewarms last (after every start something waits for), else oldest backlog first. */
 function priority(w: Want): number {
+  if (w.reason === 'prewarm') return Number.MAX_SAFE_INTEGER;
   const minFirst = w.reason === 'min-instances' ? -1e15 : 0;
   return minFirst + (w.version.oldestQueuedAt ?? Number.MAX_SAFE_INTEGER / 2);
 }

@@ -10,12 +10,15 @@
  *   (`<version>@<owner/name>`); the autoscaler sees each key as its own version.
  * - Placement: an instance the controller decided a worker runs, holding its devices from the
  *   moment it is written until the worker reports the instance stopped (or the worker is lost).
- * - FleetMemory: what the controller learns across ticks (arrival gaps, predict and setup times,
- *   setup failures, since when a backlog has lasted); lost on a controller failover, relearned.
+ * - FleetMemory: what the controller learns across ticks (arrival gaps and forecast, predict and
+ *   setup times, setup failures, since when a backlog has lasted); lost on a controller failover,
+ *   relearned. A key that went quiet is remembered for FORECAST_MEMORY_MS after its last arrival
+ *   (with the demand it last had), so that forecast prewarm can start it before it is called again.
  */
 import { plan, type Action, type VersionDemand } from './autoscaler';
 import type { SetupFailures } from './backoff';
 import type { InstanceRecord, InstanceState } from './instance';
+import { emptyForecast, recordArrival, type ArrivalForecast } from './forecast';
 import { emptyGapHistogram, recordGap, type GapHistogram } from './keep-alive';
 import type { AutoscalerKnobs } from './knobs';
 import { Ledger, reserve, type Cluster, type HardwareRequest, type PlacementOk, type WorkerState } from './placement';
@@ -80,6 +83,9 @@ export interface FleetSnapshot {
 
 interface KeyMemory {
   gaps: GapHistogram;
+  forecast: ArrivalForecast;
+  /** The key's demand when it was last in a snapshot: what a prewarm of a quiet key places. */
+  lastDemand?: FleetDemand;
   lastArrival?: number;
   backlogSince?: number;
   predictMs?: number;
@@ -96,7 +102,7 @@ export class FleetMemory {
 
   of(key: string): KeyMemory {
     let m = this.keys.get(key);
-    if (!m) this.keys.set(key, (m = { gaps: emptyGapHistogram() }));
+    if (!m) this.keys.set(key, (m = { gaps: emptyGapHistogram(), forecast: emptyForecast() }));
     return m;
   }
 
@@ -144,6 +150,9 @@ export interface DecideOptions {
 }
 
 const LIVE_REPORTS: readonly string[] = ['booting', 'ready', 'busy'];
+
+/** How long a quiet key's history is kept: a day and an hour, so a daily pattern is seen again. */
+export const FORECAST_MEMORY_MS = 25 * 3600_000;
 
 /** The live workers as the placement pipeline sees them. */
 export function fleetCluster(workers: readonly FleetWorker[]): Cluster {
@@ -204,6 +213,7 @@ export function observe(memory: FleetMemory, snap: FleetSnapshot, released: read
     const m = memory.of(a.key);
     if (m.lastArrival !== undefined && a.at >= m.lastArrival) m.gaps = recordGap(m.gaps, a.at - m.lastArrival);
     m.lastArrival = Math.max(a.at, m.lastArrival ?? a.at);
+    m.forecast = recordArrival(m.forecast, a.at);
   }
   for (const c of snap.completions) {
     const m = memory.of(c.key);
@@ -247,8 +257,17 @@ export function decideFleet(snap: FleetSnapshot, memory: FleetMemory, opts: Deci
 
   const running = new Map(snap.demand.map((d) => [d.key, d.running]));
   const versions: VersionDemand[] = [];
-  for (const d of snap.demand) {
+  const inSnapshot = new Set(snap.demand.map((d) => d.key));
+  // Quiet keys the forecast may still prewarm: nothing open, so queued and running are 0.
+  const quiet: FleetDemand[] = [];
+  for (const key of memory.list()) {
+    const m = memory.of(key);
+    if (inSnapshot.has(key) || !m.lastDemand || m.lastArrival === undefined || now - m.lastArrival > FORECAST_MEMORY_MS) continue;
+    quiet.push({ ...m.lastDemand, queued: 0, running: 0, oldestQueuedAt: null });
+  }
+  for (const d of [...snap.demand, ...quiet]) {
     const m = memory.of(d.key);
+    m.lastDemand = d;
     m.backlogSince = d.queued > 0 ? (m.backlogSince ?? d.oldestQueuedAt ?? now) : undefined;
     versions.push({
       versionId: d.key,
@@ -261,11 +280,12 @@ export function decideFleet(snap: FleetSnapshot, memory: FleetMemory, opts: Deci
       predictMs: m.predictMs,
       deployment: d.deployment,
       gaps: m.gaps,
+      forecast: m.forecast,
       setupMs: m.setupMs,
       setupFailures: m.failures,
     });
   }
-  const wanted = new Set(snap.demand.map((d) => d.key));
+  const wanted = new Set(versions.map((v) => v.versionId));
   for (const key of memory.list()) if (!wanted.has(key) && !live.some((p) => p.key === key)) memory.forget(key);
 
   const actions = plan({ versions, instances: instanceRecords(live, running), cluster, ledger }, now, opts.knobs ?? {});

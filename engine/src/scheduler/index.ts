@@ -7,6 +7,7 @@ export * from './instance';
 export * from './knobs';
 export * from './backoff';
 export * from './keep-alive';
+export * from './forecast';
 export * from './autoscaler';
 export * from './request';
 export * from './fleet-plan';

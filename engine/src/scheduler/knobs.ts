@@ -48,6 +48,14 @@ export interface AutoscalerKnobs {
    * per version where it buys the most (see BENCHMARKS.md, "Scheduler simulation").
    */
   coldStartPenaltyMs: number;
+  /**
+   * Forecast prewarm (forecast.ts): start an instance of a version with none live shortly before
+   * a likely arrival (from its idle-time histogram and daily pattern) when the cold start saved
+   * is worth more than the GPU time idled; an instance that has served nothing since it booted
+   * stays past its keep-alive only while the forecast still pays for it. Uses free room only
+   * (never evicts). Default on (GANTRY_PREWARM); off gives the keep-alive-only autoscaler.
+   */
+  prewarm: boolean;
   /** Adaptive keep-alive needs at least this many recorded gaps; before that it uses (1 + w) × setup + penalty. Default 8. */
   minGapSamples: number;
   /** Assumed boot time when a version has none measured yet. Default 30 s. */
@@ -71,6 +79,7 @@ export const DEFAULT_KNOBS: Readonly<AutoscalerKnobs> = Object.freeze({
   coldStartWeight: 1,
   coldStartPenaltyMs: 300_000,
   minGapSamples: 8,
+  prewarm: true,
   defaultSetupMs: 30_000,
   setupBackoffBaseMs: 5_000,
   setupBackoffMaxMs: 5 * 60_000,

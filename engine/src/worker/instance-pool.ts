@@ -12,13 +12,17 @@ import {
   Ledger,
   beginPrediction,
   createInstance,
+  FORECAST_MEMORY_MS,
+  emptyForecast,
   emptyGapHistogram,
   endPrediction,
   plan,
+  recordArrival,
   recordGap,
   reserve,
   transition,
   unreserve,
+  type ArrivalForecast,
   type AutoscalerKnobs,
   type Cluster,
   type GapHistogram,
@@ -74,6 +78,8 @@ interface Waiter {
 interface Demand {
   needs: InstanceNeeds;
   gaps: GapHistogram;
+  /** Arrival history for forecast prewarm (scheduler/forecast.ts). */
+  forecast?: ArrivalForecast;
   lastArrival?: number;
   /** Since when predictions of the key have waited, as seen at every tick (undefined: none waits). */
   backlogSince?: number;
@@ -153,6 +159,7 @@ export class InstancePool {
     if (!d) this.demand.set(needs.key, (d = { needs, gaps: emptyGapHistogram() }));
     if (d.lastArrival !== undefined) d.gaps = recordGap(d.gaps, now - d.lastArrival);
     d.lastArrival = now;
+    d.forecast = recordArrival(d.forecast ?? emptyForecast(), now);
     d.needs = needs;
   }
 
@@ -220,7 +227,9 @@ export class InstancePool {
       const waiting = this.waiters.filter((w) => w.needs.key === key);
       const bounds = this.opts.bounds(key);
       const live = this.instances.some((i) => i.key === key);
-      if (!bounds && waiting.length === 0 && !live) {
+      // A quiet key is remembered while forecast prewarm may still start it before its next call.
+      const forecastable = this.opts.knobs.prewarm !== false && d.lastArrival !== undefined && now - d.lastArrival <= FORECAST_MEMORY_MS;
+      if (!bounds && waiting.length === 0 && !live && !forecastable) {
         this.demand.delete(key); // nothing running, nothing waiting: forget it (its gaps too)
         continue;
       }
@@ -235,6 +244,7 @@ export class InstancePool {
         predictMs: d.predictMs,
         deployment: bounds ? { minInstances: bounds.min, maxInstances: bounds.max } : undefined,
         gaps: d.gaps,
+        forecast: d.forecast,
         setupMs: d.setupMs,
         setupFailures: d.failures,
       });

@@ -2,7 +2,9 @@ import {
   Ledger,
   adaptiveKeepAliveMs,
   createInstance,
+  emptyForecast,
   emptyGapHistogram,
+  recordArrival,
   evictionOrder,
   extraInstanceKeepAliveMs,
   hazardWithin,
@@ -304,5 +306,59 @@ describe('adaptive keep-alive', () => {
   it('fixed keep-alive and deployments use their windows', () => {
     expect(lastInstanceKeepAliveMs(v('a', { setupMs: 600 * S }), { keepAlive: 'fixed', idleWindowMs: 300 * S })).toBe(300 * S);
     expect(lastInstanceKeepAliveMs(v('d', { deployment: { minInstances: 0, maxInstances: 1 } }), { idleWindowMs: 90 * S })).toBe(90 * S);
+  });
+});
+
+describe('plan: forecast prewarm', () => {
+  /** A version called every 20 min (30 times from t = 0), boot 60 s. */
+  function timerVersion(extra: Partial<VersionDemand> = {}): VersionDemand {
+    let gaps = emptyGapHistogram();
+    let forecast = emptyForecast();
+    for (let k = 0; k < 30; k++) {
+      if (k > 0) gaps = recordGap(gaps, 20 * MIN);
+      forecast = recordArrival(forecast, k * 20 * MIN);
+    }
+    return v('t', { gaps, forecast, setupMs: 60 * S, ...extra });
+  }
+  const last = 29 * 20 * MIN;
+  /** The first 1 s tick in [from, to) at which plan starts something, with its actions. */
+  function firstStart(s: AutoscalerState, from: number, to: number, knobs = {}): [number, string[]] | null {
+    for (let t = from; t < to; t += S) {
+      const a = plan(s, t, knobs);
+      if (a.length > 0) return [t, brief(a)];
+    }
+    return null;
+  }
+
+  it('starts an instance of a quiet timer-like version shortly before its next arrival', () => {
+    const got = firstStart(state([oneH100()], [timerVersion()]), last + 5 * MIN, last + 20 * MIN);
+    expect(got).not.toBeNull();
+    expect(got![1]).toEqual(['start t on w1:[0] (prewarm)']);
+    expect(got![0]).toBeGreaterThanOrEqual(last + 14 * MIN);
+  });
+
+  it('does nothing with the knob off, or without a forecast', () => {
+    expect(firstStart(state([oneH100()], [timerVersion()]), last + 5 * MIN, last + 20 * MIN, { prewarm: false })).toBeNull();
+    expect(firstStart(state([oneH100()], [timerVersion({ forecast: undefined })]), last + 5 * MIN, last + 20 * MIN)).toBeNull();
+  });
+
+  it('never evicts for a prewarm and reports nothing when there is no room', () => {
+    const s = state([oneH100()], [timerVersion(), v('other')], [idle('o1', 'other', last)]);
+    for (let t = last + 5 * MIN; t < last + 20 * MIN; t += 10 * S) expect(plan(s, t, { keepAlive: 'fixed', idleWindowMs: 3600 * S })).toEqual([]);
+  });
+
+  it('keeps a prewarmed instance through the likely window and stops it after (prewarm-expired)', () => {
+    const prewarmed = transition(createInstance('p1', 't', last + 18 * MIN), 'ready', last + 19 * MIN);
+    const s = state([oneH100()], [timerVersion()], [[prewarmed, ['w1', [0]]]]);
+    expect(brief(plan(s, last + 20 * MIN, fixed))).toEqual([]);
+    expect(brief(plan(s, last + 30 * MIN, fixed))).toEqual(['stop p1 (prewarm-expired)']);
+    // Without the forecast the same idle instance follows the ordinary idle window.
+    const plain = state([oneH100()], [timerVersion({ forecast: undefined })], [[prewarmed, ['w1', [0]]]]);
+    expect(brief(plan(plain, last + 30 * MIN, { ...fixed, idleWindowMs: 3600 * S }))).toEqual([]);
+  });
+
+  it('waits out a boot backoff before prewarming', () => {
+    const failing = timerVersion({ setupFailures: { count: 3, lastAt: last + 15 * MIN } });
+    expect(firstStart(state([oneH100()], [failing]), last + 15 * MIN, last + 15 * MIN + 19 * S)).toBeNull();
   });
 });

@@ -195,3 +195,40 @@ test('on a full cluster every waiting key of the same hardware is told it waits,
   expect(d.pending.map((p) => p.key).sort()).toEqual(['b', 'c', 'd']);
   expect(new Set(d.pending.map((p) => p.reasons.join('; '))).size).toBe(1);
 });
+
+describe('forecast prewarm through the controller', () => {
+  // A key called every 20 min, each prediction done before the next: between calls the key has no
+  // open prediction and no placement, so it drops out of the snapshot's demand. The controller
+  // must still remember it (with the demand it last had) and start it before the next call.
+  it('starts a quiet timer-like key shortly before its next arrival, from the arrivals it observed', () => {
+    const memory = new FleetMemory();
+    const w = worker('w1', 'gpu-t4', 1);
+    const period = 20 * 60_000;
+    for (let k = 0; k < 30; k++) {
+      const at = k * period;
+      decideFleet(snap({ now: at, workers: [w], demand: [demand('cron', { queued: 1, oldestQueuedAt: at })], arrivals: [{ key: 'cron', at }] }), memory, { newId: () => 'x', knobs: {} });
+      // Its instance booted in 60 s and served it: the setup time the controller learns.
+      decideFleet(snap({ now: at + 70_000, workers: [w], placements: [placement('x', 'w1', 'cron', { setupTime: 60, stopped: true })] }), memory, { newId: () => 'x', knobs: {} });
+    }
+    const last = 29 * period;
+    let first: number | null = null;
+    let reason = '';
+    for (let t = last + 5 * 60_000; t < last + period && first === null; t += 1000) {
+      const d = decideFleet(snap({ now: t, workers: [w] }), memory, { newId: () => 'p', knobs: {} });
+      if (d.starts.length > 0) [first, reason] = [t, d.starts[0].reason];
+    }
+    expect(reason).toBe('prewarm');
+    expect(first!).toBeGreaterThanOrEqual(last + 14 * 60_000);
+    expect(first!).toBeLessThan(last + period);
+  });
+
+  it('forgets a quiet key a day and an hour after its last arrival (nothing to prewarm)', () => {
+    const memory = new FleetMemory();
+    const w = worker('w1', 'gpu-t4', 1);
+    decideFleet(snap({ now: 0, workers: [w], demand: [demand('once', { queued: 1, oldestQueuedAt: 0 })], arrivals: [{ key: 'once', at: 0 }] }), memory, { newId: () => 'x', knobs: {} });
+    decideFleet(snap({ now: 3600_000, workers: [w] }), memory, { newId: () => 'x', knobs: {} });
+    expect(memory.has('once')).toBe(true);
+    decideFleet(snap({ now: 26 * 3600_000, workers: [w] }), memory, { newId: () => 'x', knobs: {} });
+    expect(memory.has('once')).toBe(false);
+  });
+});
