@@ -72,7 +72,12 @@ export function instanceWire(i: InstanceRow) {
     memory_gb: i.memory_gb,
     state: i.state,
     since: i.since.toISOString(),
-    setup_time: i.setup_time,
+    // The model's setup, as in a prediction's metrics; rows from before boot phases were
+    // measured hold only the whole boot.
+    setup_time: num(i.boot_phases?.setup_time) ?? i.setup_time,
+    fetch_time: num(i.boot_phases?.fetch_time),
+    boot_time: num(i.boot_phases?.boot_time),
+    artifact_cache: typeof i.boot_phases?.artifact_cache === 'string' ? i.boot_phases.artifact_cache : null,
     last_used_at: i.last_used_at?.toISOString() ?? null,
     error: i.error,
   };

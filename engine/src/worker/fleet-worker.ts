@@ -52,7 +52,7 @@ export class FleetWorker {
     this.name = opts.name ?? `${hostname()}-${process.pid}`;
     const cluster: Cluster = { workers: [{ id: 'self', alive: true, gpus: opts.gpus, cpuSlots: opts.cpuSlots }] };
     this.hardware = SKUS.filter((s) => place({ versionId: 'probe', hardware: s.sku }, cluster, new Ledger()).ok).map((s) => s.sku);
-    const io = opts.files && opts.dataDir ? new RunIo({ db: opts.db, files: opts.files, dataDir: opts.dataDir }) : undefined;
+    const io = opts.files && opts.dataDir ? new RunIo({ db: opts.db, files: opts.files, dataDir: opts.dataDir, artifactCache: opts.artifactCache }) : undefined;
     this.executor = new RunExecutor({
       db: opts.db,
       prices: opts.prices,

@@ -3,6 +3,7 @@
  * each prediction to a terminal state. It talks to the rest of the system only through Postgres
  * (rows + notifications) and BullMQ.
  */
+import type { ArtifactCacheSettings } from '../storage/artifact-cache';
 import { hostname } from 'node:os';
 import type { Db } from '../store/db';
 import { Listener } from '../store/listen';
@@ -46,6 +47,8 @@ export interface WorkerBasics {
   /** File store and data dir: input files, output files, training weights. */
   files?: FileStore;
   dataDir?: string;
+  /** Budgets of this worker's artifact cache (default: no budget, no memory tier). */
+  artifactCache?: ArtifactCacheSettings;
 }
 
 export interface WorkerOptions extends WorkerBasics {
@@ -91,7 +94,7 @@ export class Worker {
     this.cluster = { workers: [{ id: this.id, alive: true, gpus: opts.gpus, cpuSlots: opts.cpuSlots }] };
     this.book = new InstanceBook(opts.db, this.id, opts.prices, opts.log);
     this.deployments = new DeploymentKeeper(opts.db, this.id, opts.log);
-    const io = opts.files && opts.dataDir ? new RunIo({ db: opts.db, files: opts.files, dataDir: opts.dataDir }) : undefined;
+    const io = opts.files && opts.dataDir ? new RunIo({ db: opts.db, files: opts.files, dataDir: opts.dataDir, artifactCache: opts.artifactCache }) : undefined;
     this.pool = new InstancePool({
       cluster: this.cluster,
       knobs: opts.knobs,
