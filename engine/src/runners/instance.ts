@@ -9,7 +9,7 @@ import { NodeInstance, type RunHandlers, type RunResult } from './node-instance'
 import { OpenAIInstance } from './openai-instance';
 import { resolveModule } from './resolve-module';
 import { WeightsFirstInstance, type LocalWeights } from './weights-first';
-import type { ArtifactFetch } from './boot-phases';
+import type { ArtifactFetch } from '../core/boot-phases';
 
 export type { RunHandlers, RunResult, LocalWeights };
 

@@ -5,7 +5,7 @@
  * tier, how many bytes from the store); the copy stays pinned in the worker's cache until the
  * instance stops.
  */
-import type { ArtifactFetch } from './boot-phases';
+import type { ArtifactFetch } from '../core/boot-phases';
 import type { InstanceSpec, ModelInstance, RunHandlers, RunResult } from './instance';
 
 /** Where an instance's weights come from (the worker's WeightsStore). */

@@ -168,7 +168,8 @@ export class ArtifactCache {
     const now = this.now();
     e.uses = oneMoreUse(e, now);
     e.lastUsedAt = now;
-    if (e.uses >= 2 && !e.inMemory && !e.promoting && this.settings.memoryBytes > 0) {
+    // Above 1.5: used twice, the first time recently enough to count (uses decay).
+    if (e.uses > 1.5 && !e.inMemory && !e.promoting && this.settings.memoryBytes > 0) {
       e.promoting = this.promote(e).finally(() => (e.promoting = undefined));
     }
   }

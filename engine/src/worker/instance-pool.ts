@@ -8,7 +8,8 @@
  * deployment (`<version>@<owner/name>`); the autoscaler sees each key as its own version.
  */
 import { startInstance, type InstanceLimits, type InstanceSpec, type ModelInstance } from '../runners/instance';
-import { bootPhases, type BootPhases } from '../runners/boot-phases';
+import { bootPhases, type BootPhases } from '../core/boot-phases';
+import { observeArtifactFetch } from '../observe/metrics';
 import {
   Ledger,
   beginPrediction,
@@ -70,6 +71,8 @@ export interface Slot {
 export function markBooted(inst: PoolInstance, bootStartedAt: number, setupSeconds: number): void {
   inst.phases = bootPhases((Date.now() - bootStartedAt) / 1000, setupSeconds, inst.runner.artifactFetch);
   inst.setupTime = inst.phases.fetch_time + inst.phases.boot_time + inst.phases.setup_time;
+  const fetch = inst.runner.artifactFetch;
+  if (fetch) observeArtifactFetch({ outcome: fetch.outcome, purpose: 'boot', fetchedBytes: fetch.fetchedBytes, seconds: fetch.seconds });
 }
 
 interface Waiter {

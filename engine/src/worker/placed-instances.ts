@@ -46,8 +46,6 @@ export interface PlacedOptions {
 
 export class PlacedInstances {
   private readonly placed = new Map<string, Placed>();
-  /** Versions booted here since this worker started: their artifacts are on this disk. */
-  readonly booted = new Set<string>();
 
   constructor(
     private readonly opts: PlacedOptions,
@@ -105,7 +103,6 @@ export class PlacedInstances {
     }
     const bootStartedAt = Date.now();
     inst.runner = startInstance(spec, placement.cudaVisibleDevices, this.opts.limits);
-    this.booted.add(row.version);
     this.book.record(inst);
     inst.runner.onExit = (reason) => {
       if (inst.state === 'stopping' || inst.state === 'failed') return;

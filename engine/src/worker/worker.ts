@@ -3,6 +3,7 @@
  * each prediction to a terminal state. It talks to the rest of the system only through Postgres
  * (rows + notifications) and BullMQ.
  */
+import type { WeightsStore } from '../storage/weights';
 import type { ArtifactCacheSettings } from '../storage/artifact-cache';
 import { hostname } from 'node:os';
 import type { Db } from '../store/db';
@@ -75,6 +76,8 @@ export class Worker {
   readonly id = newId();
   readonly name: string;
   private readonly pool: InstancePool;
+  /** Trained weights and the artifact cache (absent without a file store). */
+  private readonly weights?: WeightsStore;
   private readonly executor: RunExecutor;
   private readonly consumers: Array<{ close(force?: boolean): Promise<void> }> = [];
   private listener?: Listener;
@@ -95,6 +98,7 @@ export class Worker {
     this.book = new InstanceBook(opts.db, this.id, opts.prices, opts.log);
     this.deployments = new DeploymentKeeper(opts.db, this.id, opts.log);
     const io = opts.files && opts.dataDir ? new RunIo({ db: opts.db, files: opts.files, dataDir: opts.dataDir, artifactCache: opts.artifactCache }) : undefined;
+    this.weights = io?.weights;
     this.pool = new InstancePool({
       cluster: this.cluster,
       knobs: opts.knobs,
@@ -157,7 +161,8 @@ export class Worker {
         const version = (at < 0 ? key : key.slice(0, at)).split('#')[0];
         return { version, deployment: at < 0 ? null : key.slice(at + 1), reasons };
       });
-      void heartbeat(db, this.id, { ...devices, gpus: this.gpusWithUse(devices.gpus), pending }).catch(() => undefined);
+      const cache = this.weights ? { ...this.weights.cache.summary() } : undefined;
+      void heartbeat(db, this.id, { ...devices, gpus: this.gpusWithUse(devices.gpus), pending, cache }).catch(() => undefined);
       void this.readOtherWorkers().catch(() => (this.heardFromOthers = false));
     }, 2000).unref();
     await this.readOtherWorkers().catch(() => undefined);

@@ -42,3 +42,16 @@ export function bootPhases(totalSeconds: number, setupSeconds: number, fetch?: A
 export function bootSeconds(p: Pick<BootPhases, 'fetch_time' | 'boot_time' | 'setup_time'>): number {
   return round(p.fetch_time + p.boot_time + p.setup_time);
 }
+
+/**
+ * The whole cold start a finished prediction waited for, from its metrics: the sum of the phases
+ * (rows from before the phases were measured carry the whole of it in `setup_time`); null when
+ * it did not wait for a boot.
+ */
+export function coldStartSeconds(metrics: Record<string, unknown>): number | null {
+  if (metrics.cold_start !== true) return null;
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  const setup = n(metrics.setup_time);
+  if (setup === undefined) return null;
+  return round((n(metrics.fetch_time) ?? 0) + (n(metrics.boot_time) ?? 0) + setup);
+}
