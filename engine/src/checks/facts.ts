@@ -1,5 +1,4 @@
 /** A planned run and what happened to it → the facts the report reads. Pure. */
-import { coldStartSeconds } from '../core/boot-phases';
 import { isTerminal, type PredictionRow } from '../core/prediction';
 import type { CheckRunRow } from '../store/checks';
 import type { PlannedRun, RunFacts, RunStatus } from './types';
@@ -63,8 +62,7 @@ export function runFacts(planned: PlannedRun, run: CheckRunRow | undefined, pred
     predict_time_s: num(m.predict_time),
     total_time_s: num(m.total_time),
     queue_time_s: num(m.queue_time),
-    // The whole wait for the boot: fetch, process start and the model's setup.
-    setup_time_s: coldStartSeconds(m) ?? num(m.setup_time),
+    setup_time_s: num(m.setup_time),
     cold_start: m.cold_start === true,
     time_to_first_output_s: num(m.time_to_first_output) ?? num(m.time_to_first_token),
     cost_usd: num(cost.total_usd),

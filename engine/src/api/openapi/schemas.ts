@@ -155,9 +155,10 @@ const usageRow = obj(
     unit: str(),
     quantities: { type: 'object', additionalProperties: { type: 'number' } },
     by_kind: { type: 'object', additionalProperties: obj({ count: int(), total_usd: num() }) },
+    cold_starts: obj({ count: int(), fetch_time: num(), boot_time: num(), setup_time: num() }),
     token: nullable(obj({ name: str(), scope: str(), limits: tokenProperties.limits })),
   },
-  ['key', 'count', 'total_usd', 'quantity', 'unit', 'quantities', 'by_kind'],
+  ['key', 'count', 'total_usd', 'quantity', 'unit', 'quantities', 'by_kind', 'cold_starts'],
 );
 
 const subscription = obj({
