@@ -7,7 +7,7 @@
 import type { CacheTier } from '../storage/artifact-cache';
 import type { WeightsStore } from '../storage/weights';
 import type { VersionRow } from '../store/catalog';
-import { inspectImage, usesDocker } from './image-store';
+import { dockerImageOf, inspectImage } from './image-store';
 
 /** How often a known image is inspected again (an operator may `docker rmi` it). */
 const IMAGE_RECHECK_MS = 30_000;
@@ -32,10 +32,17 @@ export class HeldArtifacts {
 
   /** Remembers a version booted or prefetched here (what to look for in the cache). */
   note(version: Pick<VersionRow, 'id' | 'weights' | 'runner'>): void {
-    const runner = version.runner as { type?: unknown; command?: unknown; image?: unknown };
-    const image = runner.type === 'cog' && typeof runner.image === 'string' && usesDocker(runner.command as string | undefined) ? runner.image : undefined;
+    const image = dockerImageOf(version.runner);
     this.known.set(version.id, { weights: version.weights ?? undefined, image });
     if (image) void this.checkImage(image);
+  }
+
+  /** Bytes of `image` in the local image store (inspected again when the last look is old, or
+   * `fresh`); undefined when absent. */
+  async imageBytes(image: string, fresh = false): Promise<number | undefined> {
+    const seen = this.images.get(image);
+    if (fresh || !seen || Date.now() - seen.at > IMAGE_RECHECK_MS) await this.checkImage(image);
+    return this.images.get(image)?.bytes;
   }
 
   private checkImage(image: string): Promise<void> {

@@ -4,7 +4,8 @@
  * worker reports holding) where an instance of the deployment's version would land; when that is
  * this worker and the version's weights are in a remote store and not here, it fetches them.
  * Every worker computes the same answer from the same rows, so one worker fetches; once it holds
- * them, the weights-cached scorer keeps choosing it.
+ * them, the weights-cached scorer keeps choosing it. A Cog image the version starts through
+ * docker is pulled the same way when the local image store lacks it.
  *
  * It yields to real boots: nothing is prefetched while an instance boots here, one artifact at a
  * time, and a boot that needs the same weights joins the download in flight. A prefetch never
@@ -19,6 +20,10 @@ import type { Db } from '../store/db';
 import type { VersionRow } from '../store/catalog';
 import type { WeightsStore } from '../storage/weights';
 import type { HeldArtifacts } from './held-artifacts';
+import { dockerImageOf, pullImage } from './image-store';
+
+/** A pull that failed is not tried again for this long. */
+const PULL_RETRY_MS = 60_000;
 
 export interface PrefetcherOptions {
   db: Db;
@@ -36,6 +41,8 @@ export class Prefetcher {
   private running = false;
   /** Versions a prefetch found no room for: not tried again until the cache changes. */
   private readonly noRoom = new Set<string>();
+  /** Images whose pull failed, with when. */
+  private readonly pullFailed = new Map<string, number>();
 
   constructor(private readonly opts: PrefetcherOptions) {
     opts.weights.cache.onChange = () => this.noRoom.clear();
@@ -61,27 +68,48 @@ export class Prefetcher {
     const self = this.opts.selfId();
     for (const d of deployments.sort((a, b) => `${a.owner}/${a.name}`.localeCompare(`${b.owner}/${b.name}`))) {
       const version = await this.opts.versionOf(d.version);
-      if (!version?.weights || !weights.needsFetch(version.weights) || this.noRoom.has(version.id)) continue;
-      if (weights.heldTier(version.weights)) {
-        this.opts.held.note(version);
-        continue;
-      }
+      if (!version) continue;
+      const remote = !!version.weights && weights.needsFetch(version.weights);
+      const needsWeights = remote && !weights.heldTier(version.weights!) && !this.noRoom.has(version.id);
+      const image = dockerImageOf(version.runner);
+      const failedAt = image ? this.pullFailed.get(image) : undefined;
+      const needsImage = image !== undefined && (failedAt === undefined || Date.now() - failedAt > PULL_RETRY_MS) && (await this.opts.held.imageBytes(image)) === undefined;
+      // What this worker already holds of it is reported from now on.
+      if (remote || image) this.opts.held.note(version);
+      if (!needsWeights && !needsImage) continue;
       const where = place({ versionId: version.id, hardware: hardwareRequestOf(version, d.hardware) }, cluster, new Ledger());
       if (!where.ok || where.worker !== self) continue;
       if (this.opts.booting()) return;
       const began = Date.now();
-      const outcome = await weights.prefetch(version.weights);
-      if (outcome === 'no-room') {
-        this.noRoom.add(version.id);
-        continue;
+      const what = `for deployment ${d.owner}/${d.name}`;
+      if (needsWeights && (await this.fetchWeights(version.weights!, version.id, what, began))) return;
+      if (needsImage) {
+        try {
+          await pullImage(image);
+          const bytes = (await this.opts.held.imageBytes(image, true)) ?? 0;
+          observeArtifactFetch({ outcome: 'miss', purpose: 'prefetch', fetchedBytes: bytes });
+          this.opts.log(`prefetch: pulled image ${image} (${bytes} bytes) ${what} (${((Date.now() - began) / 1000).toFixed(2)}s)`);
+        } catch (err) {
+          this.pullFailed.set(image, Date.now());
+          this.opts.log(`prefetch: ${(err as Error).message}`);
+        }
+        return;
       }
-      this.opts.held.note(version);
-      if (outcome === 'fetched') {
-        const bytes = weights.heldBytes(version.weights) ?? 0;
-        observeArtifactFetch({ outcome: 'miss', purpose: 'prefetch', fetchedBytes: bytes });
-        this.opts.log(`prefetch: ${bytes} bytes of ${version.weights} for deployment ${d.owner}/${d.name} (${((Date.now() - began) / 1000).toFixed(2)}s)`);
-      }
-      return;
     }
+  }
+
+  /** Prefetches weights; true when something was fetched (this pass is done). */
+  private async fetchWeights(location: string, versionId: string, what: string, began: number): Promise<boolean> {
+    const { weights } = this.opts;
+    const outcome = await weights.prefetch(location);
+    if (outcome === 'no-room') {
+      this.noRoom.add(versionId);
+      return false;
+    }
+    if (outcome !== 'fetched') return false;
+    const bytes = weights.heldBytes(location) ?? 0;
+    observeArtifactFetch({ outcome: 'miss', purpose: 'prefetch', fetchedBytes: bytes });
+    this.opts.log(`prefetch: ${bytes} bytes of ${location} ${what} (${((Date.now() - began) / 1000).toFixed(2)}s)`);
+    return true;
   }
 }
