@@ -8,10 +8,12 @@
  * worker (its cache), and counted on the worker's /metrics. With a second worker that placement
  * would otherwise prefer (binpack: it has fewer CPU slots), a version goes to the worker that
  * holds its artifacts. Creating a deployment prefetches its version's weights onto the worker
- * placement picks, before any prediction.
+ * placement picks, before any prediction; a deployment's Cog image (started through docker) is
+ * reported held from the worker's local image store, or pulled there ahead of demand (a fake
+ * `docker` CLI on PATH with a store per worker: no Docker daemon runs here).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api } from '../helpers/engine';
@@ -19,6 +21,7 @@ import { eventually, spawnRole, startFleet, type FleetHandle } from '../helpers/
 import { startS3, type S3Handle } from '../helpers/s3';
 
 const READER = join(__dirname, '..', 'fixtures', 'predictors', 'weights-reader.js');
+const FAKE_DOCKER = join(__dirname, '..', 'fixtures', 'fake-docker');
 const BUCKET = 'fleet';
 const PREFIX = 'gantry/';
 const WEIGHT_BYTES = 4_000_000;
@@ -49,10 +52,10 @@ beforeAll(async () => {
       {
         name: 'big',
         cpuSlots: 4,
-        env: { GANTRY_DATA_DIR: bigDir, GANTRY_CACHE_MEMORY_BYTES: '64MB', GANTRY_CACHE_MEMORY_DIR: memoryDir, GANTRY_METRICS_LISTEN: '127.0.0.1:0' },
+        env: { GANTRY_DATA_DIR: bigDir, FAKE_DOCKER_STATE: join(bigDir, 'docker'), GANTRY_CACHE_MEMORY_BYTES: '64MB', GANTRY_CACHE_MEMORY_DIR: memoryDir, GANTRY_METRICS_LISTEN: '127.0.0.1:0' },
       },
     ],
-    env: { GANTRY_STORAGE_URL: storageUrl, GANTRY_SCALE_UP_DELAY: '0', GANTRY_IDLE_WINDOW: '3', GANTRY_KEEP_ALIVE: 'fixed', GANTRY_CACHE_BYTES: '100MB' },
+    env: { PATH: `${FAKE_DOCKER}:${process.env.PATH}`, GANTRY_STORAGE_URL: storageUrl, GANTRY_SCALE_UP_DELAY: '0', GANTRY_IDLE_WINDOW: '3', GANTRY_KEEP_ALIVE: 'fixed', GANTRY_CACHE_BYTES: '100MB' },
   });
   bigMetricsUrl = /metrics and probes on (http:\/\/\S+)\/metrics/.exec(fleet.workers[0].output())![1];
   call = api({ url: fleet.apis[0].url, token: fleet.token });
@@ -125,7 +128,7 @@ test('first cold start misses, the next hits the disk copy, the one after the me
 
 test('with two workers, placement chooses the one that holds the artifacts', async () => {
   fleet.workers.push(
-    await spawnRole('worker', 'small', { ...fleet.env, GANTRY_WORKER_NAME: 'small', GANTRY_GPUS: '', GANTRY_CPU_SLOTS: '1', GANTRY_DATA_DIR: smallDir }),
+    await spawnRole('worker', 'small', { ...fleet.env, GANTRY_WORKER_NAME: 'small', GANTRY_GPUS: '', GANTRY_CPU_SLOTS: '1', GANTRY_DATA_DIR: smallDir, FAKE_DOCKER_STATE: join(smallDir, 'docker') }),
   );
   const big = await workerNamed('big');
   const small = await workerNamed('small');
@@ -157,4 +160,38 @@ test('creating a deployment prefetches its weights onto the worker placement pic
   // Its first prediction boots on that worker without downloading anything.
   const run = await predict(c, `/v1/deployments/${created.json.owner}/warm/predictions`);
   expect([run.worker_id, run.metrics.cold_start, run.metrics.artifact_cache, run.metrics.artifact_bytes_fetched]).toEqual([small.id, true, 'disk', 0]);
+}, 120_000);
+
+test('Cog images: held when the local image store has one, pulled ahead for a deployment when not', async () => {
+  const schema = { openapi: '3.0.2', info: { title: 'img', version: '1' }, paths: {}, components: { schemas: { Input: { type: 'object', properties: {} }, Output: { type: 'string' } } } };
+  const cog = async (image: string) => {
+    const v = await call('POST', '/v1/models/me/ckpt/versions', { runner: { type: 'cog', command: 'docker run --rm -p 127.0.0.1:{port}:5000 {image}', image }, openapi_schema: schema });
+    expect(v.status).toBe(201);
+    return v.json.id as string;
+  };
+  const pulls = (dir: string) => (existsSync(join(dir, 'docker', 'calls.log')) ? readFileSync(join(dir, 'docker', 'calls.log'), 'utf8').split('\n').filter((l) => l.startsWith('pull ')) : []);
+  // `big` already has this image in its store (as after an earlier `docker pull`).
+  const present = 'r8.im/acme/present@sha256:1111';
+  mkdirSync(join(bigDir, 'docker', 'images'), { recursive: true });
+  writeFileSync(join(bigDir, 'docker', 'images', encodeURIComponent(present)), '987654321');
+  const held = await cog(present);
+  expect((await call('POST', '/v1/deployments', { name: 'img-held', model: 'me/ckpt', version: held, hardware: 'cpu', min_instances: 0, max_instances: 1 })).status).toBe(200);
+  const big = await eventually(async () => {
+    const w = (await cluster()).workers.find((x: any) => x.name === 'big');
+    return w?.artifacts.some((x: any) => x.version === held) ? w : undefined;
+  }, 30_000, 'the image reported held');
+  expect(big.artifacts.find((x: any) => x.version === held)).toEqual({ version: held, tier: 'disk', bytes: 987654321 });
+
+  // Nobody has this one: the worker placement picks pulls it, and only that one.
+  const absent = 'r8.im/acme/absent@sha256:2222';
+  const pulled = await cog(absent);
+  expect((await call('POST', '/v1/deployments', { name: 'img-pull', model: 'me/ckpt', version: pulled, hardware: 'cpu', min_instances: 0, max_instances: 1 })).status).toBe(200);
+  const holder = await eventually(async () => (await cluster()).workers.find((x: any) => x.artifacts.some((a: any) => a.version === pulled)), 30_000, 'the image pulled');
+  expect(holder.artifacts.find((x: any) => x.version === pulled)).toEqual({ version: pulled, tier: 'disk', bytes: 123456789 });
+  const [holderDir, otherDir] = holder.name === 'small' ? [smallDir, bigDir] : [bigDir, smallDir];
+  expect(pulls(holderDir)).toEqual([`pull ${absent}`]);
+  expect(pulls(otherDir)).toEqual([]);
+  // The image `big` had was never pulled by anyone.
+  expect([...pulls(bigDir), ...pulls(smallDir)].filter((l) => l.includes(present))).toEqual([]);
+  expect(await fleet.query('SELECT id FROM placements WHERE version = ANY($1)', [[held, pulled]])).toEqual([]);
 }, 120_000);

@@ -24,6 +24,12 @@ import { dockerImageOf, pullImage } from './image-store';
 
 /** A pull that failed is not tried again for this long. */
 const PULL_RETRY_MS = 60_000;
+/**
+ * A deployment's version is acted on only once it has been known this long: every worker has
+ * then looked at what it holds of it and said so in a heartbeat (every 2 s), so the placement
+ * sees who holds it instead of sending a second worker to fetch it again.
+ */
+const SETTLE_MS = 5000;
 
 export interface PrefetcherOptions {
   db: Db;
@@ -43,6 +49,8 @@ export class Prefetcher {
   private readonly noRoom = new Set<string>();
   /** Images whose pull failed, with when. */
   private readonly pullFailed = new Map<string, number>();
+  /** When each deployment version was first seen here. */
+  private readonly firstSeen = new Map<string, number>();
 
   constructor(private readonly opts: PrefetcherOptions) {
     opts.weights.cache.onChange = () => this.noRoom.clear();
@@ -77,6 +85,9 @@ export class Prefetcher {
       // What this worker already holds of it is reported from now on.
       if (remote || image) this.opts.held.note(version);
       if (!needsWeights && !needsImage) continue;
+      const seen = this.firstSeen.get(version.id) ?? Date.now();
+      this.firstSeen.set(version.id, seen);
+      if (Date.now() - seen < SETTLE_MS) continue;
       const where = place({ versionId: version.id, hardware: hardwareRequestOf(version, d.hardware) }, cluster, new Ledger());
       if (!where.ok || where.worker !== self) continue;
       if (this.opts.booting()) return;
