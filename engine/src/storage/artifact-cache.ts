@@ -229,6 +229,16 @@ export class ArtifactCache {
     this.onChange();
   }
 
+  /**
+   * Gives the memory tier back (its copies live in host RAM, which a stopped worker must not keep
+   * holding); the disk copies stay for the next process.
+   */
+  async close(): Promise<void> {
+    await this.settled();
+    if (this.settings.memoryBytes > 0 && this.settings.memoryDir) await rm(this.settings.memoryDir, { recursive: true, force: true });
+    for (const e of this.entries.values()) e.inMemory = false;
+  }
+
   /** What is held: key, fastest tier and bytes. */
   held(): Array<{ key: string; tier: CacheTier; bytes: number }> {
     return [...this.entries.values()].map((e) => ({ key: e.key, tier: e.inMemory ? 'memory' : 'disk', bytes: e.bytes }));

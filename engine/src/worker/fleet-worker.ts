@@ -232,6 +232,7 @@ export class FleetWorker {
     if (timer) clearTimeout(timer);
     await this.executor.interruptRunning('interrupted: the worker shut down while this prediction was running');
     await this.instances.stopAll(true);
+    await this.io?.weights.cache.close();
     await this.book.flush();
     await this.listener?.close();
     await stopWorker(this.opts.db, this.id).catch(() => undefined);

@@ -280,6 +280,7 @@ export class Worker {
     await this.executor.interruptRunning('interrupted: the engine shut down while this prediction was running');
     this.deployments.stop();
     await this.pool.close();
+    await this.weights?.cache.close();
     await this.book.flush();
     await Promise.all(this.consumers.map((c) => c.close(true).catch(() => undefined)));
     await this.listener?.close();

@@ -153,6 +153,10 @@ describe('WeightsStore with a budget', () => {
     expect([miss.outcome, disk.outcome, memory.outcome]).toEqual(['miss', 'disk', 'memory']);
     expect(memory.path.startsWith(memoryDir)).toBe(true);
     expect(w.cache.summary()).toMatchObject({ memory_used_bytes: 8 * MB, hits_memory: 1, hits_disk: 1, misses: 1 });
+    // Stopping gives the host memory back; the disk copy stays.
+    await w.cache.close();
+    expect(existsSync(memoryDir)).toBe(false);
+    expect(w.heldTier(loc('big'))).toBe('disk');
     // Measured, not asserted: what each tier costs a boot of 8 MB here.
     console.log(`artifact fetch of 8 MB: miss ${miss.ms.toFixed(1)} ms, disk hit ${disk.ms.toFixed(1)} ms, memory hit ${memory.ms.toFixed(1)} ms`);
   });
