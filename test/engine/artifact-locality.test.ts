@@ -7,7 +7,8 @@
  * memory copy; each phase is in the prediction's metrics, on the instance in /v1/cluster, on the
  * worker (its cache), and counted on the worker's /metrics. With a second worker that placement
  * would otherwise prefer (binpack: it has fewer CPU slots), a version goes to the worker that
- * holds its artifacts. Creating a deployment prefetches its version's weights onto the worker
+ * holds its artifacts. A version called more and more often gets its weights prefetched onto the
+ * worker its next instance would land on. Creating a deployment prefetches its version's weights onto the worker
  * placement picks, before any prediction; a deployment's Cog image (started through docker) is
  * reported held from the worker's local image store, or pulled there ahead of demand (a fake
  * `docker` CLI on PATH with a store per worker: no Docker daemon runs here).
@@ -41,7 +42,7 @@ let bigMetricsUrl: string;
 beforeAll(async () => {
   s3 = await startS3([BUCKET]);
   const storageUrl = s3.storageUrl(BUCKET, PREFIX);
-  for (const name of ['ckpt-a', 'ckpt-b', 'ckpt-c']) {
+  for (const name of ['ckpt-a', 'ckpt-b', 'ckpt-c', 'ckpt-e']) {
     weights[name] = randomBytes(WEIGHT_BYTES);
     await s3.put(BUCKET, `${PREFIX}weights/${name}/model.bin`, weights[name]);
   }
@@ -195,3 +196,37 @@ test('Cog images: held when the local image store has one, pulled ahead for a de
   expect([...pulls(bigDir), ...pulls(smallDir)].filter((l) => l.includes(present))).toEqual([]);
   expect(await fleet.query('SELECT id FROM placements WHERE version = ANY($1)', [[held, pulled]])).toEqual([]);
 }, 120_000);
+
+test('a version called more often gets its weights prefetched where its next instance would land', async () => {
+  const e = versions['ckpt-e'];
+  await noLiveInstances();
+  const before = await prefetchCounters();
+  // Called every moment: its instance lands on `small` (binpack) and keeps its only slot busy,
+  // so the next instance would go to `big`, which fetches the weights ahead of it.
+  const runs: any[] = [];
+  const big = await eventually(async () => {
+    runs.push(await predict(e));
+    const w = (await cluster()).workers.find((x: any) => x.name === 'big');
+    return w?.artifacts.some((x: any) => x.version === e) ? w : undefined;
+  }, 40_000, 'the weights prefetched onto big');
+  const small = await workerNamed('small');
+  expect(new Set(runs.map((r) => r.worker_id))).toEqual(new Set([small.id]));
+  expect(big.artifacts.find((x: any) => x.version === e)).toEqual({ version: e, tier: 'disk', bytes: WEIGHT_BYTES });
+  expect(statSync(join(bigDir, 'cache', 'weights', 'ckpt-e', 'model.bin')).size).toBe(WEIGHT_BYTES);
+  expect((await fleet.query('SELECT DISTINCT worker_id FROM placements WHERE version = $1', [e])).map((r) => r.worker_id)).toEqual([small.id]);
+  // Counted as prefetches on big (with whatever else it prefetched while `small` was busy: the
+  // next instance of a deployment would land there too).
+  const after = await prefetchCounters();
+  expect(after.lookups - before.lookups).toBeGreaterThanOrEqual(1);
+  expect(after.bytes - before.bytes).toBeGreaterThanOrEqual(WEIGHT_BYTES);
+}, 120_000);
+
+/** Big's prefetch counters on its /metrics. */
+async function prefetchCounters() {
+  const metrics = await (await fetch(`${bigMetricsUrl}/metrics`)).text();
+  const value = (re: RegExp) => Number(re.exec(metrics)?.[1] ?? 0);
+  return {
+    lookups: value(/^gantry_artifact_cache_lookups_total\{outcome="miss",purpose="prefetch"\} (\d+)$/m),
+    bytes: value(/^gantry_artifact_fetched_bytes_total\{purpose="prefetch"\} (\d+)$/m),
+  };
+}

@@ -1,8 +1,9 @@
 /**
- * Warms this worker's artifact cache before an instance needs it. For every deployment it asks
- * the placement pipeline (the same `place` the controller uses, over the live fleet and what each
- * worker reports holding) where an instance of the deployment's version would land; when that is
- * this worker and the version's weights are in a remote store and not here, it fetches them.
+ * Warms this worker's artifact cache before an instance needs it. For every deployment that may
+ * still add an instance, and every on-demand version being called more often (its calls in the
+ * last minute at least doubled), it asks the placement pipeline (the same `place` the controller
+ * uses, over the live fleet, the devices its placements hold, and what each worker reports
+ * holding) where the next instance would land; when that is this worker and the version's weights are in a remote store and not here, it fetches them.
  * Every worker computes the same answer from the same rows, so one worker fetches; once it holds
  * them, the weights-cached scorer keeps choosing it. A Cog image the version starts through
  * docker is pulled the same way when the local image store lacks it.
@@ -11,10 +12,11 @@
  * time, and a boot that needs the same weights joins the download in flight. A prefetch never
  * exceeds the cache budget (WeightsStore.prefetch evicts only what it may and gives up otherwise).
  */
-import { fleetCluster, hardwareRequestOf, Ledger, place } from '../scheduler';
+import { fleetCluster, hardwareRequestOf, Ledger, place, reserve, type Cluster } from '../scheduler';
 import { observeArtifactFetch } from '../observe/metrics';
 import { fleetWorkersOf } from '../controller/snapshot';
-import { deploymentBounds } from '../store/fleet';
+import { deploymentBounds, risingVersions } from '../store/fleet';
+import { placementViews, type PlacementView } from '../store/placements';
 import { WORKER_STALE_SECONDS, liveWorkers } from '../store/workers';
 import type { Db } from '../store/db';
 import type { VersionRow } from '../store/catalog';
@@ -30,6 +32,27 @@ const PULL_RETRY_MS = 60_000;
  * sees who holds it instead of sending a second worker to fetch it again.
  */
 const SETTLE_MS = 5000;
+/** "Called more often": this many calls in the last minute, at least twice the minute before. */
+const RISING_WINDOW_S = 60;
+const RISING_MIN_CALLS = 3;
+
+/** What may need an instance soon: a deployment's version, or a version called more often. */
+interface Target {
+  versionId: string;
+  hardware?: string;
+  /** For the log. */
+  why: string;
+}
+
+/** The devices the fleet's placements hold now (as the controller's ledger has them). */
+function ledgerOf(cluster: Cluster, placements: readonly PlacementView[]): Ledger {
+  const ledger = new Ledger();
+  for (const p of placements) {
+    if (p.stopped_at) continue;
+    reserve(ledger, cluster, p.id, { ok: true, worker: p.worker_id, devices: p.devices, memoryClaimGb: p.memory_claim_gb, cudaVisibleDevices: p.devices.join(','), cpuSlots: p.cpu_slots, score: 0 });
+  }
+  return ledger;
+}
 
 export interface PrefetcherOptions {
   db: Db;
@@ -71,11 +94,25 @@ export class Prefetcher {
 
   private async pass(): Promise<void> {
     const { db, weights } = this.opts;
-    const [deployments, workers] = await Promise.all([deploymentBounds(db), liveWorkers(db, WORKER_STALE_SECONDS)]);
+    const [deployments, workers, placements, rising] = await Promise.all([
+      deploymentBounds(db),
+      liveWorkers(db, WORKER_STALE_SECONDS),
+      placementViews(db),
+      risingVersions(db, RISING_WINDOW_S, RISING_MIN_CALLS),
+    ]);
     const cluster = fleetCluster(fleetWorkersOf(workers));
+    const ledger = ledgerOf(cluster, placements);
     const self = this.opts.selfId();
-    for (const d of deployments.sort((a, b) => `${a.owner}/${a.name}`.localeCompare(`${b.owner}/${b.name}`))) {
-      const version = await this.opts.versionOf(d.version);
+    const live = (version: string, deployment: string | null) => placements.filter((p) => !p.stopped_at && p.version === version && p.deployment === deployment).length;
+    const targets: Target[] = [
+      ...deployments
+        .sort((a, b) => `${a.owner}/${a.name}`.localeCompare(`${b.owner}/${b.name}`))
+        .filter((d) => live(d.version, `${d.owner}/${d.name}`) < d.max_instances) // room for another instance
+        .map((d) => ({ versionId: d.version, hardware: d.hardware, why: `for deployment ${d.owner}/${d.name}` })),
+      ...rising.map((v) => ({ versionId: v, why: 'called more often' })),
+    ];
+    for (const t of targets) {
+      const version = await this.opts.versionOf(t.versionId);
       if (!version) continue;
       const remote = !!version.weights && weights.needsFetch(version.weights);
       const needsWeights = remote && !weights.heldTier(version.weights!) && !this.noRoom.has(version.id);
@@ -88,11 +125,11 @@ export class Prefetcher {
       const seen = this.firstSeen.get(version.id) ?? Date.now();
       this.firstSeen.set(version.id, seen);
       if (Date.now() - seen < SETTLE_MS) continue;
-      const where = place({ versionId: version.id, hardware: hardwareRequestOf(version, d.hardware) }, cluster, new Ledger());
+      const where = place({ versionId: version.id, hardware: hardwareRequestOf(version, t.hardware ?? version.hardware) }, cluster, ledger);
       if (!where.ok || where.worker !== self) continue;
       if (this.opts.booting()) return;
       const began = Date.now();
-      const what = `for deployment ${d.owner}/${d.name}`;
+      const what = t.why;
       if (needsWeights && (await this.fetchWeights(version.weights!, version.id, what, began))) return;
       if (needsImage) {
         try {
