@@ -153,7 +153,12 @@ export class WeightsStore {
     await this.ready();
     const tier = this.cache.tierOf(key);
     let fetchedBytes = 0;
-    if (!tier) fetchedBytes = await this.fetchOnce(key, true);
+    if (!tier) {
+      // A boot that joins a download already in flight waited for it (a miss) but read nothing itself.
+      const joined = this.downloads.has(key);
+      const bytes = await this.fetchOnce(key, true);
+      fetchedBytes = joined ? 0 : bytes;
+    }
     const release = this.cache.pin(key);
     const outcome = tier ?? 'miss';
     this.cache.count(outcome, fetchedBytes);

@@ -99,6 +99,14 @@ describe('WeightsStore with a budget', () => {
     expect((await again.acquire(loc('a'))).outcome).toBe('disk');
   });
 
+  test('boots that ask at once share one download; its bytes are counted once', async () => {
+    const w = new WeightsStore(storage, tmp('cache-join'), { diskBytes: 10 * MB, memoryBytes: 0 });
+    const [x, y] = await Promise.all([w.acquire(loc('b')), w.acquire(loc('b'))]);
+    expect([x.outcome, y.outcome]).toEqual(['miss', 'miss']);
+    expect(x.fetchedBytes + y.fetchedBytes).toBe(MB);
+    expect(w.cache.summary()).toMatchObject({ misses: 2, fetched_bytes: MB, used_bytes: MB });
+  });
+
   test('the budget evicts by expected reuse: the often-used artifact stays although it is the least recent', async () => {
     const dir = tmp('cache-evict');
     const w = new WeightsStore(storage, dir, { diskBytes: 2.5 * MB, memoryBytes: 0 });
