@@ -123,6 +123,11 @@ test('first cold start misses, the next hits the disk copy, the one after the me
   const metrics = await (await fetch(`${bigMetricsUrl}/metrics`)).text();
   for (const outcome of ['miss', 'disk', 'memory']) expect(metrics).toContain(`gantry_artifact_cache_lookups_total{outcome="${outcome}",purpose="boot"} 1`);
   expect(metrics).toContain(`gantry_artifact_fetched_bytes_total{purpose="boot"} ${WEIGHT_BYTES}`);
+  // Usage adds up the cold starts of the version and the seconds of each phase.
+  const usage = (await call('GET', '/v1/usage?group_by=version')).json.results.find((r: any) => r.key === a);
+  const sum = (phase: string) => Math.round(m.reduce((s, x) => s + x[phase], 0) * 1e6) / 1e6;
+  expect(usage.cold_starts.count).toBe(3);
+  for (const phase of ['fetch_time', 'boot_time', 'setup_time']) expect(usage.cold_starts[phase]).toBeCloseTo(sum(phase), 6);
   // Measured, not asserted: the fetch phase of a 4 MB checkpoint by where it was.
   console.log(`fetch_time of ${WEIGHT_BYTES} bytes: miss ${m[0].fetch_time}s, disk ${m[1].fetch_time}s, memory ${m[2].fetch_time}s; boot_time ${m.map((x) => x.boot_time).join('/')}s; setup_time ${m.map((x) => x.setup_time).join('/')}s`);
 }, 120_000);

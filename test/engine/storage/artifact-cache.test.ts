@@ -5,6 +5,7 @@
  * the budget evicts by expected reuse (not recency), never what an instance uses, and a prefetch
  * never goes over the budget. Also the size parser and the configuration errors.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,7 @@ import { loadConfig } from '../../../engine/src/config';
 import { startS3, type S3Handle } from '../../helpers/s3';
 
 const MB = 1_000_000;
+const CLI = join(__dirname, '..', '..', '..', 'engine', 'dist', 'src', 'cli.js');
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `gantry-${name}-`));
 
 let s3: S3Handle;
@@ -80,6 +82,19 @@ describe('configuration', () => {
     expect(() => loadConfig({ GANTRY_CACHE_MEMORY_BYTES: '1 bucket' })).toThrow(/GANTRY_CACHE_MEMORY_BYTES: "1 bucket" is not a size/);
     expect(() => loadConfig({ GANTRY_CACHE_MEMORY_BYTES: '1GB', GANTRY_CACHE_MEMORY_DIR: '/no/such/tmpfs' })).toThrow(/GANTRY_CACHE_MEMORY_DIR: \/no\/such\/tmpfs does not exist/);
   });
+
+  test('a worker process with a bad GANTRY_CACHE_BYTES does not start, and says why', async () => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--role', 'worker'], {
+      env: { ...process.env, DATABASE_URL: 'postgres://127.0.0.1:1/none', GANTRY_DATA_DIR: tmp('bad-cache'), GANTRY_CACHE_BYTES: '50 gigs' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(out).toContain('GANTRY_CACHE_BYTES: "50 gigs" is not a size');
+  }, 30_000);
 });
 
 describe('WeightsStore with a budget', () => {
