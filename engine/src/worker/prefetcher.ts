@@ -72,7 +72,7 @@ export class Prefetcher {
   private readonly noRoom = new Set<string>();
   /** Images whose pull failed, with when. */
   private readonly pullFailed = new Map<string, number>();
-  /** When each deployment version was first seen here. */
+  /** When each target version (deployment or called more often) was first seen here. */
   private readonly firstSeen = new Map<string, number>();
 
   constructor(private readonly opts: PrefetcherOptions) {
