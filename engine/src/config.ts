@@ -1,11 +1,27 @@
 /** Engine configuration from the environment (README lists every variable). */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { defaultPrices, findSku, type PriceTable } from './core/hardware';
 import type { AutoscalerKnobs } from './scheduler';
 import { PRICE_SECTIONS, parsePriceOverrides, type PriceOverrides } from './checks/decide/prices';
 import { parseStorageUrl, type StorageSettings } from './storage/settings';
+import type { ArtifactCacheSettings } from './storage/artifact-cache';
+import { parseByteSize } from './core/byte-size';
+
+/** A size variable (`50GB`, `512MiB`, bytes), rejected with what a size looks like. */
+const byteSize = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v, ctx) => {
+      const bytes = parseByteSize(v);
+      if (typeof bytes === 'number') return bytes;
+      ctx.addIssue({ code: 'custom', message: bytes.error });
+      return z.NEVER;
+    });
 
 /**
  * How an imported Cog image runs: its port published on loopback only, the worker reachable from
@@ -74,11 +90,16 @@ const env = z.object({
   REDIS_URL: z.string().optional(),
   GANTRY_ROLE: z.enum(ROLES).default('all'),
   GANTRY_LEASE_SECONDS: z.coerce.number().min(2).max(300).default(10),
+  GANTRY_CACHE_BYTES: byteSize('50GB'),
+  GANTRY_CACHE_MEMORY_BYTES: byteSize('0'),
+  GANTRY_CACHE_MEMORY_DIR: z.string().min(1).default('/dev/shm'),
 });
 
 export interface Config {
   /** `all` (one process: API, sweeps, an embedded worker) or one fleet role. */
   role: Role;
+  /** The worker's artifact cache: disk budget, host-memory tier (storage/artifact-cache.ts). */
+  artifactCache: ArtifactCacheSettings;
   host: string;
   port: number;
   dataDir: string;
@@ -214,14 +235,21 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     if (parsed.errors.length) throw new Error(`invalid configuration:\n${parsed.errors.map((e) => `  ${e.pointer}: ${e.detail}`).join('\n')}`);
     priceOverrides = parsed.overrides;
   }
+  if (e.GANTRY_CACHE_MEMORY_BYTES > 0 && !existsSync(e.GANTRY_CACHE_MEMORY_DIR)) {
+    throw new Error(`invalid configuration:\n  GANTRY_CACHE_MEMORY_DIR: ${e.GANTRY_CACHE_MEMORY_DIR} does not exist (the memory tier needs a tmpfs directory; GANTRY_CACHE_MEMORY_BYTES=0 turns it off)`);
+  }
+  const dataDir = resolve(e.GANTRY_DATA_DIR);
+  // One memory directory per data dir: several workers may share a host (and its /dev/shm).
+  const memoryDir = join(e.GANTRY_CACHE_MEMORY_DIR, `gantry-cache-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`);
   if (e.GANTRY_DIRECT_DATABASE_URL && !e.DATABASE_URL) {
     throw new Error('invalid configuration:\n  GANTRY_DIRECT_DATABASE_URL: needs DATABASE_URL (the pooled URL) as well');
   }
   return {
     role: e.GANTRY_ROLE,
+    artifactCache: { diskBytes: e.GANTRY_CACHE_BYTES, memoryBytes: e.GANTRY_CACHE_MEMORY_BYTES, memoryDir },
     host: e.GANTRY_HOST,
     port: e.GANTRY_PORT,
-    dataDir: resolve(e.GANTRY_DATA_DIR),
+    dataDir,
     publicUrl: e.GANTRY_PUBLIC_URL?.replace(/\/$/, ''),
     apiToken: e.GANTRY_API_TOKEN,
     pgPort: e.GANTRY_PG_PORT,

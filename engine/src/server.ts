@@ -174,6 +174,7 @@ async function startApi(config: Config, log: Log, teardown: Teardown): Promise<E
       lifecycle: lifecycle.using(workerDb),
       files,
       dataDir: config.dataDir,
+      artifactCache: config.artifactCache,
     });
     await embeddedWorker.start();
     teardown.add(() => embeddedWorker.stop());

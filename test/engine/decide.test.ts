@@ -110,8 +110,9 @@ test('group by model: usage figures recomputed from the predictions and usage re
   expect(hw(g, 'cpu').peak_concurrency).toBe(3);
   expect(hw(g, 'gpu-l40s').peak_concurrency).toBe(1);
   expect(g.peak_concurrency).toBe(peakOf(runs));
-  // Setup and idle: the deployment's instance records, plus the on-demand cold start's wait.
-  const coldWait = bySku('cpu').reduce((s, r) => s + (r.metrics.cold_start ? r.metrics.setup_time : 0), 0);
+  // Setup and idle: the deployment's instance records, plus the on-demand cold start's whole wait
+  // (its fetch, boot and setup phases).
+  const coldWait = bySku('cpu').reduce((s, r) => s + (r.metrics.cold_start ? r.metrics.fetch_time + r.metrics.boot_time + r.metrics.setup_time : 0), 0);
   expect(hw(g, 'gpu-l40s').setup_seconds).toBeCloseTo(instance('setup', 'gpu-l40s'), 3);
   expect(hw(g, 'gpu-l40s').idle_seconds).toBeCloseTo(instance('idle', 'gpu-l40s'), 3);
   expect(hw(g, 'gpu-l40s').idle_seconds).toBeGreaterThan(0);
@@ -140,7 +141,7 @@ test('group by model: the cost of that usage under each option, recomputed', asy
   // replicate_private: setup + idle + active, at least the min instance for the deployment's life.
   const deployment = (await sql(`SELECT extract(epoch FROM created_at)::float8 AS at FROM deployments WHERE name = 'echo-l40s'`))[0];
   const floor = 1 * (Date.parse(until) / 1000 - Math.max(Date.parse(since) / 1000, deployment.at));
-  const coldWait = of('cpu').reduce((s, r) => s + (r.metrics.cold_start ? r.metrics.setup_time : 0), 0);
+  const coldWait = of('cpu').reduce((s, r) => s + (r.metrics.cold_start ? r.metrics.fetch_time + r.metrics.boot_time + r.metrics.setup_time : 0), 0);
   const l40s = Math.max(active(of('gpu-l40s')) + kindSeconds('setup', 'gpu-l40s') + kindSeconds('idle', 'gpu-l40s'), floor);
   const privateUsd = (active(of('cpu')) + coldWait) * 0.0001 + l40s * 0.001;
   expect(g.options.replicate_private.total_usd).toBeCloseTo(privateUsd, 9);

@@ -70,7 +70,10 @@ test('a two-GPU version gets both devices of one worker', async () => {
   expect(res.json.status).toBe('succeeded');
   expect(res.json.output.cuda_visible_devices).toBe('0,1');
   expect(res.json.metrics.cold_start).toBe(true);
-  expect(res.json.metrics.setup_time).toBeGreaterThan(0);
+  // The cold start by phase: the process start is measurable; this model's own setup does nothing.
+  expect(res.json.metrics.boot_time).toBeGreaterThan(0);
+  expect(res.json.metrics.setup_time).toBeGreaterThanOrEqual(0);
+  expect(res.json.metrics.fetch_time).toBe(0);
 });
 
 test('hardware nobody has fails fast instead of queueing forever', async () => {

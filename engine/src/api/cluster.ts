@@ -17,6 +17,25 @@ interface WorkerDevices {
   gpus?: Array<Record<string, unknown>>;
   /** Work waiting on this worker for capacity, with the placement's reasons ("does not fit"). */
   pending?: Array<{ version: string; deployment: string | null; reasons: string[] }>;
+  /** Versions whose artifacts the worker holds (tier), and their bytes. */
+  artifacts?: Record<string, unknown>;
+  artifact_bytes?: Record<string, unknown>;
+  /** The worker's artifact cache counters and budgets (storage/artifact-cache.ts, `summary`). */
+  cache?: Record<string, unknown>;
+}
+
+/** The cache summary fields a worker reports, as numbers. */
+const CACHE_FIELDS = ['budget_bytes', 'used_bytes', 'memory_budget_bytes', 'memory_used_bytes', 'hits_memory', 'hits_disk', 'misses', 'fetched_bytes', 'evictions'] as const;
+
+function cacheWire(cache: Record<string, unknown> | undefined): Record<(typeof CACHE_FIELDS)[number], number | null> | null {
+  if (!cache || typeof cache !== 'object') return null;
+  return Object.fromEntries(CACHE_FIELDS.map((f) => [f, num(cache[f])])) as Record<(typeof CACHE_FIELDS)[number], number | null>;
+}
+
+function artifactsWire(d: WorkerDevices): Array<{ version: string; tier: string; bytes: number | null }> {
+  return Object.entries(d.artifacts ?? {})
+    .filter(([, tier]) => tier === 'memory' || tier === 'disk')
+    .map(([version, tier]) => ({ version, tier: tier as string, bytes: num(d.artifact_bytes?.[version]) }));
 }
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -72,7 +91,12 @@ export function instanceWire(i: InstanceRow) {
     memory_gb: i.memory_gb,
     state: i.state,
     since: i.since.toISOString(),
-    setup_time: i.setup_time,
+    // The model's setup, as in a prediction's metrics; rows from before boot phases were
+    // measured hold only the whole boot.
+    setup_time: num(i.boot_phases?.setup_time) ?? i.setup_time,
+    fetch_time: num(i.boot_phases?.fetch_time),
+    boot_time: num(i.boot_phases?.boot_time),
+    artifact_cache: typeof i.boot_phases?.artifact_cache === 'string' ? i.boot_phases.artifact_cache : null,
     last_used_at: i.last_used_at?.toISOString() ?? null,
     error: i.error,
   };
@@ -108,6 +132,8 @@ export function workerWire(w: ClusterWorkerRow, instances: InstanceRow[]) {
     heartbeat_at: w.heartbeat_at.toISOString(),
     alive: w.alive,
     pending: Array.isArray(d.pending) ? d.pending : [],
+    artifacts: artifactsWire(d),
+    cache: cacheWire(d.cache),
   };
 }
 

@@ -3,6 +3,7 @@
  * `POST /v1/decide { since?, until?, group_by?, prices? }` (prices override the shipped tables
  * and GANTRY_PRICES for this request).
  */
+import { coldStartSeconds } from '../core/boot-phases';
 import type { FastifyInstance } from 'fastify';
 import { invalid, type FieldError } from '../core/errors';
 import { decide } from '../checks/decide/decide';
@@ -47,7 +48,8 @@ async function decision(ctx: ApiContext, raw: Record<string, unknown>, allowed: 
       quantity: r.quantity,
       total_usd: r.total_usd,
       predict_time: num(m.predict_time),
-      setup_time: m.cold_start === true ? num(m.setup_time) : null,
+      // The whole cold start (fetch + boot + setup): what an on-demand run waited for.
+      setup_time: coldStartSeconds(m),
       metrics: m,
       started: r.started,
       completed: r.completed,

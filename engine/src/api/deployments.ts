@@ -62,8 +62,8 @@ async function deploymentWire(ctx: ApiContext, d: DeploymentRow) {
     },
     created_at: d.created_at.toISOString(),
     instances: instances.map((i) => {
-      const { id, state, devices, since, worker_id, hardware, version, setup_time, last_used_at, error } = instanceWire(i);
-      return { id, state, devices, since, worker_id, hardware, version, setup_time, last_used_at, error };
+      const { id, state, devices, since, worker_id, hardware, version, setup_time, fetch_time, boot_time, artifact_cache, last_used_at, error } = instanceWire(i);
+      return { id, state, devices, since, worker_id, hardware, version, setup_time, fetch_time, boot_time, artifact_cache, last_used_at, error };
     }),
     cost_so_far_usd: round(costs.reduce((sum, c) => sum + c.total_usd, 0)),
     cost_breakdown: breakdown,

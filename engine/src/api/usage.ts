@@ -69,6 +69,7 @@ interface Bucket {
   total_usd: number;
   quantities: Record<string, number>;
   by_kind: Record<string, { count: number; total_usd: number }>;
+  cold: { count: number; fetch_time: number; boot_time: number; setup_time: number };
 }
 
 const round = (x: number) => Math.round(x * 1e9) / 1e9;
@@ -78,7 +79,7 @@ export function foldUsage(rows: UsageGroupRow[]) {
   const buckets = new Map<string | null, Bucket>();
   for (const r of rows) {
     let b = buckets.get(r.key);
-    if (!b) buckets.set(r.key, (b = { key: r.key, count: 0, total_usd: 0, quantities: {}, by_kind: {} }));
+    if (!b) buckets.set(r.key, (b = { key: r.key, count: 0, total_usd: 0, quantities: {}, by_kind: {}, cold: { count: 0, fetch_time: 0, boot_time: 0, setup_time: 0 } }));
     b.count += r.count;
     b.total_usd += r.total_usd;
     const unit = unitOf(r.kind, r.rule);
@@ -87,6 +88,11 @@ export function foldUsage(rows: UsageGroupRow[]) {
     const k = (b.by_kind[r.kind] ??= { count: 0, total_usd: 0 });
     k.count += r.count;
     k.total_usd += r.total_usd;
+    // Rows built by hand (tests, older callers) may lack the cold-start sums.
+    b.cold.count += r.cold_starts ?? 0;
+    b.cold.fetch_time += r.fetch_time ?? 0;
+    b.cold.boot_time += r.boot_time ?? 0;
+    b.cold.setup_time += r.setup_time ?? 0;
   }
   return [...buckets.values()]
     .map((b) => {
@@ -101,6 +107,8 @@ export function foldUsage(rows: UsageGroupRow[]) {
         unit,
         quantities: Object.fromEntries(Object.entries(b.quantities).map(([u, q]) => [u, round(q)])),
         by_kind: Object.fromEntries(Object.entries(b.by_kind).map(([k, v]) => [k, { count: v.count, total_usd: round(v.total_usd) }])),
+        // The runs that waited for an instance to boot, and the seconds they waited in each phase.
+        cold_starts: { count: b.cold.count, fetch_time: round(b.cold.fetch_time), boot_time: round(b.cold.boot_time), setup_time: round(b.cold.setup_time) },
       };
     })
     .sort((a, b) => b.total_usd - a.total_usd || String(a.key).localeCompare(String(b.key)));

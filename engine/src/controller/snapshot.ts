@@ -21,6 +21,10 @@ export interface FleetWorkerDevices {
   gpus?: Array<{ index: number; name: string; sku: string | null; memory_gb: number }>;
   /** Versions whose artifacts the worker holds: `memory` or `disk` by version id. */
   artifacts?: Record<string, 'memory' | 'disk'>;
+  /** Bytes of those artifacts by version id (fills placement's `artifactBytes`). */
+  artifact_bytes?: Record<string, number>;
+  /** The worker's artifact cache: budgets, use, hits and misses (storage/artifact-cache.ts). */
+  cache?: Record<string, number>;
   /** Older workers: version ids held on disk. */
   cached_versions?: string[];
 }
@@ -31,6 +35,29 @@ function artifactsOf(d: FleetWorkerDevices): Record<string, 'memory' | 'disk'> {
   for (const v of Array.isArray(d.cached_versions) ? d.cached_versions : []) if (typeof v === 'string') held[v] = 'disk';
   for (const [v, tier] of Object.entries(d.artifacts ?? {})) if (tier === 'memory' || tier === 'disk') held[v] = tier;
   return held;
+}
+
+/** The managed (fleet) workers among `rows`, as the placement pipeline's fleet sees them. */
+export function fleetWorkersOf(rows: ReadonlyArray<{ id: string; devices: unknown }>): FleetWorker[] {
+  const out: FleetWorker[] = [];
+  for (const w of rows) {
+    const d = (w.devices ?? {}) as FleetWorkerDevices;
+    if (!d.managed) continue;
+    out.push({ id: w.id, gpus: Array.isArray(d.gpus) ? d.gpus : [], cpuSlots: d.cpu_slots ?? 0, artifacts: artifactsOf(d) });
+  }
+  return out;
+}
+
+/** The largest size any worker reports for each version's artifacts. */
+function artifactSizes(rows: ReadonlyArray<{ devices: unknown }>): Map<string, number> {
+  const sizes = new Map<string, number>();
+  for (const w of rows) {
+    const d = (w.devices ?? {}) as FleetWorkerDevices;
+    for (const [v, bytes] of Object.entries(d.artifact_bytes ?? {})) {
+      if (typeof bytes === 'number' && Number.isFinite(bytes) && bytes > 0) sizes.set(v, Math.max(bytes, sizes.get(v) ?? 0));
+    }
+  }
+  return sizes;
 }
 
 export function splitKey(key: string): { version: string; deployment: string | null } {
@@ -90,12 +117,8 @@ export class SnapshotReader {
     this.arrivedAfter = latest(arrivals.map((a) => a.created_at));
     this.completedAfter = latest(completions.map((c) => c.completed_at));
 
-    const fleetWorkers: FleetWorker[] = [];
-    for (const w of workers) {
-      const d = (w.devices ?? {}) as FleetWorkerDevices;
-      if (!d.managed) continue;
-      fleetWorkers.push({ id: w.id, gpus: Array.isArray(d.gpus) ? d.gpus : [], cpuSlots: d.cpu_slots ?? 0, artifacts: artifactsOf(d) });
-    }
+    const fleetWorkers = fleetWorkersOf(workers);
+    const sizes = artifactSizes(workers);
 
     // Every key with open work, a deployment, or a placement: the planner may scale each.
     const rows = new Map<string, { version: string; deployment: string | null; hardware?: string | HardwareRequest; queued: number; running: number; oldest: number | null }>();
@@ -132,7 +155,14 @@ export class SnapshotReader {
           hardware = d.hardware;
         }
       }
-      demand.push({ key, hardware, maxConcurrency: version.max_concurrency, queued: r.queued, running: r.running, oldestQueuedAt: r.oldest, deployment: bounds });
+      demand.push({ key, hardware, artifactBytes: sizes.get(r.version), maxConcurrency: version.max_concurrency, queued: r.queued, running: r.running, oldestQueuedAt: r.oldest, deployment: bounds });
+    }
+    // Placement asks by key (`version@deployment`); workers report what they hold by version.
+    for (const w of fleetWorkers) {
+      for (const [key, r] of rows) {
+        const tier = w.artifacts?.[r.version];
+        if (tier && key !== r.version) w.artifacts = { ...w.artifacts, [key]: tier };
+      }
     }
 
     return {

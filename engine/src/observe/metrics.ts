@@ -66,6 +66,33 @@ const webhookAttempts = new Counter({
   registers,
 });
 
+const artifactLookups = new Counter({
+  name: 'gantry_artifact_cache_lookups_total',
+  help: "Version artifacts (weights) a worker of this process needed, by outcome (memory, disk: cache hits; miss: fetched from the store) and purpose (boot, prefetch).",
+  labelNames: ['outcome', 'purpose'],
+  registers,
+});
+const artifactFetchedBytes = new Counter({
+  name: 'gantry_artifact_fetched_bytes_total',
+  help: 'Bytes of version artifacts read from the store into a worker cache of this process, by purpose (boot, prefetch).',
+  labelNames: ['purpose'],
+  registers,
+});
+const artifactFetchSeconds = new Histogram({
+  name: 'gantry_artifact_fetch_seconds',
+  help: 'The fetch phase of cold starts (metrics.fetch_time) by where the artifacts were: memory, disk or miss.',
+  labelNames: ['outcome'],
+  buckets: TIME_BUCKETS,
+  registers,
+});
+
+/** A worker of this process got a version's artifacts for a boot or a prefetch. */
+export function observeArtifactFetch(f: { outcome: 'memory' | 'disk' | 'miss'; purpose: 'boot' | 'prefetch'; fetchedBytes: number; seconds?: number }): void {
+  artifactLookups.inc({ outcome: f.outcome, purpose: f.purpose });
+  if (f.fetchedBytes > 0) artifactFetchedBytes.inc({ purpose: f.purpose }, f.fetchedBytes);
+  if (f.seconds !== undefined) artifactFetchSeconds.observe({ outcome: f.outcome }, f.seconds);
+}
+
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 type Created = Pick<PredictionRow, 'kind' | 'model' | 'deployment'>;

@@ -9,12 +9,19 @@ import { NodeInstance, type RunHandlers, type RunResult } from './node-instance'
 import { OpenAIInstance } from './openai-instance';
 import { resolveModule } from './resolve-module';
 import { WeightsFirstInstance, type LocalWeights } from './weights-first';
+import type { ArtifactFetch } from '../core/boot-phases';
 
 export type { RunHandlers, RunResult, LocalWeights };
 
 export interface ModelInstance {
-  /** Boots the instance and runs its setup; resolves with the setup time in seconds. */
+  /**
+   * Boots the instance and runs its setup; resolves with the model's setup time in seconds (as
+   * the runner measures it: the predictor's setup, Cog's setup started_at → completed_at). The
+   * caller times the whole boot; the rest is fetch and process start (boot-phases.ts).
+   */
   start(): Promise<number>;
+  /** How the version's artifacts got to this worker for this boot; absent when none were fetched. */
+  readonly artifactFetch?: ArtifactFetch;
   run(id: string, mode: 'predict' | 'train', input: Record<string, unknown>, handlers: RunHandlers, outputDir?: string): Promise<RunResult>;
   /** Asks a run to stop; the run then rejects with a canceled RunError. */
   cancel(id: string): void;

@@ -28,8 +28,9 @@ async function setup(msg: Extract<ToChild, { type: 'setup' }>): Promise<void> {
   try {
     predictor = load(msg.module);
     base = { weights: msg.weights, gpus: msg.gpus };
+    const began = performance.now();
     await predictor.setup?.({ ...base, log: (line) => send({ type: 'log', line }) });
-    send({ type: 'ready' });
+    send({ type: 'ready', setupSeconds: (performance.now() - began) / 1000 });
   } catch (err) {
     send({ type: 'setup_failed', error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
   }

@@ -5,7 +5,8 @@ export type ToChild =
   | { type: 'cancel'; id: string };
 
 export type FromChild =
-  | { type: 'ready' }
+  /** Setup is done; `setupSeconds`: how long the predictor's own setup took (after loading it). */
+  | { type: 'ready'; setupSeconds?: number }
   | { type: 'setup_failed'; error: string }
   | { type: 'log'; id?: string; line: string }
   | { type: 'emit'; id: string; piece: unknown }

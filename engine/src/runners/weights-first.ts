@@ -1,20 +1,25 @@
 /**
  * An instance of a version whose weights are in a remote store: `start` first gets a local copy
  * of the weights (downloaded once per host, storage/weights.ts), then boots the real instance on
- * it. The download is part of the instance's setup time, as it is part of a cold start.
+ * it. The fetch is the first phase of the cold start (`artifactFetch`: how long, from which cache
+ * tier, how many bytes from the store); the copy stays pinned in the worker's cache until the
+ * instance stops.
  */
+import type { ArtifactFetch } from '../core/boot-phases';
 import type { InstanceSpec, ModelInstance, RunHandlers, RunResult } from './instance';
 
 /** Where an instance's weights come from (the worker's WeightsStore). */
 export interface LocalWeights {
   needsFetch(location: string): boolean;
-  localPath(location: string): Promise<string>;
+  acquire(location: string): Promise<{ path: string; outcome: ArtifactFetch['outcome']; fetchedBytes: number; release(): void }>;
 }
 
 export class WeightsFirstInstance implements ModelInstance {
   private inner?: ModelInstance;
   private stopped = false;
   private readonly ownLogs: string[] = [];
+  private release?: () => void;
+  artifactFetch?: ArtifactFetch;
   onExit: (reason: string) => void = () => undefined;
 
   constructor(
@@ -30,18 +35,31 @@ export class WeightsFirstInstance implements ModelInstance {
 
   async start(): Promise<number> {
     const began = Date.now();
-    let local: string;
+    let got: Awaited<ReturnType<LocalWeights['acquire']>>;
     try {
-      local = await this.weights.localPath(this.spec.weights);
+      got = await this.weights.acquire(this.spec.weights);
     } catch (err) {
       throw new Error(`cannot fetch the weights ${this.spec.weights}: ${(err as Error).message}`);
     }
-    this.ownLogs.push(`weights ${this.spec.weights} at ${local} (${((Date.now() - began) / 1000).toFixed(2)}s)`);
-    if (this.stopped) throw new Error('the instance was stopped while its weights were fetched');
-    const fetchSeconds = (Date.now() - began) / 1000;
-    this.inner = this.boot({ ...this.spec, weights: local });
-    this.inner.onExit = (reason) => this.onExit(reason);
-    return fetchSeconds + (await this.inner.start());
+    this.release = got.release;
+    const seconds = (Date.now() - began) / 1000;
+    this.artifactFetch = { seconds, outcome: got.outcome, fetchedBytes: got.fetchedBytes };
+    this.ownLogs.push(`weights ${this.spec.weights} at ${got.path} (${got.outcome === 'miss' ? `fetched ${got.fetchedBytes} bytes` : `${got.outcome} cache hit`}, ${seconds.toFixed(2)}s)`);
+    if (this.stopped) {
+      this.release();
+      throw new Error('the instance was stopped while its weights were fetched');
+    }
+    this.inner = this.boot({ ...this.spec, weights: got.path });
+    this.inner.onExit = (reason) => {
+      this.release?.();
+      this.onExit(reason);
+    };
+    try {
+      return await this.inner.start();
+    } catch (err) {
+      this.release();
+      throw err;
+    }
   }
 
   run(id: string, mode: 'predict' | 'train', input: Record<string, unknown>, handlers: RunHandlers, outputDir?: string): Promise<RunResult> {
@@ -56,5 +74,6 @@ export class WeightsFirstInstance implements ModelInstance {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.inner?.stop();
+    this.release?.();
   }
 }

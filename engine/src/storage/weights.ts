@@ -15,12 +15,32 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { ArtifactCache, type ArtifactCacheSettings, type CacheTier } from './artifact-cache';
 import { ByteMeter } from './meter';
 import { checkKey, type ObjectStorage, type StoredObject } from './types';
 
 interface Manifest {
   files: Array<{ path: string } & StoredObject>;
 }
+
+/** Weights on this host for an instance, and how they got here (the boot's fetch phase). */
+export interface AcquiredWeights {
+  path: string;
+  /** Where they came from: a cache tier, or `miss` (downloaded from the store now). */
+  outcome: CacheTier | 'miss';
+  /** Bytes read from the store for this boot (0 on a hit). */
+  fetchedBytes: number;
+  /** Size of the weights on disk, when they are in the cache. */
+  bytes?: number;
+  /** The instance no longer uses them: they may be evicted. */
+  release(): void;
+}
+
+/** What `prefetch` did. */
+export type PrefetchOutcome = 'held' | 'fetched' | 'no-room' | 'not-remote';
+
+/** Without settings the cache has no budget (tests of the store itself, tools). */
+const UNBOUNDED: ArtifactCacheSettings = { diskBytes: Number.MAX_SAFE_INTEGER, memoryBytes: 0 };
 
 const manifestKey = (key: string) => `${key}.manifest.json`;
 const PARTIAL = '.partial';
@@ -44,16 +64,24 @@ async function filesUnder(dir: string, rel = ''): Promise<string[]> {
 }
 
 export class WeightsStore {
-  private readonly downloads = new Map<string, Promise<string>>();
-  private readonly cacheDir: string;
+  private readonly downloads = new Map<string, Promise<number>>();
   private readonly scratchDir: string;
+  readonly cache: ArtifactCache;
+  private loaded?: Promise<void>;
 
   constructor(
     private readonly storage: ObjectStorage,
     dataDir: string,
+    cache: ArtifactCacheSettings = UNBOUNDED,
   ) {
-    this.cacheDir = join(dataDir, 'cache');
+    this.cache = new ArtifactCache(join(dataDir, 'cache'), cache);
     this.scratchDir = join(dataDir, 'tmp', 'trainings');
+  }
+
+  /** Adopts the copies an earlier process left (once, before the first use). */
+  private ready(): Promise<void> {
+    this.loaded ??= this.cache.load(['weights']);
+    return this.loaded;
   }
 
   private keyFor(trainingId: string): string {
@@ -61,7 +89,7 @@ export class WeightsStore {
   }
 
   private cachePath(key: string): string {
-    return join(this.cacheDir, ...key.split('/'));
+    return this.cache.diskPath(key);
   }
 
   /** A fresh, empty local directory for a training to write its weights into. */
@@ -83,8 +111,14 @@ export class WeightsStore {
     }
     // Written last: its presence says every file is there.
     await this.storage.put(manifestKey(key), Readable.from([JSON.stringify(manifest)]), { contentType: 'application/json' });
-    // This host keeps what it trained as its cached copy: running the new version here needs no download.
-    await this.adopt(dir, this.cachePath(key));
+    // This host keeps what it trained as its cached copy (when it fits): running the new version
+    // here needs no download.
+    await this.ready();
+    const bytes = manifest.files.reduce((s, f) => s + f.size, 0);
+    if (await this.cache.makeRoom(bytes, false)) {
+      await this.adopt(dir, this.cachePath(key));
+      this.cache.add(key, bytes);
+    }
     return this.storage.refFor(key);
   }
 
@@ -94,43 +128,112 @@ export class WeightsStore {
     return key !== undefined && this.storage.localPath(key) === undefined;
   }
 
-  /** A local path holding the weights at `location` (see the module comment). */
-  async localPath(location: string): Promise<string> {
+  /** The store key of weights this host would download (undefined: used where they are). */
+  private remoteKey(location: string): string | undefined {
     const key = this.storage.keyOf(location);
-    if (key === undefined) return location;
-    const direct = this.storage.localPath(key);
-    if (direct) return direct;
-    const target = this.cachePath(key);
-    if (await exists(target)) return target;
-    let download = this.downloads.get(key);
-    if (!download) {
-      download = this.download(key, target).finally(() => this.downloads.delete(key));
-      this.downloads.set(key, download);
-    }
-    return download;
+    return key !== undefined && this.storage.localPath(key) === undefined ? key : undefined;
   }
 
-  private async download(key: string, target: string): Promise<string> {
+  /** A local path holding the weights at `location` (see the module comment). */
+  async localPath(location: string): Promise<string> {
+    const got = await this.acquire(location);
+    got.release();
+    return got.path;
+  }
+
+  /**
+   * The weights at `location` on this host for an instance, pinned in the cache until `release`;
+   * downloads them (once, however many boots ask at the same time) on a miss.
+   */
+  async acquire(location: string): Promise<AcquiredWeights> {
+    const key = this.storage.keyOf(location);
+    if (key === undefined) return { path: location, outcome: 'disk', fetchedBytes: 0, release: () => undefined };
+    const direct = this.storage.localPath(key);
+    if (direct) return { path: direct, outcome: 'disk', fetchedBytes: 0, release: () => undefined };
+    await this.ready();
+    const tier = this.cache.tierOf(key);
+    let fetchedBytes = 0;
+    if (!tier) {
+      // A boot that joins a download already in flight waited for it (a miss) but read nothing itself.
+      const joined = this.downloads.has(key);
+      const bytes = await this.fetchOnce(key, true);
+      fetchedBytes = joined ? 0 : bytes;
+    }
+    const release = this.cache.pin(key);
+    const outcome = tier ?? 'miss';
+    this.cache.count(outcome, fetchedBytes);
+    const path = this.cache.pathOf(key);
+    this.cache.noteUse(key);
+    return { path, outcome, fetchedBytes, bytes: this.cache.bytesOf(key), release };
+  }
+
+  /**
+   * Gets the weights at `location` into the cache before an instance needs them, only if they fit
+   * in the budget without evicting what running instances use.
+   */
+  async prefetch(location: string): Promise<PrefetchOutcome> {
+    const key = this.remoteKey(location);
+    if (key === undefined) return 'not-remote';
+    await this.ready();
+    if (this.cache.tierOf(key)) return 'held';
+    const fetched = await this.fetchOnce(key, false);
+    if (fetched < 0) return 'no-room';
+    this.cache.count('miss', fetched);
+    this.cache.noteUse(key);
+    return 'fetched';
+  }
+
+  /** Whether the weights at `location` are held here, and in which tier. */
+  heldTier(location: string): CacheTier | undefined {
+    const key = this.remoteKey(location);
+    return key === undefined ? undefined : this.cache.tierOf(key);
+  }
+
+  /** Bytes of the weights at `location` in the cache, when held. */
+  heldBytes(location: string): number | undefined {
+    const key = this.remoteKey(location);
+    return key === undefined ? undefined : this.cache.bytesOf(key);
+  }
+
+  /** Downloads `key` once however many ask; resolves with the bytes read, or -1 (no room, prefetch). */
+  private fetchOnce(key: string, forBoot: boolean): Promise<number> {
+    let download = this.downloads.get(key);
+    if (!download) {
+      download = this.download(key, this.cachePath(key), forBoot).finally(() => this.downloads.delete(key));
+      this.downloads.set(key, download);
+    }
+    return download.then(async (n) => {
+      // A prefetch that found no room does not stop a boot from fetching.
+      if (n < 0 && forBoot) return this.fetchOnce(key, true);
+      return n;
+    });
+  }
+
+  /** What downloading `key` involves: each object and its expected size. */
+  private async plan(key: string): Promise<{ manifest?: Manifest; objects: Array<{ key: string; rel: string | null; size: number }> }> {
+    const manifest = await this.readManifest(key);
+    if (manifest) return { manifest, objects: manifest.files.map((f) => ({ key: `${key}/${checkKey(f.path)}`, rel: f.path, size: f.size })) };
+    // Not published by a training (a location a user gave): a "directory" of objects, or one object.
+    const objects = await this.storage.list(`${key}/`);
+    if (objects.length > 0) return { objects: objects.map((o) => ({ key: o.key, rel: o.key.slice(key.length + 1), size: o.size })) };
+    const one = await this.storage.stat(key);
+    if (one) return { objects: [{ key, rel: null, size: one.size }] };
+    throw new Error(`weights ${this.storage.refFor(key)} are not in the store`);
+  }
+
+  private async download(key: string, target: string, forBoot: boolean): Promise<number> {
     const temp = `${target}.${randomBytes(6).toString('hex')}${PARTIAL}`;
     try {
-      const manifest = await this.readManifest(key);
-      if (manifest) {
-        await mkdir(temp, { recursive: true });
-        for (const f of manifest.files) await this.fetch(`${key}/${checkKey(f.path)}`, join(temp, ...f.path.split('/')), f);
-      } else {
-        // Not published by a training (a location a user gave): a "directory" of objects, or one object.
-        const objects = await this.storage.list(`${key}/`);
-        if (objects.length > 0) {
-          await mkdir(temp, { recursive: true });
-          for (const o of objects) await this.fetch(o.key, join(temp, ...o.key.slice(key.length + 1).split('/')));
-        } else if (await this.storage.stat(key)) {
-          await this.fetch(key, temp);
-        } else {
-          throw new Error(`weights ${this.storage.refFor(key)} are not in the store`);
-        }
+      const { manifest, objects } = await this.plan(key);
+      const bytes = objects.reduce((s, o) => s + o.size, 0);
+      if (!(await this.cache.makeRoom(bytes, forBoot))) return -1;
+      for (const o of objects) {
+        const expected = manifest?.files.find((f) => f.path === o.rel);
+        await this.fetch(o.key, o.rel === null ? temp : join(temp, ...o.rel.split('/')), expected);
       }
       await this.adopt(temp, target);
-      return target;
+      this.cache.add(key, bytes);
+      return bytes;
     } finally {
       await rm(temp, { recursive: true, force: true });
     }

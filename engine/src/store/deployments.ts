@@ -120,6 +120,7 @@ export interface InstanceRow {
   state: string;
   since: Date;
   setup_time: number | null;
+  boot_phases: Record<string, unknown> | null;
   last_used_at: Date | null;
   error: string | null;
 }
@@ -127,7 +128,7 @@ export interface InstanceRow {
 /** Instances not yet stopped, optionally of one deployment (`owner/name`). */
 export async function liveInstances(db: Queryable, deployment?: string): Promise<InstanceRow[]> {
   return db.query<InstanceRow>(
-    `SELECT id, worker_id, version, deployment, hardware, devices, memory_gb, state, since, setup_time, last_used_at, error
+    `SELECT id, worker_id, version, deployment, hardware, devices, memory_gb, state, since, setup_time, boot_phases, last_used_at, error
      FROM instances WHERE stopped_at IS NULL AND ($1::text IS NULL OR deployment = $1) ORDER BY since, id`,
     [deployment ?? null],
   );

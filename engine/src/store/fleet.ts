@@ -56,3 +56,21 @@ export async function tellWaiting(q: Queryable, version: string, deployment: str
     [version, deployment, text],
   );
 }
+
+/**
+ * On-demand versions being called more often: at least `min` predictions in the last
+ * `windowSeconds`, and at least twice as many as in the window before (the database's clock).
+ */
+export async function risingVersions(q: Queryable, windowSeconds: number, min: number): Promise<string[]> {
+  const rows = await q.query<{ version: string }>(
+    `SELECT version FROM predictions
+     WHERE kind = 'prediction' AND deployment IS NULL AND created_at > clock_timestamp() - make_interval(secs => $1 * 2)
+     GROUP BY version
+     HAVING count(*) FILTER (WHERE created_at > clock_timestamp() - make_interval(secs => $1)) >= $2
+        AND count(*) FILTER (WHERE created_at > clock_timestamp() - make_interval(secs => $1))
+            >= 2 * count(*) FILTER (WHERE created_at <= clock_timestamp() - make_interval(secs => $1))
+     ORDER BY version`,
+    [windowSeconds, min],
+  );
+  return rows.map((r) => r.version);
+}

@@ -10,19 +10,22 @@ export interface InstanceRecordRow {
   devices: number[];
   memoryGb: number;
   state: string;
+  /** The whole boot (s). */
   setupTime: number | null;
+  /** The boot by phase (runners/boot-phases.ts), once ready. */
+  bootPhases: Record<string, unknown> | null;
   error: string | null;
   stopped: boolean;
 }
 
 export async function upsertInstance(db: Queryable, r: InstanceRecordRow): Promise<void> {
   await db.query(
-    `INSERT INTO instances (id, worker_id, version, deployment, hardware, devices, memory_gb, state, setup_time, error, last_used_at, stopped_at)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10, clock_timestamp(), CASE WHEN $11 THEN clock_timestamp() END)
+    `INSERT INTO instances (id, worker_id, version, deployment, hardware, devices, memory_gb, state, setup_time, error, last_used_at, stopped_at, boot_phases)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10, clock_timestamp(), CASE WHEN $11 THEN clock_timestamp() END, $12)
      ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, since = CASE WHEN instances.state = EXCLUDED.state THEN instances.since ELSE clock_timestamp() END,
-       setup_time = COALESCE(EXCLUDED.setup_time, instances.setup_time), error = COALESCE(EXCLUDED.error, instances.error),
+       setup_time = COALESCE(EXCLUDED.setup_time, instances.setup_time), boot_phases = COALESCE(EXCLUDED.boot_phases, instances.boot_phases), error = COALESCE(EXCLUDED.error, instances.error),
        last_used_at = clock_timestamp(), stopped_at = EXCLUDED.stopped_at`,
-    [r.id, r.workerId, r.version, r.deployment, r.hardware, JSON.stringify(r.devices), r.memoryGb, r.state, r.setupTime, r.error, r.stopped],
+    [r.id, r.workerId, r.version, r.deployment, r.hardware, JSON.stringify(r.devices), r.memoryGb, r.state, r.setupTime, r.error, r.stopped, r.bootPhases ? JSON.stringify(r.bootPhases) : null],
   );
 }
 

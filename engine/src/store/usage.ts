@@ -12,7 +12,18 @@ export interface UsageGroupRow {
   count: number;
   quantity: number;
   total_usd: number;
+  /** Runs among them that waited for a cold start, and the seconds of each boot phase they waited. */
+  cold_starts: number;
+  fetch_time: number;
+  boot_time: number;
+  setup_time: number;
 }
+
+/** A number in a run's metrics, null when absent or not a number (models may report their own). */
+const metric = (name: string) => `CASE WHEN jsonb_typeof(run_metrics->'${name}') = 'number' AND run_metrics->>'cold_start' = 'true' THEN (run_metrics->>'${name}')::float8 END`;
+
+/** Usage records with the metrics of the run each one bills (null for instance time, or once the run is deleted). */
+const RECORDS = `(SELECT u.*, p.metrics AS run_metrics FROM usage_records u LEFT JOIN predictions p ON p.id = u.prediction_id) usage_records`;
 
 const COLUMN: Record<string, string> = {
   model: 'model',
@@ -46,8 +57,12 @@ export async function usageByGroup(
   const key = keyExpression(group, params);
   return db.query<UsageGroupRow>(
     `SELECT ${key} AS key, kind, rule, count(*)::int AS count,
-       COALESCE(sum(quantity), 0)::float8 AS quantity, COALESCE(sum(total_usd), 0)::float8 AS total_usd
-     FROM usage_records
+       COALESCE(sum(quantity), 0)::float8 AS quantity, COALESCE(sum(total_usd), 0)::float8 AS total_usd,
+       count(*) FILTER (WHERE run_metrics->>'cold_start' = 'true')::int AS cold_starts,
+       COALESCE(sum(${metric('fetch_time')}), 0)::float8 AS fetch_time,
+       COALESCE(sum(${metric('boot_time')}), 0)::float8 AS boot_time,
+       COALESCE(sum(${metric('setup_time')}), 0)::float8 AS setup_time
+     FROM ${RECORDS}
      WHERE ($1::timestamptz IS NULL OR created_at >= $1) AND ($2::timestamptz IS NULL OR created_at < $2)
        AND ($3::text IS NULL OR tags ->> $3 = $4) AND ($5::text IS NULL OR token_id = $5)
      GROUP BY 1, kind, rule`,

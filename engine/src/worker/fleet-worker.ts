@@ -8,6 +8,10 @@
  * its waiting ones handed to others, its devices given up. When it hears of it (its heartbeat
  * finds its row stopped) it stops everything it runs and rejoins under a new id with free
  * devices, so nothing it still ran can overlap with what the controller placed meanwhile.
+ *
+ * Its heartbeat says what it holds (held-artifacts.ts: weights in its artifact cache by tier and
+ * size, Cog images in its local image store) and how its cache is doing; the prefetcher warms the
+ * cache for deployments that would land here.
  */
 import { hostname } from 'node:os';
 import { Listener } from '../store/listen';
@@ -25,6 +29,8 @@ import { RunIo } from './run-io';
 import { RunExecutor } from './run-executor';
 import { PlacedInstances, type Placed } from './placed-instances';
 import type { FleetWorkerDevices } from '../controller/snapshot';
+import { HeldArtifacts } from './held-artifacts';
+import { Prefetcher } from './prefetcher';
 
 /** The fleet's dispatcher must route by instance key (`routing: 'key'`). */
 export type FleetWorkerOptions = WorkerBasics;
@@ -32,6 +38,8 @@ export type FleetWorkerOptions = WorkerBasics;
 const HEARTBEAT_MS = 2000;
 /** Placements are re-read this often even without a notification. */
 const RECONCILE_MS = 1000;
+/** How often deployments are checked for artifacts to prefetch. */
+const PREFETCH_MS = 2000;
 
 export class FleetWorker {
   id = newId();
@@ -47,12 +55,23 @@ export class FleetWorker {
   private reconciling = false;
   private again = false;
   private readonly hardware: string[];
+  private readonly held: HeldArtifacts;
+  private readonly prefetcher?: Prefetcher;
+  private readonly io?: RunIo;
 
   constructor(private readonly opts: FleetWorkerOptions) {
     this.name = opts.name ?? `${hostname()}-${process.pid}`;
     const cluster: Cluster = { workers: [{ id: 'self', alive: true, gpus: opts.gpus, cpuSlots: opts.cpuSlots }] };
     this.hardware = SKUS.filter((s) => place({ versionId: 'probe', hardware: s.sku }, cluster, new Ledger()).ok).map((s) => s.sku);
-    const io = opts.files && opts.dataDir ? new RunIo({ db: opts.db, files: opts.files, dataDir: opts.dataDir }) : undefined;
+    const io = opts.files && opts.dataDir ? new RunIo({ db: opts.db, files: opts.files, dataDir: opts.dataDir, artifactCache: opts.artifactCache }) : undefined;
+    this.io = io;
+    this.held = new HeldArtifacts(io?.weights);
+    // Every version this worker boots is remembered: the heartbeat reports what of it is held.
+    const versionOf = async (id: string) => {
+      const v = await this.executor.versionOf(id);
+      if (v) this.held.note(v);
+      return v;
+    };
     this.executor = new RunExecutor({
       db: opts.db,
       prices: opts.prices,
@@ -66,12 +85,23 @@ export class FleetWorker {
       {
         dispatcher: opts.dispatcher,
         limits: { maxFileBytes: opts.files?.maxBytes, weights: io?.weights },
-        versionOf: (id) => this.executor.versionOf(id),
+        versionOf,
         execute: (id, placed) => this.execute(id, placed),
         log: opts.log,
       },
       this.book,
     );
+    if (io) {
+      this.prefetcher = new Prefetcher({
+        db: opts.db,
+        weights: io.weights,
+        held: this.held,
+        selfId: () => this.id,
+        versionOf: (id) => this.executor.versionOf(id),
+        booting: () => this.instances.list().some((i) => i.state === 'booting'),
+        log: opts.log,
+      });
+    }
   }
 
   private devices(): FleetWorkerDevices {
@@ -80,7 +110,8 @@ export class FleetWorker {
       hardware: this.hardware,
       cpu_slots: this.opts.cpuSlots,
       gpus: this.opts.gpus.map((g) => ({ index: g.index, name: g.name, sku: g.sku, memory_gb: g.memoryGb })),
-      artifacts: Object.fromEntries([...this.instances.booted].map((v): [string, 'disk'] => [v, 'disk'])),
+      ...this.held.report(),
+      cache: this.io ? { ...this.io.weights.cache.summary() } : undefined,
     };
   }
 
@@ -102,7 +133,13 @@ export class FleetWorker {
     this.listener.on(PLACEMENT_CHANNEL, (workerId: string) => workerId === this.id && void this.reconcile());
     this.listener.on('reconnected', () => void this.reconcile());
     await this.listener.start();
-    this.timers.push(setInterval(() => void this.beat(), HEARTBEAT_MS), setInterval(() => void this.reconcile(), RECONCILE_MS));
+    this.timers.push(
+      setInterval(() => void this.beat(), HEARTBEAT_MS),
+      setInterval(() => void this.reconcile(), RECONCILE_MS),
+      setInterval(() => {
+        if (this.membership === 'live' && !this.stopping) void this.prefetcher?.tick();
+      }, PREFETCH_MS),
+    );
     for (const t of this.timers) t.unref();
     await this.reconcile();
   }
@@ -122,6 +159,7 @@ export class FleetWorker {
     if (this.beating || this.stopping) return;
     this.beating = true;
     try {
+      await this.held.refresh();
       const membership = await heartbeat(this.opts.db, this.id, this.devices());
       if (membership === 'lost') void this.rejoin();
       else if (membership === 'stopped' && this.membership !== 'stopped') {
@@ -194,6 +232,7 @@ export class FleetWorker {
     if (timer) clearTimeout(timer);
     await this.executor.interruptRunning('interrupted: the worker shut down while this prediction was running');
     await this.instances.stopAll(true);
+    await this.io?.weights.cache.close();
     await this.book.flush();
     await this.listener?.close();
     await stopWorker(this.opts.db, this.id).catch(() => undefined);

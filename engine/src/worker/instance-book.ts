@@ -58,6 +58,7 @@ export class InstanceBook {
       memoryGb: inst.placement.memoryClaimGb * Math.max(1, inst.placement.devices.length),
       state: inst.state,
       setupTime: inst.setupTime ?? null,
+      bootPhases: inst.phases ? { ...inst.phases } : null,
       error: inst.error ?? null,
       // Not at `stopping`: the devices stay taken until the process is gone.
       stopped: inst.state === 'stopped' || inst.state === 'failed',

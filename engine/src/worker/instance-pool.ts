@@ -8,6 +8,8 @@
  * deployment (`<version>@<owner/name>`); the autoscaler sees each key as its own version.
  */
 import { startInstance, type InstanceLimits, type InstanceSpec, type ModelInstance } from '../runners/instance';
+import { bootPhases, type BootPhases } from '../core/boot-phases';
+import { observeArtifactFetch } from '../observe/metrics';
 import {
   Ledger,
   beginPrediction,
@@ -55,15 +57,26 @@ export interface PoolInstance {
   record: InstanceRecord;
   /** Slots handed out and not yet released. */
   inUse: number;
+  /** The whole cold start (s): fetch + boot + setup; what setup billing and the autoscaler use. */
   setupTime?: number;
+  /** The cold start by phase, once ready. */
+  phases?: BootPhases;
   error?: string;
 }
 
 export interface Slot {
   instance: PoolInstance;
   /** Set when this run waited for the instance to boot (a cold start). */
-  setupTime?: number;
+  phases?: BootPhases;
   release(): void;
+}
+
+/** Records a finished boot on `inst`: its phases, and the whole of it as `setupTime`. */
+export function markBooted(inst: PoolInstance, bootStartedAt: number, setupSeconds: number): void {
+  inst.phases = bootPhases((Date.now() - bootStartedAt) / 1000, setupSeconds, inst.runner.artifactFetch);
+  inst.setupTime = inst.phases.fetch_time + inst.phases.boot_time + inst.phases.setup_time;
+  const fetch = inst.runner.artifactFetch;
+  if (fetch) observeArtifactFetch({ outcome: fetch.outcome, purpose: 'boot', fetchedBytes: fetch.fetchedBytes, seconds: fetch.seconds });
 }
 
 interface Waiter {
@@ -172,7 +185,7 @@ export class InstancePool {
     this.opts.onInstance?.(inst);
   }
 
-  private slot(inst: PoolInstance, setupTime?: number): Slot {
+  private slot(inst: PoolInstance, phases?: BootPhases): Slot {
     const taken = Date.now();
     inst.record = beginPrediction(inst.record, taken);
     inst.inUse++;
@@ -180,7 +193,7 @@ export class InstancePool {
     let released = false;
     return {
       instance: inst,
-      setupTime,
+      phases,
       release: () => {
         if (released) return;
         released = true;
@@ -195,9 +208,9 @@ export class InstancePool {
   }
 
   /** Hands free slots of `key` to its waiters, oldest first. */
-  private serve(key: string, setupTime?: number): void {
+  private serve(key: string, phases?: BootPhases): void {
     for (let inst = this.freeInstance(key), w = this.nextWaiter(key); inst && w; inst = this.freeInstance(key), w = this.nextWaiter(key)) {
-      this.drop(w).resolve(this.slot(inst, setupTime));
+      this.drop(w).resolve(this.slot(inst, phases));
     }
   }
 
@@ -283,6 +296,7 @@ export class InstancePool {
     const inst: PoolInstance = { id, key: needs.key, needs, state: 'booting', runner, placement, record: createInstance(id, needs.key, Date.now()), inUse: 0 };
     this.instances.push(inst);
     this.opts.onInstance?.(inst);
+    const bootStartedAt = Date.now();
     runner.onExit = (reason) => {
       if (inst.state === 'stopping' || inst.state === 'stopped' || inst.state === 'failed') return;
       inst.error = `instance ${reason}`;
@@ -292,15 +306,15 @@ export class InstancePool {
     void runner.start().then(
       (setupTime) => {
         if (inst.state !== 'booting') return;
-        inst.setupTime = setupTime;
+        markBooted(inst, bootStartedAt, setupTime);
         inst.record = transition(inst.record, 'ready', Date.now());
         const d = this.demand.get(needs.key);
         if (d) {
-          d.setupMs = setupTime * 1000;
+          d.setupMs = inst.setupTime! * 1000;
           d.failures = undefined;
         }
         this.setState(inst, 'ready');
-        this.serve(needs.key, setupTime);
+        this.serve(needs.key, inst.phases);
         this.tick();
       },
       (err: Error) => {

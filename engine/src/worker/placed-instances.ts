@@ -13,7 +13,7 @@ import { createInstance, transition, beginPrediction, endPrediction, type Placem
 import type { PredictionRow } from '../core/prediction';
 import type { VersionRow } from '../store/catalog';
 import type { InstanceBook } from './instance-book';
-import type { PoolInstance, Slot } from './instance-pool';
+import { markBooted, type PoolInstance, type Slot } from './instance-pool';
 
 /** How long a forced drain waits for the queue connection to close. */
 const FORCED_CLOSE_MS = 5000;
@@ -46,8 +46,6 @@ export interface PlacedOptions {
 
 export class PlacedInstances {
   private readonly placed = new Map<string, Placed>();
-  /** Versions booted here since this worker started: their artifacts are on this disk. */
-  readonly booted = new Set<string>();
 
   constructor(
     private readonly opts: PlacedOptions,
@@ -103,8 +101,8 @@ export class PlacedInstances {
       this.fail(placed);
       return;
     }
+    const bootStartedAt = Date.now();
     inst.runner = startInstance(spec, placement.cudaVisibleDevices, this.opts.limits);
-    this.booted.add(row.version);
     this.book.record(inst);
     inst.runner.onExit = (reason) => {
       if (inst.state === 'stopping' || inst.state === 'failed') return;
@@ -114,7 +112,7 @@ export class PlacedInstances {
     inst.runner.start().then(
       (setupTime) => {
         if (inst.state !== 'booting') return;
-        inst.setupTime = setupTime;
+        markBooted(inst, bootStartedAt, setupTime);
         inst.record = transition(inst.record, 'ready', Date.now());
         placed.readyAt = Date.now();
         this.setState(inst, 'ready');
@@ -131,7 +129,7 @@ export class PlacedInstances {
 
   /**
    * A slot for `row` on `placed`. The consumer never hands more jobs than the instance has slots;
-   * `setupTime` is set when the prediction was waiting before the instance was ready (a cold start).
+   * `phases` are set when the prediction was waiting before the instance was ready (a cold start).
    */
   slot(placed: Placed, row: PredictionRow): Slot | Error {
     const { inst } = placed;
@@ -148,7 +146,7 @@ export class PlacedInstances {
     let released = false;
     return {
       instance: inst,
-      setupTime: cold ? inst.setupTime : undefined,
+      phases: cold ? inst.phases : undefined,
       release: () => {
         if (released) return;
         released = true;

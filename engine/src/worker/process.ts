@@ -55,6 +55,7 @@ export async function openWorkerProcess(config: Config, log: Log, opts: { routin
       lifecycle,
       files,
       dataDir: config.dataDir,
+      artifactCache: config.artifactCache,
     },
     async close() {
       await cache.close();

@@ -127,7 +127,8 @@ export class RunExecutor {
           await this.finish(row.id, { status: 'canceled' });
           return;
         }
-        const coldMetrics = slot.setupTime !== undefined ? { setup_time: slot.setupTime, cold_start: true } : {};
+        // A cold start reports its phases (boot-phases.ts) beside Replicate's metrics.
+        const coldMetrics = slot.phases ? { ...slot.phases, cold_start: true } : {};
         const started = row.status === 'processing' ? row : await markProcessing(this.opts.db, row.id, this.opts.workerId(), coldMetrics);
         if (!started) return; // canceled, aborted or handed to another worker while it waited
         await this.opts.lifecycle.started(started);

@@ -9,6 +9,7 @@
  * - trainings: a fresh local weights directory, and on success its files stored (storage/weights.ts)
  *   and a new version of the destination whose weights are their location in the store.
  */
+import type { ArtifactCacheSettings } from '../storage/artifact-cache';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -26,6 +27,7 @@ export interface RunIoOptions {
   db: Db;
   files: FileStore;
   dataDir: string;
+  artifactCache?: ArtifactCacheSettings;
 }
 
 /** An input that cannot be used; the message names the input. */
@@ -64,7 +66,7 @@ export class RunIo {
   readonly weights: WeightsStore;
 
   constructor(private readonly opts: RunIoOptions) {
-    this.weights = new WeightsStore(opts.files.storage, opts.dataDir);
+    this.weights = new WeightsStore(opts.files.storage, opts.dataDir, opts.artifactCache);
   }
 
   async prepare(row: PredictionRow, version: VersionRow, signal?: AbortSignal): Promise<PreparedRun> {

@@ -3,6 +3,8 @@
  * each prediction to a terminal state. It talks to the rest of the system only through Postgres
  * (rows + notifications) and BullMQ.
  */
+import type { WeightsStore } from '../storage/weights';
+import type { ArtifactCacheSettings } from '../storage/artifact-cache';
 import { hostname } from 'node:os';
 import type { Db } from '../store/db';
 import { Listener } from '../store/listen';
@@ -46,6 +48,8 @@ export interface WorkerBasics {
   /** File store and data dir: input files, output files, training weights. */
   files?: FileStore;
   dataDir?: string;
+  /** Budgets of this worker's artifact cache (default: no budget, no memory tier). */
+  artifactCache?: ArtifactCacheSettings;
 }
 
 export interface WorkerOptions extends WorkerBasics {
@@ -72,6 +76,8 @@ export class Worker {
   readonly id = newId();
   readonly name: string;
   private readonly pool: InstancePool;
+  /** Trained weights and the artifact cache (absent without a file store). */
+  private readonly weights?: WeightsStore;
   private readonly executor: RunExecutor;
   private readonly consumers: Array<{ close(force?: boolean): Promise<void> }> = [];
   private listener?: Listener;
@@ -91,7 +97,8 @@ export class Worker {
     this.cluster = { workers: [{ id: this.id, alive: true, gpus: opts.gpus, cpuSlots: opts.cpuSlots }] };
     this.book = new InstanceBook(opts.db, this.id, opts.prices, opts.log);
     this.deployments = new DeploymentKeeper(opts.db, this.id, opts.log);
-    const io = opts.files && opts.dataDir ? new RunIo({ db: opts.db, files: opts.files, dataDir: opts.dataDir }) : undefined;
+    const io = opts.files && opts.dataDir ? new RunIo({ db: opts.db, files: opts.files, dataDir: opts.dataDir, artifactCache: opts.artifactCache }) : undefined;
+    this.weights = io?.weights;
     this.pool = new InstancePool({
       cluster: this.cluster,
       knobs: opts.knobs,
@@ -154,7 +161,8 @@ export class Worker {
         const version = (at < 0 ? key : key.slice(0, at)).split('#')[0];
         return { version, deployment: at < 0 ? null : key.slice(at + 1), reasons };
       });
-      void heartbeat(db, this.id, { ...devices, gpus: this.gpusWithUse(devices.gpus), pending }).catch(() => undefined);
+      const cache = this.weights ? { ...this.weights.cache.summary() } : undefined;
+      void heartbeat(db, this.id, { ...devices, gpus: this.gpusWithUse(devices.gpus), pending, cache }).catch(() => undefined);
       void this.readOtherWorkers().catch(() => (this.heardFromOthers = false));
     }, 2000).unref();
     await this.readOtherWorkers().catch(() => undefined);
@@ -272,6 +280,7 @@ export class Worker {
     await this.executor.interruptRunning('interrupted: the engine shut down while this prediction was running');
     this.deployments.stop();
     await this.pool.close();
+    await this.weights?.cache.close();
     await this.book.flush();
     await Promise.all(this.consumers.map((c) => c.close(true).catch(() => undefined)));
     await this.listener?.close();

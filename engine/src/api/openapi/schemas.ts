@@ -30,7 +30,9 @@ const predictionProperties: Record<string, Schema> = {
   started_at: nullable(dateTime()),
   completed_at: nullable(dateTime()),
   urls: obj({ get: uri(), cancel: uri(), web: uri(), stream: uri('Server-sent events of the output, for streaming models; carries its own capability.') }, ['get', 'cancel', 'web']),
-  metrics: open('predict_time, total_time, queue_time; setup_time and cold_start after a cold boot; what the model reports (tokens, images, …).'),
+  metrics: open(
+    'predict_time, total_time, queue_time; after a cold boot cold_start, fetch_time (artifacts to the worker), boot_time (process start), setup_time (the model\'s setup), artifact_cache (memory, disk or miss) and artifact_bytes_fetched; what the model reports (tokens, images, …).',
+  ),
   deployment: str('Extension: the deployment it ran on.'),
   deadline: dateTime('Extension: the Cancel-After deadline.'),
   webhook: uri(),
@@ -86,6 +88,9 @@ const instance = obj({
   state: str('booting, ready, busy, stopping, failed'),
   since: dateTime(),
   setup_time: nullable(num()),
+  fetch_time: nullable(num()),
+  boot_time: nullable(num()),
+  artifact_cache: nullable(str('memory, disk or miss: where the boot found the version\'s artifacts')),
   last_used_at: nullable(dateTime()),
   error: nullable(str()),
 });
@@ -150,9 +155,10 @@ const usageRow = obj(
     unit: str(),
     quantities: { type: 'object', additionalProperties: { type: 'number' } },
     by_kind: { type: 'object', additionalProperties: obj({ count: int(), total_usd: num() }) },
+    cold_starts: obj({ count: int(), fetch_time: num(), boot_time: num(), setup_time: num() }),
     token: nullable(obj({ name: str(), scope: str(), limits: tokenProperties.limits })),
   },
-  ['key', 'count', 'total_usd', 'quantity', 'unit', 'quantities', 'by_kind'],
+  ['key', 'count', 'total_usd', 'quantity', 'unit', 'quantities', 'by_kind', 'cold_starts'],
 );
 
 const subscription = obj({
@@ -296,7 +302,11 @@ export const SCHEMAS: Record<string, Schema> = {
   WebhookDeliveryList: obj({ results: arr(delivery, 'Oldest first; the body (the prediction itself) is left out.') }),
   RouteList: obj({ routes: arr(obj({ method: str(), url: str('The route pattern (:name parameters, * wildcards).') })) }),
   Cluster: obj({
-    workers: arr(open('A worker: id, name, hardware, cpu_slots, gpus (index, sku, name, memory_gb, memory_in_use_gb, instances), heartbeat, alive, pending work.')),
+    workers: arr(
+      open(
+        'A worker: id, name, hardware, cpu_slots, gpus (index, sku, name, memory_gb, memory_in_use_gb, instances), heartbeat, alive, pending work, artifacts (the versions whose artifacts it holds: version, tier memory|disk, bytes) and cache (budget_bytes, used_bytes, memory_budget_bytes, memory_used_bytes, hits_memory, hits_disk, misses, fetched_bytes, evictions; null for workers that report none).',
+      ),
+    ),
     instances: arr(instance),
     queues: arr(obj({ model: str(), version: str(), deployment: nullable(str()), hardware: str(), queued: int(), running: int(), oldest_queued_at: nullable(dateTime()) })),
     unplaceable: arr(open('A queue no live worker can serve, with the reason.')),
