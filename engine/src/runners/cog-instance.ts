@@ -36,6 +36,11 @@ export interface CogSpec {
   command?: string;
   image?: string;
   weights?: string;
+  /**
+   * A local weights file for a server in a container: the receiver serves it and its URL is the
+   * server's COG_WEIGHTS and {weights} (instead of `weights`).
+   */
+  servedWeights?: string;
   /** CUDA_VISIBLE_DEVICES for this instance; empty for CPU. */
   gpus: string;
   /** `async` (default): respond-async PUTs and webhooks; `sync`: each PUT waits for its result. */
@@ -143,7 +148,7 @@ export class CogInstance implements ModelInstance {
 
   constructor(private readonly spec: CogSpec) {
     this.async = spec.mode !== 'sync';
-    if (this.async || spec.command?.includes('{upload_url}')) {
+    if (this.async || spec.command?.includes('{upload_url}') || spec.servedWeights) {
       this.receiver = new CogReceiver({ publicHost: spec.webhookHost, maxUploadBytes: spec.maxUploadBytes });
     }
   }
@@ -157,7 +162,8 @@ export class CogInstance implements ModelInstance {
     try {
       await this.receiver?.start();
       if (this.spec.command) {
-        const { gpus, image, weights } = this.spec;
+        const { gpus, image, servedWeights } = this.spec;
+        const weights = servedWeights ? await this.receiver!.serveWeights(servedWeights) : this.spec.weights;
         const vars = { gpus, image, weights, uploadUrl: this.receiver?.uploadUrl };
         this.process = await launchCog(this.spec.command, vars, (text) => this.logs.push(text), (reason) => this.die(reason));
         this.base = this.process.base;

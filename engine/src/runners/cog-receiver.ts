@@ -11,6 +11,10 @@
  *   it (`takeUpload`) and the worker stores it in the engine's file store. Without an upload URL
  *   the legacy Python server (≤ 0.16) leaves a path on its own machine in the output instead.
  *
+ * - Weights: a server in a container cannot see the worker's files, so the weights the worker
+ *   cached for it are served here as `GET /<secret>/weights/<name>` (that one file, with its
+ *   Content-Length; weights-delivery.ts says when), and that URL is the server's COG_WEIGHTS.
+ *
  * One small HTTP server per instance, so its lifetime is the instance's and nothing is shared
  * between instances. It listens on loopback, unless the server reaches the worker from elsewhere
  * (a container on a Docker bridge): then it listens on every interface and its URLs use
@@ -20,10 +24,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { CogState } from './cog-http';
 
 /** Cog sends whole predictions, base64 file outputs included; refuse anything absurd. */
@@ -54,6 +58,8 @@ export class CogReceiver {
   private readonly uploads = new Map<string, UploadedFile>();
   /** Why an upload of a prediction was refused, by prediction id (the server only says it failed). */
   private readonly uploadErrors = new Map<string, string>();
+  /** The weights file this instance's server may download, by the name in its URL. */
+  private weights?: { name: string; path: string; size: number };
 
   constructor(private readonly opts: ReceiverOptions = {}) {}
 
@@ -81,6 +87,14 @@ export class CogReceiver {
   /** What `--upload-url` gets (the `{upload_url}` placeholder of a command template). */
   get uploadUrl(): string {
     return `${this.base}/upload/`;
+  }
+
+  /** Serves the file at `path` to this instance's server; resolves with its URL (once started). */
+  async serveWeights(path: string): Promise<string> {
+    const { size } = await stat(path);
+    const name = basename(path);
+    this.weights = { name, path, size };
+    return `${this.base}/weights/${encodeURIComponent(name)}`;
   }
 
   /** Delivers the states posted for `id` to `fn` until the returned function is called. */
@@ -134,6 +148,8 @@ export class CogReceiver {
     }
     const upload = /^upload\/([^/]+)$/.exec(rest);
     if (req.method === 'PUT' && upload) return void this.receiveUpload(req, decodeURIComponent(upload[1]), answer);
+    const weights = /^weights\/([^/]+)$/.exec(rest);
+    if (req.method === 'GET' && weights) return this.sendWeights(decodeURIComponent(weights[1]), res, answer);
     if (req.method !== 'POST' || rest.includes('/')) {
       req.resume();
       return answer(404);
@@ -158,6 +174,17 @@ export class CogReceiver {
       answer(200);
       this.listeners.get(decodeURIComponent(rest))?.(state);
     });
+  }
+
+  /** Streams the served weights file, or 404 for any other name. */
+  private sendWeights(name: string, res: http.ServerResponse, answer: (status: number) => void): void {
+    const w = this.weights;
+    if (!w || w.name !== name) return answer(404);
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(w.size) });
+    // A file gone mid-read (evicted, which a pinned copy never is) cuts the response short.
+    createReadStream(w.path)
+      .on('error', () => res.destroy())
+      .pipe(res);
   }
 
   /** Streams one uploaded file to disk, held to the size limit; answers with the URL that names it. */

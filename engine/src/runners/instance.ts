@@ -9,7 +9,9 @@ import { NodeInstance, type RunHandlers, type RunResult } from './node-instance'
 import { OpenAIInstance } from './openai-instance';
 import { resolveModule } from './resolve-module';
 import { WeightsFirstInstance, type LocalWeights } from './weights-first';
+import { urlWeightsDelivery } from './weights-delivery';
 import type { ArtifactFetch } from '../core/boot-phases';
+import { isWeightsUrl } from '../storage/weights-url';
 
 export type { RunHandlers, RunResult, LocalWeights };
 
@@ -35,7 +37,18 @@ export interface ModelInstance {
 /** How to start an instance of a version, without the devices (the placement adds those). */
 export type InstanceSpec =
   | { type: 'node'; module: string; weights?: string }
-  | { type: 'cog'; url?: string; command?: string; image?: string; weights?: string; mode?: 'async' | 'sync'; webhookHost?: string; schemas?: Record<string, unknown> }
+  | {
+      type: 'cog';
+      url?: string;
+      command?: string;
+      image?: string;
+      weights?: string;
+      /** A cached weights file the instance's receiver serves to a containerised server (weights-delivery.ts). */
+      servedWeights?: string;
+      mode?: 'async' | 'sync';
+      webhookHost?: string;
+      schemas?: Record<string, unknown>;
+    }
   | { type: 'openai'; url?: string; command?: string; model: string; apiKey?: string; weights?: string };
 
 /** What a version is, for starting its instances. */
@@ -70,11 +83,20 @@ export function specFor(version: VersionRunner): InstanceSpec | string {
   return `runner type "${String(runner.type)}" is not available on this worker`;
 }
 
-/** An instance of `spec` on `gpus`; with `limits.weights`, remote weights are fetched to this host first. */
+/**
+ * An instance of `spec` on `gpus`; with `limits.weights`, remote weights (a store's, or an
+ * http(s) URL's that the server would not fetch itself) are fetched to this host first.
+ */
 export function startInstance(spec: InstanceSpec, gpus: string, limits: InstanceLimits = {}): ModelInstance {
   const { weights } = limits;
   if (weights && spec.weights && weights.needsFetch(spec.weights)) {
-    return new WeightsFirstInstance({ ...spec, weights: spec.weights }, weights, (local) => startInstance(local, gpus, { ...limits, weights: undefined }));
+    const delivery = isWeightsUrl(spec.weights) ? urlWeightsDelivery(spec) : 'local-path';
+    if (delivery !== 'original') {
+      const onHost = { ...limits, weights: undefined };
+      return new WeightsFirstInstance({ ...spec, weights: spec.weights }, weights, (local) =>
+        startInstance(delivery === 'served' && local.type === 'cog' ? { ...local, weights: undefined, servedWeights: local.weights } : local, gpus, onHost),
+      );
+    }
   }
   if (spec.type === 'cog') return new CogInstance({ ...spec, gpus, maxUploadBytes: limits.maxFileBytes });
   if (spec.type === 'openai') return new OpenAIInstance({ ...spec, gpus });

@@ -6,6 +6,7 @@
  * instance stops.
  */
 import type { ArtifactFetch } from '../core/boot-phases';
+import { describeWeights } from '../storage/weights-url';
 import type { InstanceSpec, ModelInstance, RunHandlers, RunResult } from './instance';
 
 /** Where an instance's weights come from (the worker's WeightsStore). */
@@ -35,16 +36,18 @@ export class WeightsFirstInstance implements ModelInstance {
 
   async start(): Promise<number> {
     const began = Date.now();
+    // A URL's userinfo (credentials) never reaches a log or an error.
+    const shown = describeWeights(this.spec.weights);
     let got: Awaited<ReturnType<LocalWeights['acquire']>>;
     try {
       got = await this.weights.acquire(this.spec.weights);
     } catch (err) {
-      throw new Error(`cannot fetch the weights ${this.spec.weights}: ${(err as Error).message}`);
+      throw new Error(`cannot fetch the weights ${shown}: ${(err as Error).message}`);
     }
     this.release = got.release;
     const seconds = (Date.now() - began) / 1000;
     this.artifactFetch = { seconds, outcome: got.outcome, fetchedBytes: got.fetchedBytes };
-    this.ownLogs.push(`weights ${this.spec.weights} at ${got.path} (${got.outcome === 'miss' ? `fetched ${got.fetchedBytes} bytes` : `${got.outcome} cache hit`}, ${seconds.toFixed(2)}s)`);
+    this.ownLogs.push(`weights ${shown} at ${got.path} (${got.outcome === 'miss' ? `fetched ${got.fetchedBytes} bytes` : `${got.outcome} cache hit`}, ${seconds.toFixed(2)}s)`);
     if (this.stopped) {
       this.release();
       throw new Error('the instance was stopped while its weights were fetched');

@@ -6,6 +6,11 @@
  * the store is local, else a copy downloaded once per host into `<data dir>/cache/<key>` and
  * checked against the manifest.
  *
+ * Weights given as an http(s) URL (imported weights URLs) are cached the same way, under
+ * `urls/<sha256 of the URL>` (weights-url.ts): downloaded once per host, within the same budget,
+ * eviction, pinning, memory tier and counters as store weights; the local path is the file named
+ * after the URL's path.
+ *
  * A version's weights may also be anything else a user gave (a path on the worker, a model name
  * an OpenAI-compatible server understands): those are passed on untouched.
  */
@@ -18,6 +23,7 @@ import { pipeline } from 'node:stream/promises';
 import { ArtifactCache, type ArtifactCacheSettings, type CacheTier } from './artifact-cache';
 import { ByteMeter } from './meter';
 import { checkKey, type ObjectStorage, type StoredObject } from './types';
+import { isWeightsUrl, openWeightsUrl, URL_KEY_PREFIX, urlWeightsFileName, urlWeightsKey } from './weights-url';
 
 interface Manifest {
   files: Array<{ path: string } & StoredObject>;
@@ -65,6 +71,8 @@ async function filesUnder(dir: string, rel = ''): Promise<string[]> {
 
 export class WeightsStore {
   private readonly downloads = new Map<string, Promise<number>>();
+  /** The URL behind each `urls/…` key seen (a key is a hash: the download needs the URL). */
+  private readonly urls = new Map<string, string>();
   private readonly scratchDir: string;
   readonly cache: ArtifactCache;
   private loaded?: Promise<void>;
@@ -80,7 +88,7 @@ export class WeightsStore {
 
   /** Adopts the copies an earlier process left (once, before the first use). */
   private ready(): Promise<void> {
-    this.loaded ??= this.cache.load(['weights']);
+    this.loaded ??= this.cache.load(['weights', URL_KEY_PREFIX]);
     return this.loaded;
   }
 
@@ -122,16 +130,26 @@ export class WeightsStore {
     return this.storage.refFor(key);
   }
 
-  /** Whether `localPath` has to download these weights (they are in a remote store). */
+  /** Whether `localPath` has to download these weights (a remote store, or an http(s) URL). */
   needsFetch(location: string): boolean {
-    const key = this.storage.keyOf(location);
-    return key !== undefined && this.storage.localPath(key) === undefined;
+    return this.remoteKey(location) !== undefined;
   }
 
-  /** The store key of weights this host would download (undefined: used where they are). */
+  /** The cache key of weights this host would download (undefined: used where they are). */
   private remoteKey(location: string): string | undefined {
     const key = this.storage.keyOf(location);
-    return key !== undefined && this.storage.localPath(key) === undefined ? key : undefined;
+    if (key !== undefined) return this.storage.localPath(key) === undefined ? key : undefined;
+    if (!isWeightsUrl(location)) return undefined;
+    const urlKey = urlWeightsKey(location);
+    this.urls.set(urlKey, location);
+    return urlKey;
+  }
+
+  /** Where a process reads cached `key` from: a URL's file inside its directory. */
+  private readPath(key: string): string {
+    const url = this.urls.get(key);
+    const dir = this.cache.pathOf(key);
+    return url === undefined ? dir : join(dir, urlWeightsFileName(url));
   }
 
   /** A local path holding the weights at `location` (see the module comment). */
@@ -146,10 +164,12 @@ export class WeightsStore {
    * downloads them (once, however many boots ask at the same time) on a miss.
    */
   async acquire(location: string): Promise<AcquiredWeights> {
-    const key = this.storage.keyOf(location);
-    if (key === undefined) return { path: location, outcome: 'disk', fetchedBytes: 0, release: () => undefined };
-    const direct = this.storage.localPath(key);
-    if (direct) return { path: direct, outcome: 'disk', fetchedBytes: 0, release: () => undefined };
+    const key = this.remoteKey(location);
+    if (key === undefined) {
+      const storeKey = this.storage.keyOf(location);
+      const direct = storeKey === undefined ? undefined : this.storage.localPath(storeKey);
+      return { path: direct ?? location, outcome: 'disk', fetchedBytes: 0, release: () => undefined };
+    }
     await this.ready();
     const tier = this.cache.tierOf(key);
     let fetchedBytes = 0;
@@ -162,7 +182,7 @@ export class WeightsStore {
     const release = this.cache.pin(key);
     const outcome = tier ?? 'miss';
     this.cache.count(outcome, fetchedBytes);
-    const path = this.cache.pathOf(key);
+    const path = this.readPath(key);
     this.cache.noteUse(key);
     return { path, outcome, fetchedBytes, bytes: this.cache.bytesOf(key), release };
   }
@@ -223,6 +243,8 @@ export class WeightsStore {
 
   private async download(key: string, target: string, forBoot: boolean): Promise<number> {
     const temp = `${target}.${randomBytes(6).toString('hex')}${PARTIAL}`;
+    const url = this.urls.get(key);
+    if (url !== undefined) return this.downloadUrl(url, key, temp, target, forBoot);
     try {
       const { manifest, objects } = await this.plan(key);
       const bytes = objects.reduce((s, o) => s + o.size, 0);
@@ -231,6 +253,34 @@ export class WeightsStore {
         const expected = manifest?.files.find((f) => f.path === o.rel);
         await this.fetch(o.key, o.rel === null ? temp : join(temp, ...o.rel.split('/')), expected);
       }
+      await this.adopt(temp, target);
+      this.cache.add(key, bytes);
+      return bytes;
+    } finally {
+      await rm(temp, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Streams the file at `url` into `<temp>/<file name>`, then renames the directory into place.
+   * Room is made for the declared length before the body is read (a prefetch gives up there when
+   * it does not fit); a body without a length is held to the whole disk budget and room is made
+   * once its size is known.
+   */
+  private async downloadUrl(url: string, key: string, temp: string, target: string, forBoot: boolean): Promise<number> {
+    try {
+      const res = await openWeightsUrl(url);
+      const limit = this.cache.settings.diskBytes;
+      if (res.length !== undefined && res.length > limit) {
+        await res.discard();
+        throw new Error(`they are ${res.length} bytes, larger than the artifact cache budget of ${limit} bytes (GANTRY_CACHE_BYTES)`);
+      }
+      if (res.length !== undefined && !(await this.cache.makeRoom(res.length, forBoot))) {
+        await res.discard();
+        return -1;
+      }
+      const bytes = await res.saveTo(join(temp, urlWeightsFileName(url)), limit);
+      if (res.length === undefined && !(await this.cache.makeRoom(bytes, forBoot))) return -1;
       await this.adopt(temp, target);
       this.cache.add(key, bytes);
       return bytes;

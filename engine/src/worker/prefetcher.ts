@@ -21,6 +21,7 @@ import { WORKER_STALE_SECONDS, liveWorkers } from '../store/workers';
 import type { Db } from '../store/db';
 import type { VersionRow } from '../store/catalog';
 import type { WeightsStore } from '../storage/weights';
+import { describeWeights } from '../storage/weights-url';
 import type { HeldArtifacts } from './held-artifacts';
 import { dockerImageOf, pullImage } from './image-store';
 
@@ -149,7 +150,9 @@ export class Prefetcher {
   /** Prefetches weights; true when something was fetched (this pass is done). */
   private async fetchWeights(location: string, versionId: string, what: string, began: number): Promise<boolean> {
     const { weights } = this.opts;
-    const outcome = await weights.prefetch(location);
+    const outcome = await weights.prefetch(location).catch((err: Error) => {
+      throw new Error(`cannot fetch the weights ${describeWeights(location)}: ${err.message}`);
+    });
     if (outcome === 'no-room') {
       this.noRoom.add(versionId);
       return false;
@@ -157,7 +160,7 @@ export class Prefetcher {
     if (outcome !== 'fetched') return false;
     const bytes = weights.heldBytes(location) ?? 0;
     observeArtifactFetch({ outcome: 'miss', purpose: 'prefetch', fetchedBytes: bytes });
-    this.opts.log(`prefetch: ${bytes} bytes of ${location} ${what} (${((Date.now() - began) / 1000).toFixed(2)}s)`);
+    this.opts.log(`prefetch: ${bytes} bytes of ${describeWeights(location)} ${what} (${((Date.now() - began) / 1000).toFixed(2)}s)`);
     return true;
   }
 }
