@@ -206,7 +206,7 @@ function percentDecodeBytes(s: string): Buffer {
 }
 
 /** A `lookup` for http.request that only ever answers with the already-checked addresses. */
-function pinnedLookup(addresses: ResolvedAddress[]): LookupFunction {
+export function pinnedLookup(addresses: ResolvedAddress[]): LookupFunction {
   return ((_hostname: string, options: unknown, callback?: unknown) => {
     const cb = (typeof options === 'function' ? options : callback) as (...args: unknown[]) => void;
     const opts = (typeof options === 'object' && options !== null ? options : {}) as { family?: number | string; all?: boolean };

@@ -5,7 +5,9 @@
  * a copy); the local copy is one file, named after the last segment of the URL's path, inside
  * that key's directory.
  *
- * The download follows redirects (at most MAX_REDIRECTS), sends the URL's userinfo as HTTP Basic
+ * The download follows redirects (at most MAX_REDIRECTS), checks every hop with the SSRF guard
+ * that URL inputs use (a weights URL is fetched on a user's behalf: loopback and private
+ * addresses only through GANTRY_URL_ALLOWLIST), sends the URL's userinfo as HTTP Basic
  * authorization (to the URL's own origin only: a redirect elsewhere does not get it), and is held
  * to a byte limit. Errors say what went wrong, not which URL (the caller names it, through
  * `describeWeights`, which drops the userinfo): nothing here ever prints the credentials.
@@ -13,10 +15,13 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
 import { dirname } from 'node:path';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { guardUrl, UrlGuardError, type AllowList, type Lookup, type ResolvedAddress } from '../core/url-guard';
+// The SSRF guard's resolver and address pinning, shared with URL inputs.
+import { allowListFromEnv, pinnedLookup, systemLookup } from '../runners/fetch-input';
 import { ByteMeter } from './meter';
 import { SizeLimitError } from './types';
 
@@ -63,58 +68,80 @@ export interface UrlResponse {
   /** Streams the body into `path`, held to `limit` bytes; resolves with the bytes written. */
   saveTo(path: string, limit: number): Promise<number>;
   /** Drops the body (nothing will read it). */
-  discard(): Promise<void>;
+  discard(): void;
+}
+
+export interface OpenUrlOptions {
+  /** Hosts, IPs and CIDRs allowed although not public; default GANTRY_URL_ALLOWLIST. */
+  allow?: AllowList;
+  lookup?: Lookup;
+}
+
+/** One GET to the checked addresses of `url` (pinned: no second DNS answer is used). */
+function get(url: URL, addresses: ResolvedAddress[], headers: Record<string, string>): Promise<http.IncomingMessage> {
+  const mod = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = mod.request(url, { method: 'GET', lookup: pinnedLookup(addresses), headers: { 'user-agent': 'gantry-weights-fetcher', accept: '*/*', ...headers } }, resolve);
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /**
- * GETs the weights at `url`, following redirects; rejects on a network error, too many redirects
+ * GETs the weights at `url`, following redirects; rejects on an address the SSRF guard refuses
+ * (as for URL inputs: core/url-guard.ts, each hop checked), a network error, too many redirects
  * or an answer other than 2xx.
  */
-export async function openWeightsUrl(url: string): Promise<UrlResponse> {
+export async function openWeightsUrl(url: string, opts: OpenUrlOptions = {}): Promise<UrlResponse> {
+  const allow = opts.allow ?? allowListFromEnv();
+  const lookup = opts.lookup ?? systemLookup;
   const first = new URL(url);
-  // fetch refuses URLs with credentials: they travel as a Basic authorization header instead.
+  // The credentials travel as a Basic authorization header, never inside a URL we print.
   const auth = first.username || first.password ? `Basic ${Buffer.from(`${decodeURIComponent(first.username)}:${decodeURIComponent(first.password)}`).toString('base64')}` : undefined;
   first.username = '';
   first.password = '';
   let at = first;
   for (let hop = 0; ; hop++) {
-    let res: Response;
+    let res: http.IncomingMessage;
     try {
-      res = await fetch(at, { redirect: 'manual', headers: auth && at.origin === first.origin ? { authorization: auth } : {} });
+      const guarded = await guardUrl(at, { allow, lookup });
+      res = await get(guarded.url, guarded.addresses, auth && at.origin === first.origin ? { authorization: auth } : {});
     } catch (err) {
-      const cause = (err as { cause?: { message?: string } }).cause?.message;
-      throw new Error(`the download failed: ${cause ?? (err as Error).message}`);
+      // The guard's message starts with the URL, which the caller names already.
+      const why = (err as Error).message.replace(`${at.href}: `, '');
+      throw new Error(err instanceof UrlGuardError ? why : `the download failed: ${(err as { code?: string }).code ?? why}`);
     }
-    if (REDIRECTS.has(res.status)) {
-      await res.body?.cancel();
-      const location = res.headers.get('location');
-      if (!location) throw new Error(`the origin answered HTTP ${res.status} without a Location`);
+    const status = res.statusCode ?? 0;
+    if (REDIRECTS.has(status)) {
+      res.resume();
+      const location = res.headers.location;
+      if (!location) throw new Error(`the origin answered HTTP ${status} without a Location`);
       if (hop >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
       at = new URL(location, at);
       continue;
     }
-    if (res.status < 200 || res.status > 299) {
-      await res.body?.cancel();
-      throw new Error(`the origin answered HTTP ${res.status}`);
+    if (status < 200 || status > 299) {
+      res.resume();
+      throw new Error(`the origin answered HTTP ${status}`);
     }
-    const declared = Number(res.headers.get('content-length'));
-    const body = res.body;
+    const declared = Number(res.headers['content-length']);
     return {
-      length: res.headers.has('content-length') && Number.isFinite(declared) ? declared : undefined,
+      length: res.headers['content-length'] !== undefined && Number.isFinite(declared) ? declared : undefined,
       async saveTo(path: string, limit: number): Promise<number> {
         await mkdir(dirname(path), { recursive: true });
         const meter = new ByteMeter(limit);
         try {
-          const source = body ? Readable.fromWeb(body as WebReadableStream<Uint8Array>) : Readable.from([]);
-          await pipeline(source, meter, createWriteStream(path));
+          await pipeline(res, meter, createWriteStream(path));
         } catch (err) {
           if (meter.exceeded || err instanceof SizeLimitError) throw new Error(`the body is larger than ${limit} bytes (the artifact cache budget, GANTRY_CACHE_BYTES)`);
           throw new Error(`the download failed: ${(err as Error).message}`);
         }
+        // A body cut short without an error (the origin closed early) is not the whole file.
+        if (!res.complete) throw new Error('the download failed: the connection closed before the body was complete');
         return meter.result().size;
       },
-      async discard(): Promise<void> {
-        await body?.cancel();
+      discard(): void {
+        res.destroy();
       },
     };
   }

@@ -23,7 +23,7 @@ import { pipeline } from 'node:stream/promises';
 import { ArtifactCache, type ArtifactCacheSettings, type CacheTier } from './artifact-cache';
 import { ByteMeter } from './meter';
 import { checkKey, type ObjectStorage, type StoredObject } from './types';
-import { isWeightsUrl, openWeightsUrl, URL_KEY_PREFIX, urlWeightsFileName, urlWeightsKey } from './weights-url';
+import { isWeightsUrl, openWeightsUrl, URL_KEY_PREFIX, type OpenUrlOptions, urlWeightsFileName, urlWeightsKey } from './weights-url';
 
 interface Manifest {
   files: Array<{ path: string } & StoredObject>;
@@ -81,6 +81,8 @@ export class WeightsStore {
     private readonly storage: ObjectStorage,
     dataDir: string,
     cache: ArtifactCacheSettings = UNBOUNDED,
+    /** How weights URLs are fetched (the SSRF guard's allow list; GANTRY_URL_ALLOWLIST by default). */
+    private readonly urlOptions: OpenUrlOptions = {},
   ) {
     this.cache = new ArtifactCache(join(dataDir, 'cache'), cache);
     this.scratchDir = join(dataDir, 'tmp', 'trainings');
@@ -269,14 +271,14 @@ export class WeightsStore {
    */
   private async downloadUrl(url: string, key: string, temp: string, target: string, forBoot: boolean): Promise<number> {
     try {
-      const res = await openWeightsUrl(url);
+      const res = await openWeightsUrl(url, this.urlOptions);
       const limit = this.cache.settings.diskBytes;
       if (res.length !== undefined && res.length > limit) {
-        await res.discard();
+        res.discard();
         throw new Error(`they are ${res.length} bytes, larger than the artifact cache budget of ${limit} bytes (GANTRY_CACHE_BYTES)`);
       }
       if (res.length !== undefined && !(await this.cache.makeRoom(res.length, forBoot))) {
-        await res.discard();
+        res.discard();
         return -1;
       }
       const bytes = await res.saveTo(join(temp, urlWeightsFileName(url)), limit);

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { LocalStorage } from '../../../engine/src/storage/local';
 import { WeightsStore } from '../../../engine/src/storage';
+import { parseAllowList } from '../../../engine/src/core/url-guard';
 import { describeWeights, urlWeightsFileName, urlWeightsKey } from '../../../engine/src/storage/weights-url';
 import { WeightsFirstInstance } from '../../../engine/src/runners/weights-first';
 import { CogReceiver } from '../../../engine/src/runners/cog-receiver';
@@ -23,6 +24,8 @@ const MB = 1_000_000;
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `gantry-${name}-`));
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const budget = (diskBytes: number) => ({ diskBytes, memoryBytes: 0 });
+/** The origin is on loopback: allowed, as an operator would with GANTRY_URL_ALLOWLIST. */
+const LOOPBACK = { allow: parseAllowList('127.0.0.1') };
 
 let origin: WeightsOrigin;
 let storage: LocalStorage;
@@ -45,11 +48,13 @@ afterAll(async () => {
   await origin?.close();
 });
 
+const store = (dir: string, diskBytes: number) => new WeightsStore(storage, dir, budget(diskBytes), LOOPBACK);
+
 describe('WeightsStore with http(s) weights URLs', () => {
   test('a miss downloads once, the next boot and a new process read the disk copy', async () => {
     const dir = tmp('url-cache');
     const url = `${origin.url}/models/model.safetensors`;
-    const w = new WeightsStore(storage, dir, budget(10 * MB));
+    const w = store(dir, 10 * MB);
     expect(w.needsFetch(url)).toBe(true);
     expect(w.heldTier(url)).toBeUndefined();
     const before = origin.hits.get('/models/model.safetensors') ?? 0;
@@ -68,7 +73,7 @@ describe('WeightsStore with http(s) weights URLs', () => {
     for (const x of [a, b, c]) x.release();
     // No partial download is left beside the copy.
     expect(readdirSync(join(dir, 'cache', 'urls'))).toEqual([urlWeightsKey(url).split('/')[1]]);
-    const again = new WeightsStore(storage, dir, budget(10 * MB));
+    const again = store(dir, 10 * MB);
     const d = await again.acquire(url);
     expect([d.outcome, d.path]).toEqual(['disk', a.path]);
     d.release();
@@ -76,7 +81,7 @@ describe('WeightsStore with http(s) weights URLs', () => {
   });
 
   test('redirects are followed; a redirect loop stops after a few hops', async () => {
-    const w = new WeightsStore(storage, tmp('url-redirect'), budget(10 * MB));
+    const w = store(tmp('url-redirect'), 10 * MB);
     const got = await w.acquire(`${origin.url}/moved`);
     expect(sha(readFileSync(got.path))).toBe(sha(blob));
     expect(basename(got.path)).toBe('moved');
@@ -86,18 +91,18 @@ describe('WeightsStore with http(s) weights URLs', () => {
 
   test('a body without Content-Length is held to the budget', async () => {
     const url = `${origin.url}/chunked/model.bin`;
-    const fits = await new WeightsStore(storage, tmp('url-chunked'), budget(10 * MB)).acquire(url);
+    const fits = await store(tmp('url-chunked'), 10 * MB).acquire(url);
     expect(fits.bytes).toBe(blob.length);
     const dir = tmp('url-chunked-small');
-    await expect(new WeightsStore(storage, dir, budget(MB)).acquire(url)).rejects.toThrow(`larger than ${MB} bytes (the artifact cache budget, GANTRY_CACHE_BYTES)`);
+    await expect(store(dir, MB).acquire(url)).rejects.toThrow(`larger than ${MB} bytes (the artifact cache budget, GANTRY_CACHE_BYTES)`);
     expect(readdirSync(join(dir, 'cache', 'urls'))).toEqual([]);
   });
 
   test('a declared length over the budget fails before the body is read; a prefetch finds no room', async () => {
     const url = `${origin.url}/models/model.safetensors`;
-    const w = new WeightsStore(storage, tmp('url-big'), budget(2 * MB));
+    const w = store(tmp('url-big'), 2 * MB);
     await expect(w.acquire(url)).rejects.toThrow(`they are ${blob.length} bytes, larger than the artifact cache budget of ${2 * MB} bytes (GANTRY_CACHE_BYTES)`);
-    const small = new WeightsStore(storage, tmp('url-prefetch'), budget(4 * MB));
+    const small = store(tmp('url-prefetch'), 4 * MB);
     const pinned = await small.acquire(`${origin.url}/chunked/model.bin`);
     expect(await small.prefetch(url)).toBe('no-room');
     pinned.release();
@@ -108,7 +113,7 @@ describe('WeightsStore with http(s) weights URLs', () => {
   test('Basic credentials from the URL reach the origin, never a message', async () => {
     const url = `http://alice:s3cr3t-pass@${origin.url.slice('http://'.length)}/private/model.bin`;
     expect(describeWeights(url)).toBe(`${origin.url}/private/model.bin`);
-    const w = new WeightsStore(storage, tmp('url-auth'), budget(10 * MB));
+    const w = store(tmp('url-auth'), 10 * MB);
     const inst = new WeightsFirstInstance({ type: 'node', module: 'unused', weights: url }, w, () => {
       throw new Error('booted');
     });
@@ -132,7 +137,7 @@ describe('WeightsStore with http(s) weights URLs', () => {
     ['/broken.bin', 'the origin answered HTTP 500'],
   ])('%s fails the boot naming the URL', async (path, why) => {
     const url = `${origin.url}${path}`;
-    const inst = new WeightsFirstInstance({ type: 'node', module: 'unused', weights: url }, new WeightsStore(storage, tmp('url-err'), budget(10 * MB)), () => {
+    const inst = new WeightsFirstInstance({ type: 'node', module: 'unused', weights: url }, store(tmp('url-err'), 10 * MB), () => {
       throw new Error('booted');
     });
     await expect(inst.start()).rejects.toThrow(`cannot fetch the weights ${url}: ${why}`);
@@ -142,10 +147,26 @@ describe('WeightsStore with http(s) weights URLs', () => {
     const down = await startWeightsOrigin();
     await down.close();
     const url = `${down.url}/model.bin`;
-    const inst = new WeightsFirstInstance({ type: 'node', module: 'unused', weights: url }, new WeightsStore(storage, tmp('url-down'), budget(10 * MB)), () => {
+    const inst = new WeightsFirstInstance({ type: 'node', module: 'unused', weights: url }, store(tmp('url-down'), 10 * MB), () => {
       throw new Error('booted');
     });
     await expect(inst.start()).rejects.toThrow(new RegExp(`^cannot fetch the weights ${url.replace(/[.]/g, '\\.')}: the download failed: .*ECONNREFUSED`));
+  });
+
+  test('loopback and private addresses are refused unless allowed (the SSRF guard of URL inputs)', async () => {
+    const url = `${origin.url}/models/model.safetensors`;
+    const guarded = new WeightsStore(storage, tmp('url-guard'), budget(10 * MB), { allow: parseAllowList('') });
+    const inst = new WeightsFirstInstance({ type: 'node', module: 'unused', weights: url }, guarded, () => {
+      throw new Error('booted');
+    });
+    await expect(inst.start()).rejects.toThrow(`cannot fetch the weights ${url}: host 127.0.0.1 is a loopback (127.0.0.0/8) address`);
+    // A redirect to a refused address is refused too.
+    const open = await startWeightsOrigin();
+    open.redirects.set('/to-private', 'http://10.1.2.3/model.bin');
+    await expect(new WeightsStore(storage, tmp('url-guard-hop'), budget(10 * MB), { allow: parseAllowList('127.0.0.1') }).acquire(`${open.url}/to-private`)).rejects.toThrow(
+      'host 10.1.2.3 is a private',
+    );
+    await open.close();
   });
 
   test('file names of URLs', () => {
