@@ -15,6 +15,7 @@ import { LocalStorage } from '../../../engine/src/storage/local';
 import { WeightsStore } from '../../../engine/src/storage';
 import { parseAllowList } from '../../../engine/src/core/url-guard';
 import { describeWeights, urlWeightsFileName, urlWeightsKey } from '../../../engine/src/storage/weights-url';
+import { HeldArtifacts } from '../../../engine/src/worker/held-artifacts';
 import { WeightsFirstInstance } from '../../../engine/src/runners/weights-first';
 import { CogReceiver } from '../../../engine/src/runners/cog-receiver';
 import { startsContainer, urlWeightsDelivery } from '../../../engine/src/runners/weights-delivery';
@@ -78,6 +79,16 @@ describe('WeightsStore with http(s) weights URLs', () => {
     expect([d.outcome, d.path]).toEqual(['disk', a.path]);
     d.release();
     expect(origin.hits.get('/models/model.safetensors')! - before).toBe(1);
+  });
+
+  test("the worker's heartbeat reports a URL version it holds, with its tier and bytes", async () => {
+    const url = `${origin.url}/models/model.safetensors`;
+    const w = store(tmp('url-held'), 10 * MB);
+    const held = new HeldArtifacts(w);
+    held.note({ id: 'v-url', weights: url, runner: { type: 'node', module: 'm' } });
+    expect(held.report()).toEqual({ artifacts: {}, artifact_bytes: {} });
+    (await w.acquire(url)).release();
+    expect(held.report()).toEqual({ artifacts: { 'v-url': 'disk' }, artifact_bytes: { 'v-url': blob.length } });
   });
 
   test('redirects are followed; a redirect loop stops after a few hops', async () => {
