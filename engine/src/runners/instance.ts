@@ -9,7 +9,7 @@ import { NodeInstance, type RunHandlers, type RunResult } from './node-instance'
 import { OpenAIInstance } from './openai-instance';
 import { resolveModule } from './resolve-module';
 import { WeightsFirstInstance, type LocalWeights } from './weights-first';
-import { urlWeightsDelivery } from './weights-delivery';
+import { urlWeightsDelivery, type WeightsDelivery } from './weights-delivery';
 import type { ArtifactFetch } from '../core/boot-phases';
 import { isWeightsUrl } from '../storage/weights-url';
 
@@ -84,19 +84,28 @@ export function specFor(version: VersionRunner): InstanceSpec | string {
 }
 
 /**
+ * How an instance of `spec` receives weights fetched to this worker first (weights-delivery.ts);
+ * undefined when it boots on them where they are (none, a local path, a model name, a URL the
+ * server reads itself). The prefetcher asks too, so it fetches only what a boot would.
+ */
+export function fetchedWeightsDelivery(spec: InstanceSpec, weights: Pick<LocalWeights, 'needsFetch'>): Exclude<WeightsDelivery, 'original'> | undefined {
+  if (!spec.weights || !weights.needsFetch(spec.weights)) return undefined;
+  const delivery = isWeightsUrl(spec.weights) ? urlWeightsDelivery(spec) : 'local-path';
+  return delivery === 'original' ? undefined : delivery;
+}
+
+/**
  * An instance of `spec` on `gpus`; with `limits.weights`, remote weights (a store's, or an
  * http(s) URL's that the server would not fetch itself) are fetched to this host first.
  */
 export function startInstance(spec: InstanceSpec, gpus: string, limits: InstanceLimits = {}): ModelInstance {
   const { weights } = limits;
-  if (weights && spec.weights && weights.needsFetch(spec.weights)) {
-    const delivery = isWeightsUrl(spec.weights) ? urlWeightsDelivery(spec) : 'local-path';
-    if (delivery !== 'original') {
-      const onHost = { ...limits, weights: undefined };
-      return new WeightsFirstInstance({ ...spec, weights: spec.weights }, weights, (local) =>
-        startInstance(delivery === 'served' && local.type === 'cog' ? { ...local, weights: undefined, servedWeights: local.weights } : local, gpus, onHost),
-      );
-    }
+  const delivery = weights ? fetchedWeightsDelivery(spec, weights) : undefined;
+  if (weights && spec.weights && delivery) {
+    const onHost = { ...limits, weights: undefined };
+    return new WeightsFirstInstance({ ...spec, weights: spec.weights }, weights, (local) =>
+      startInstance(delivery === 'served' && local.type === 'cog' ? { ...local, weights: undefined, servedWeights: local.weights } : local, gpus, onHost),
+    );
   }
   if (spec.type === 'cog') return new CogInstance({ ...spec, gpus, maxUploadBytes: limits.maxFileBytes });
   if (spec.type === 'openai') return new OpenAIInstance({ ...spec, gpus });

@@ -4,6 +4,7 @@
  * disk, with their size). The controller fills placement's `artifactBytes` from the sizes and the
  * weights-cached scorer prefers workers that hold a version.
  */
+import { fetchedWeightsDelivery, specFor } from '../runners/instance';
 import type { CacheTier } from '../storage/artifact-cache';
 import type { WeightsStore } from '../storage/weights';
 import type { VersionRow } from '../store/catalog';
@@ -13,6 +14,7 @@ import { dockerImageOf, inspectImage } from './image-store';
 const IMAGE_RECHECK_MS = 30_000;
 
 interface Known {
+  /** Weights a boot of the version fetches to this worker (none when it uses them where they are). */
   weights?: string;
   image?: string;
 }
@@ -31,9 +33,11 @@ export class HeldArtifacts {
   constructor(private readonly weights?: WeightsStore) {}
 
   /** Remembers a version booted or prefetched here (what to look for in the cache). */
-  note(version: Pick<VersionRow, 'id' | 'weights' | 'runner'>): void {
+  note(version: Pick<VersionRow, 'id' | 'weights' | 'runner' | 'openapi_schema'>): void {
     const image = dockerImageOf(version.runner);
-    this.known.set(version.id, { weights: version.weights ?? undefined, image });
+    const spec = specFor(version);
+    const fetched = this.weights && typeof spec !== 'string' && fetchedWeightsDelivery(spec, this.weights) !== undefined;
+    this.known.set(version.id, { weights: fetched ? (version.weights ?? undefined) : undefined, image });
     if (image) void this.checkImage(image);
   }
 
@@ -69,7 +73,7 @@ export class HeldArtifacts {
   report(): HeldReport {
     const out: HeldReport = { artifacts: {}, artifact_bytes: {} };
     for (const [version, k] of this.known) {
-      const remoteWeights = k.weights !== undefined && this.weights?.needsFetch(k.weights) === true;
+      const remoteWeights = k.weights !== undefined && this.weights !== undefined;
       const tier = remoteWeights ? this.weights!.heldTier(k.weights!) : undefined;
       const image = k.image !== undefined ? this.images.get(k.image)?.bytes : undefined;
       if ((remoteWeights && !tier) || (k.image !== undefined && image === undefined)) continue;

@@ -21,6 +21,7 @@ import { WORKER_STALE_SECONDS, liveWorkers } from '../store/workers';
 import type { Db } from '../store/db';
 import type { VersionRow } from '../store/catalog';
 import type { WeightsStore } from '../storage/weights';
+import { fetchedWeightsDelivery, specFor } from '../runners/instance';
 import { describeWeights } from '../storage/weights-url';
 import type { HeldArtifacts } from './held-artifacts';
 import { dockerImageOf, pullImage } from './image-store';
@@ -115,7 +116,9 @@ export class Prefetcher {
     for (const t of targets) {
       const version = await this.opts.versionOf(t.versionId);
       if (!version) continue;
-      const remote = !!version.weights && weights.needsFetch(version.weights);
+      // Only weights a boot would fetch here (not a URL that a server reached by URL reads itself).
+      const spec = specFor(version);
+      const remote = typeof spec !== 'string' && fetchedWeightsDelivery(spec, weights) !== undefined;
       const needsWeights = remote && !weights.heldTier(version.weights!) && !this.noRoom.has(version.id);
       const image = dockerImageOf(version.runner);
       const failedAt = image ? this.pullFailed.get(image) : undefined;

@@ -85,7 +85,9 @@ describe('WeightsStore with http(s) weights URLs', () => {
     const url = `${origin.url}/models/model.safetensors`;
     const w = store(tmp('url-held'), 10 * MB);
     const held = new HeldArtifacts(w);
-    held.note({ id: 'v-url', weights: url, runner: { type: 'node', module: 'm' } });
+    held.note({ id: 'v-url', weights: url, runner: { type: 'node', module: 'm' }, openapi_schema: {} });
+    // A server reached by URL reads the URL itself: nothing of it is held here, even when cached.
+    held.note({ id: 'v-attached', weights: url, runner: { type: 'cog', url: 'http://cog:5000' }, openapi_schema: {} });
     expect(held.report()).toEqual({ artifacts: {}, artifact_bytes: {} });
     (await w.acquire(url)).release();
     expect(held.report()).toEqual({ artifacts: { 'v-url': 'disk' }, artifact_bytes: { 'v-url': blob.length } });
