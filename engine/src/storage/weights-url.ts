@@ -28,6 +28,8 @@ import { SizeLimitError } from './types';
 export const URL_KEY_PREFIX = 'urls';
 const MAX_REDIRECTS = 5;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/** An origin silent this long (no answer, or no body bytes) fails the download rather than hang the boot. */
+const STALL_MS = 60_000;
 
 /** Whether a version's weights are an http(s) URL. */
 export function isWeightsUrl(location: string): boolean {
@@ -75,13 +77,17 @@ export interface OpenUrlOptions {
   /** Hosts, IPs and CIDRs allowed although not public; default GANTRY_URL_ALLOWLIST. */
   allow?: AllowList;
   lookup?: Lookup;
+  /** Silence that fails the download (tests shorten it); default a minute. */
+  stallMs?: number;
 }
 
 /** One GET to the checked addresses of `url` (pinned: no second DNS answer is used). */
-function get(url: URL, addresses: ResolvedAddress[], headers: Record<string, string>): Promise<http.IncomingMessage> {
+function get(url: URL, addresses: ResolvedAddress[], headers: Record<string, string>, stallMs: number): Promise<http.IncomingMessage> {
   const mod = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const req = mod.request(url, { method: 'GET', lookup: pinnedLookup(addresses), headers: { 'user-agent': 'gantry-weights-fetcher', accept: '*/*', ...headers } }, resolve);
+    // The socket's idle timer keeps running while the body streams: a stall mid-body ends it too.
+    req.setTimeout(stallMs, () => req.destroy(new Error(`the origin sent nothing for ${stallMs / 1000} s`)));
     req.on('error', reject);
     req.end();
   });
@@ -105,7 +111,7 @@ export async function openWeightsUrl(url: string, opts: OpenUrlOptions = {}): Pr
     let res: http.IncomingMessage;
     try {
       const guarded = await guardUrl(at, { allow, lookup });
-      res = await get(guarded.url, guarded.addresses, auth && at.origin === first.origin ? { authorization: auth } : {});
+      res = await get(guarded.url, guarded.addresses, auth && at.origin === first.origin ? { authorization: auth } : {}, opts.stallMs ?? STALL_MS);
     } catch (err) {
       // The guard's message starts with the URL, which the caller names already.
       const why = (err as Error).message.replace(`${at.href}: `, '');

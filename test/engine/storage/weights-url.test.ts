@@ -182,6 +182,12 @@ describe('WeightsStore with http(s) weights URLs', () => {
     await open.close();
   });
 
+  test('an origin that stalls fails the download instead of hanging the boot', async () => {
+    origin.files.set('/slow/model.bin', { body: blob, delayMs: 1000 });
+    const w = new WeightsStore(storage, tmp('url-stall'), budget(10 * MB), { ...LOOPBACK, stallMs: 200 });
+    await expect(w.acquire(`${origin.url}/slow/model.bin`)).rejects.toThrow('the download failed: the origin sent nothing for 0.2 s');
+  });
+
   test('file names of URLs', () => {
     expect(urlWeightsFileName('https://hub.example/org/m/resolve/main/model%20v2.safetensors?download=1')).toBe('model_v2.safetensors');
     expect(urlWeightsFileName('https://hub.example/')).toBe('weights');
