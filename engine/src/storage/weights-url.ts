@@ -124,6 +124,9 @@ export async function openWeightsUrl(url: string, opts: OpenUrlOptions = {}): Pr
       if (!location) throw new Error(`the origin answered HTTP ${status} without a Location`);
       if (hop >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
       at = new URL(location, at);
+      // Credentials in a redirect target are not the user's to print (nor sent: only the original URL's go).
+      at.username = '';
+      at.password = '';
       continue;
     }
     if (status < 200 || status > 299) {
