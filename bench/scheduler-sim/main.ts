@@ -168,6 +168,8 @@ const policies: [string, Policy, () => Cluster][] = [
   ['ours-no-locality', auto({ placement: { scorers: [{ scorer: binpack, weight: 1 }] } }), sharedFleet],
   ['ours-no-tiered-cache', auto({}, false), sharedFleet],
   ['ours-no-prewarm', auto({ prewarm: false }), sharedFleet],
+  // Prewarm from the idle-time histogram alone (matters only past 1.5 days of history).
+  ['ours-no-daily-profile', { kind: 'autoscaled', knobs: {}, cache: true, dailyProfile: false }, sharedFleet],
   ['ours-no-adaptive-keep-alive', auto({ keepAlive: 'fixed' }), sharedFleet],
 ];
 if (sweep) {

@@ -47,7 +47,8 @@ import type { Arrival, Model } from './trace';
  */
 export type Policy =
   | { kind: 'always-on' }
-  | { kind: 'autoscaled'; knobs: Partial<AutoscalerKnobs>; cache?: boolean }
+  /** `dailyProfile: false` (an ablation) hides the forecast's daily profile from plan(): only the idle-time histogram speaks. */
+  | { kind: 'autoscaled'; knobs: Partial<AutoscalerKnobs>; cache?: boolean; dailyProfile?: boolean }
   | { kind: 'hybrid'; cache?: boolean };
 
 export interface SimConfig {
@@ -110,6 +111,7 @@ export function simulate(models: Model[], arrivals: Arrival[], cluster: Cluster,
   const res: SimResult = { served: 0, unserved: 0, failedFast: 0, coldStarts: 0, waitsMs: [], coldWaitsMs: [], gpuSeconds: 0, costUsd: 0, boots: 0, bootFailures: 0, evictions: 0, prewarms: 0, prewarmsUsed: 0, coldBy: { first: 0, fromZero: 0, scaleUp: 0 } };
   let nextId = 0;
   const forecasts: ArrivalForecast[] = models.map(() => emptyForecast());
+  const noDaily = emptyForecast().daily;
   const arrivalsSoFar: number[] = models.map(() => 0);
   const byVersion = new Map(models.map((m) => [m.versionId, m]));
   const reuse = (versionId: string) => arrivalsSoFar[byVersion.get(versionId)!.index];
@@ -186,7 +188,8 @@ export function simulate(models: Model[], arrivals: Arrival[], cluster: Cluster,
       versionId: m.versionId,
       hardware: m.sku,
       artifactBytes: m.artifactBytes,
-      forecast: forecasts[m.index],
+      // Empty daily counts: the daily profile expects no arrival, the rest of the forecast is kept.
+      forecast: policy.kind === 'autoscaled' && policy.dailyProfile === false ? { ...forecasts[m.index], daily: noDaily } : forecasts[m.index],
       maxConcurrency: m.maxConcurrency,
       queued: queues[m.index].length,
       oldestQueuedAt: queues[m.index][0]?.t ?? null,
