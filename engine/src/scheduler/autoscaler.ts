@@ -55,6 +55,11 @@ export interface VersionDemand {
   setupFailures?: SetupFailures;
 }
 
+/** The moving average kept as `predictMs`: each new run time counts a fifth. */
+export function smoothedPredictMs(previous: number | undefined, sampleMs: number): number {
+  return previous === undefined ? sampleMs : 0.8 * previous + 0.2 * sampleMs;
+}
+
 export interface AutoscalerState {
   versions: readonly VersionDemand[];
   /** Every instance not yet stopped (stopped and failed ones may be included; they are ignored). */

@@ -15,11 +15,11 @@
  *   relearned. A key that went quiet is remembered for FORECAST_MEMORY_MS after its last arrival
  *   (with the demand it last had), so that forecast prewarm can start it before it is called again.
  */
-import { plan, type Action, type VersionDemand } from './autoscaler';
+import { plan, smoothedPredictMs, type Action, type VersionDemand } from './autoscaler';
 import type { SetupFailures } from './backoff';
 import type { InstanceRecord, InstanceState } from './instance';
-import { emptyForecast, recordArrival, type ArrivalForecast } from './forecast';
-import { emptyGapHistogram, recordGap, type GapHistogram } from './keep-alive';
+import { emptyForecast, withArrival, type ArrivalForecast, type ArrivalHistory } from './forecast';
+import { emptyGapHistogram } from './keep-alive';
 import type { AutoscalerKnobs } from './knobs';
 import { Ledger, reserve, type Cluster, type HardwareRequest, type PlacementOk, type WorkerState } from './placement';
 import type { GpuDevice } from './inventory';
@@ -81,12 +81,10 @@ export interface FleetSnapshot {
   completions: ReadonlyArray<{ key: string; predictMs: number }>;
 }
 
-interface KeyMemory {
-  gaps: GapHistogram;
+interface KeyMemory extends ArrivalHistory {
   forecast: ArrivalForecast;
   /** The key's demand when it was last in a snapshot: what a prewarm of a quiet key places. */
   lastDemand?: FleetDemand;
-  lastArrival?: number;
   backlogSince?: number;
   predictMs?: number;
   setupMs?: number;
@@ -211,13 +209,11 @@ function instanceRecords(placements: readonly FleetPlacement[], running: Map<str
 export function observe(memory: FleetMemory, snap: FleetSnapshot, released: readonly FleetPlacement[]): void {
   for (const a of snap.arrivals) {
     const m = memory.of(a.key);
-    if (m.lastArrival !== undefined && a.at >= m.lastArrival) m.gaps = recordGap(m.gaps, a.at - m.lastArrival);
-    m.lastArrival = Math.max(a.at, m.lastArrival ?? a.at);
-    m.forecast = recordArrival(m.forecast, a.at);
+    Object.assign(m, withArrival(m, a.at));
   }
   for (const c of snap.completions) {
     const m = memory.of(c.key);
-    m.predictMs = m.predictMs === undefined ? c.predictMs : 0.8 * m.predictMs + 0.2 * c.predictMs;
+    m.predictMs = smoothedPredictMs(m.predictMs, c.predictMs);
   }
   for (const p of snap.placements) {
     if (p.setupTime === null || p.stopped) continue;

@@ -28,7 +28,7 @@
  * (see decidePrewarm). Keeping an idle prewarmed instance is the same sum with the boot already spent (so it needs a smaller p:
  * hysteresis, not flapping).
  */
-import { coldBootCostMs, GAP_BUCKET_EDGES_MS, type GapHistogram } from './keep-alive';
+import { coldBootCostMs, GAP_BUCKET_EDGES_MS, recordGap, type GapHistogram } from './keep-alive';
 
 const DAY_MS = 24 * 3600_000;
 /** Width of one time-of-day slot. */
@@ -55,6 +55,26 @@ export interface ArrivalForecast {
 
 export function emptyForecast(): ArrivalForecast {
   return { lastArrivalAt: null, daily: new Array<number>(SLOTS).fill(0), days: 0, updatedAt: null };
+}
+
+/** What the autoscaler keeps of a version's arrivals: the gaps between them, the forecast, the last one. */
+export interface ArrivalHistory {
+  gaps: GapHistogram;
+  forecast?: ArrivalForecast;
+  lastArrival?: number;
+}
+
+/**
+ * The history after an arrival at `at` (ms). One older than the last arrival (reports from
+ * several API processes can come out of order) counts in the daily profile but not as a gap.
+ */
+export function withArrival(history: ArrivalHistory, at: number): Required<ArrivalHistory> {
+  const { gaps, lastArrival, forecast } = history;
+  return {
+    gaps: lastArrival !== undefined && at >= lastArrival ? recordGap(gaps, at - lastArrival) : gaps,
+    lastArrival: Math.max(at, lastArrival ?? at),
+    forecast: recordArrival(forecast ?? emptyForecast(), at),
+  };
 }
 
 /** Decay factor and exposure added (in days) over `ms` of time. */

@@ -15,19 +15,17 @@ import {
   beginPrediction,
   createInstance,
   FORECAST_MEMORY_MS,
-  emptyForecast,
   emptyGapHistogram,
   endPrediction,
   plan,
-  recordArrival,
-  recordGap,
+  smoothedPredictMs,
   reserve,
   transition,
   unreserve,
-  type ArrivalForecast,
+  withArrival,
+  type ArrivalHistory,
   type AutoscalerKnobs,
   type Cluster,
-  type GapHistogram,
   type HardwareRequest,
   type InstanceRecord,
   type PlacementOk,
@@ -88,12 +86,9 @@ interface Waiter {
   told?: boolean;
 }
 
-interface Demand {
+/** What the pool learns of a key: its arrivals (gaps and forecast, scheduler/forecast.ts) and runs. */
+interface Demand extends ArrivalHistory {
   needs: InstanceNeeds;
-  gaps: GapHistogram;
-  /** Arrival history for forecast prewarm (scheduler/forecast.ts). */
-  forecast?: ArrivalForecast;
-  lastArrival?: number;
   /** Since when predictions of the key have waited, as seen at every tick (undefined: none waits). */
   backlogSince?: number;
   /** Moving average of how long a run holds a slot (ms). */
@@ -170,9 +165,7 @@ export class InstancePool {
     const now = Date.now();
     let d = this.demand.get(needs.key);
     if (!d) this.demand.set(needs.key, (d = { needs, gaps: emptyGapHistogram() }));
-    if (d.lastArrival !== undefined) d.gaps = recordGap(d.gaps, now - d.lastArrival);
-    d.lastArrival = now;
-    d.forecast = recordArrival(d.forecast ?? emptyForecast(), now);
+    Object.assign(d, withArrival(d, now));
     d.needs = needs;
   }
 
@@ -198,7 +191,7 @@ export class InstancePool {
         if (released) return;
         released = true;
         const d = this.demand.get(inst.key);
-        if (d) d.predictMs = d.predictMs === undefined ? Date.now() - taken : 0.8 * d.predictMs + 0.2 * (Date.now() - taken);
+        if (d) d.predictMs = smoothedPredictMs(d.predictMs, Date.now() - taken);
         inst.inUse--;
         if (inst.state === 'busy' || inst.state === 'ready') inst.record = endPrediction(inst.record, Date.now());
         if (inst.state === 'busy' && inst.inUse === 0) this.setState(inst, 'ready');
