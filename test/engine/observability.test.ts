@@ -5,7 +5,7 @@
  * away, and JSON log lines that carry request id, prediction id and model.
  */
 import { Client } from 'pg';
-import { api, startEngine, type EngineHandle } from '../helpers/engine';
+import { api, sql, startEngine, type EngineHandle } from '../helpers/engine';
 import { until } from '../helpers/poll';
 import { checkedClient, expectConformant, type CheckedClient } from '../conformance/wire/checked-client';
 import { startReceiver, type Receiver } from '../helpers/receiver';
@@ -43,16 +43,6 @@ async function scrape(): Promise<Samples> {
   const res = await fetch(`${engine.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
   expect(res.status).toBe(200);
   return parse(await res.text());
-}
-
-async function sql(text: string, params: unknown[] = []) {
-  const client = new Client({ connectionString: engine.databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query(text, params)).rows;
-  } finally {
-    await client.end();
-  }
 }
 
 const get = async (id: string) => (await call('GET', `/v1/predictions/${id}`)).json;
@@ -153,7 +143,7 @@ test('a failed prediction and webhook retries and dead letters are counted', asy
   const ok = await call('POST', '/v1/models/gantry/echo/predictions', { input: { text: 'hook' }, webhook: `${receiver.url}/flaky`, webhook_events_filter: ['completed'] }, { prefer: 'wait' });
   const dead = await call('POST', '/v1/models/gantry/echo/predictions', { input: { text: 'dead' }, webhook: 'http://127.0.0.1:9/closed', webhook_events_filter: ['completed'] }, { prefer: 'wait' });
   expect(ok.json.status).toBe('succeeded');
-  const rows = async () => sql(`SELECT prediction_id, status, attempts FROM webhook_deliveries WHERE prediction_id = ANY($1)`, [[ok.json.id, dead.json.id]]);
+  const rows = async () => sql(engine, `SELECT prediction_id, status, attempts FROM webhook_deliveries WHERE prediction_id = ANY($1)`, [[ok.json.id, dead.json.id]]);
   await receiver.waitFor((d) => d.path === '/flaky');
   receiver.status = 204;
   const final = await until(rows, (r) => r.length === 2 && r.every((d: any) => d.status !== 'pending'));
