@@ -20,16 +20,15 @@ import {
   isLive,
   place,
   plan,
-  recordArrival,
-  recordGap,
   reserve,
   transition,
   unreserve,
+  withArrival,
   type Action,
   type ArrivalForecast,
+  type ArrivalHistory,
   type AutoscalerKnobs,
   type Cluster,
-  type GapHistogram,
   type InstanceRecord,
   type PlacementOk,
   type VersionDemand,
@@ -103,14 +102,13 @@ export function simulate(models: Model[], arrivals: Arrival[], cluster: Cluster,
   const ledger = new Ledger();
   const instances = new Map<string, Live>();
   const queues: { t: number; n: number }[][] = models.map(() => []);
-  const gaps: GapHistogram[] = models.map(() => emptyGapHistogram());
-  const lastArrival: number[] = models.map(() => -1);
+  // What plan() learns of each model's arrivals (gaps, forecast, last arrival), as the engine keeps it.
+  const history: (ArrivalHistory & { forecast: ArrivalForecast })[] = models.map(() => ({ gaps: emptyGapHistogram(), forecast: emptyForecast() }));
   const setupEstimate: (number | undefined)[] = models.map(() => undefined);
   const failures: ({ count: number; lastAt: number } | undefined)[] = models.map(() => undefined);
   const bootCount: number[] = models.map(() => 0);
   const res: SimResult = { served: 0, unserved: 0, failedFast: 0, coldStarts: 0, waitsMs: [], coldWaitsMs: [], gpuSeconds: 0, costUsd: 0, boots: 0, bootFailures: 0, evictions: 0, prewarms: 0, prewarmsUsed: 0, coldBy: { first: 0, fromZero: 0, scaleUp: 0 } };
   let nextId = 0;
-  const forecasts: ArrivalForecast[] = models.map(() => emptyForecast());
   const noDaily = emptyForecast().daily;
   const arrivalsSoFar: number[] = models.map(() => 0);
   const byVersion = new Map(models.map((m) => [m.versionId, m]));
@@ -189,11 +187,11 @@ export function simulate(models: Model[], arrivals: Arrival[], cluster: Cluster,
       hardware: m.sku,
       artifactBytes: m.artifactBytes,
       // Empty daily counts: the daily profile expects no arrival, the rest of the forecast is kept.
-      forecast: policy.kind === 'autoscaled' && policy.dailyProfile === false ? { ...forecasts[m.index], daily: noDaily } : forecasts[m.index],
+      forecast: policy.kind === 'autoscaled' && policy.dailyProfile === false ? { ...history[m.index].forecast, daily: noDaily } : history[m.index].forecast,
       maxConcurrency: m.maxConcurrency,
       queued: queues[m.index].length,
       oldestQueuedAt: queues[m.index][0]?.t ?? null,
-      gaps: gaps[m.index],
+      gaps: history[m.index].gaps,
       setupMs: setupEstimate[m.index],
       setupFailures: failures[m.index],
     }));
@@ -252,9 +250,7 @@ export function simulate(models: Model[], arrivals: Arrival[], cluster: Cluster,
     const now = ev.t;
     if (ev.type === 'arrival') {
       const m = models[ev.a.model];
-      if (lastArrival[m.index] >= 0) gaps[m.index] = recordGap(gaps[m.index], now - lastArrival[m.index]);
-      lastArrival[m.index] = now;
-      forecasts[m.index] = recordArrival(forecasts[m.index], now);
+      history[m.index] = withArrival(history[m.index], now);
       arrivalsSoFar[m.index]++;
       const idleFrom = lastIdle[m.index];
       if (idleFrom !== null && queues[m.index].length === 0 && inFlightOf(m) === 0) idleHist[m.index].record((now - idleFrom) / 1000);
